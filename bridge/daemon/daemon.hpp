@@ -1,0 +1,13 @@
+// The running bridge process: the control thread's GLib main loop, the private HTTP server,
+// the health checker, and a clean stop on SIGINT, SIGTERM or SIGHUP.
+#pragma once
+
+#include "config/bridge_config.hpp"
+
+namespace jvb::daemon {
+
+// Runs until a stop signal; returns the process exit status (0 after a clean stop, 1 when
+// start-up failed, e.g. the HTTP port is taken).
+int run(const config::BridgeConfig& config);
+
+}  // namespace jvb::daemon

@@ -1,0 +1,260 @@
+#!/usr/bin/python3
+"""Interop tests of the real videobridge daemon: start it on a free port with a private
+configuration, talk HTTP to it, stop it with a signal, and check what it printed.
+
+Usage: daemon_test.py VIDEOBRIDGE_BINARY CASE
+No fixed ports (the bridge binds port 0 and logs the port it got), no sleeps (every wait
+is a bounded read of the daemon's output or its exit)."""
+
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+BINARY = os.path.abspath(sys.argv[1])
+CASE = sys.argv[2]
+DEADLINE_S = 20
+
+BASE_CONF = """
+videobridge {
+  http-servers.private { host = 127.0.0.1, port = 0 }
+  health.require-valid-address = false
+}
+"""
+
+
+class Daemon:
+    def __init__(self, args, env=None, prefix=()):
+        self.output = []
+        self.proc = subprocess.Popen(list(prefix) + [BINARY] + args, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=env)
+        self._buffer = b""
+
+    def wait_for(self, pattern):
+        """Reads output lines until one matches `pattern`; returns the match."""
+        regex = re.compile(pattern)
+        end = time.monotonic() + DEADLINE_S
+        for line in self.output:
+            m = regex.search(line)
+            if m:
+                return m
+        while time.monotonic() < end:
+            ready, _, _ = select.select([self.proc.stdout], [], [], end - time.monotonic())
+            if not ready:
+                break
+            chunk = os.read(self.proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            self._buffer += chunk
+            while b"\n" in self._buffer:
+                raw, self._buffer = self._buffer.split(b"\n", 1)
+                line = raw.decode("utf-8", "replace")
+                self.output.append(line)
+                print("  daemon:", line)
+                m = regex.search(line)
+                if m:
+                    return m
+        raise AssertionError(f"daemon never printed /{pattern}/")
+
+    def url(self):
+        m = self.wait_for(r"Private HTTP server listening on (http://[\d.]+:\d+/)")
+        return m.group(1)
+
+    def stop(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+        try:
+            rest, _ = self.proc.communicate(timeout=DEADLINE_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise AssertionError("daemon did not stop after the signal")
+        for line in (self._buffer + rest).decode("utf-8", "replace").splitlines():
+            self.output.append(line)
+            print("  daemon:", line)
+        return self.proc.returncode
+
+
+def http(method, url, data=None):
+    req = urllib.request.Request(url, data=data, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=DEADLINE_S) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def expect(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def write_conf(tmp, text, name="jvb.conf"):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def case_health_and_version(tmp):
+    d = Daemon(["--config", write_conf(tmp, BASE_CONF)])
+    base = d.url()
+    status, headers, body = http("GET", base + "about/health")
+    expect(status == 200, f"health status {status}")
+    expect(body == b"", f"health body {body!r}")
+    expect(headers.get("Content-Type", "").startswith("application/json"), f"health headers {headers}")
+    expect("Server" not in headers, "a Server header is sent though send-server-version is false")
+    status, headers, body = http("GET", base + "about/version")
+    expect(status == 200, f"version status {status}")
+    v = json.loads(body)
+    expect(v["name"] == "JVB", f"version name {v}")
+    expect(re.match(r"^\d+\.\d+\.\d+-", v["version"]), f"version {v}")
+    expect(v["os"] == "Linux", f"os {v}")
+    expect(headers.get("Access-Control-Allow-Origin") == "*", "CORS header missing on the private server")
+    expect(d.stop() == 0, "exit status after SIGTERM")
+
+
+def case_http_errors(tmp):
+    d = Daemon(["--config", write_conf(tmp, BASE_CONF)])
+    base = d.url()
+    expect(http("GET", base + "no/such/path")[0] == 404, "unknown path is not 404")
+    status, headers, _ = http("POST", base + "about/health", data=b"{}")
+    expect(status == 405, f"POST /about/health gave {status}")
+    expect(headers.get("Allow") == "GET", f"Allow header {headers.get('Allow')}")
+    expect(http("TRACE", base + "about/version")[0] == 405, "TRACE is not 405")
+    expect(d.stop() == 0, "exit status")
+
+
+def _stop_with(tmp, sig):
+    d = Daemon(["--config", write_conf(tmp, BASE_CONF)])
+    d.url()
+    code = d.stop(sig)
+    expect(code == 0, f"exit status {code} after {sig.name}")
+    expect(any(f"Received signal" in l for l in d.output), "no shutdown log line")
+    expect(any(l.endswith("Stopped") for l in d.output), "no final 'Stopped' line")
+    expect(all(l.startswith("JVB ") for l in d.output if l.strip()), "a line is not in JVB's log format")
+
+
+def case_sigterm(tmp):
+    _stop_with(tmp, signal.SIGTERM)
+
+
+def case_sigint(tmp):
+    _stop_with(tmp, signal.SIGINT)
+
+
+def case_unhealthy_without_address(tmp):
+    """In a network namespace with only loopback there is no valid address: JVB's health
+    check fails with 500 and its message."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        print("skipped: needs root and unshare for a private network namespace")
+        return
+    conf = write_conf(tmp, BASE_CONF.replace("require-valid-address = false", "require-valid-address = true"))
+    wrapper = write_conf(tmp, 'ip link set lo up && exec "$@"\n', "netns.sh")
+    d = Daemon(["--config", conf], prefix=["unshare", "-n", "sh", wrapper])
+    url = d.url()
+    # The daemon is inside its own namespace; reach it from there too.
+    probe = ("import urllib.request,urllib.error,sys\n"
+             "try:\n urllib.request.urlopen(sys.argv[1],timeout=10)\n print(200)\n"
+             "except urllib.error.HTTPError as e:\n print(e.code, e.read().decode())\n")
+    out = subprocess.run(["nsenter", "-t", str(d.proc.pid), "-n", "/usr/bin/python3", "-c", probe,
+                          url + "about/health"], capture_output=True, text=True, timeout=DEADLINE_S)
+    print("  probe:", out.stdout.strip(), out.stderr.strip())
+    expect(out.stdout.startswith("500 No valid IP addresses available for harvesting."),
+           f"health in an address-less namespace: {out.stdout!r}")
+    expect(d.stop() == 0, "exit status")
+
+
+def case_syntax_error(tmp):
+    conf = write_conf(tmp, "videobridge {\n  ice.udp.port = 10000\n  http-servers { private { port = 0 }\n")
+    p = subprocess.run([BINARY, "--config", conf], capture_output=True, text=True, timeout=DEADLINE_S)
+    print("  stderr:", p.stderr.strip())
+    expect(p.returncode == 78, f"exit status {p.returncode}, expected 78 (EX_CONFIG)")
+    expect(re.search(re.escape(conf) + r":\d+:\d+: ", p.stderr), "error is not file:line:column: message")
+
+
+def case_print_config(tmp):
+    conf = write_conf(tmp, BASE_CONF + """
+videobridge.ice.udp.port = 10009
+videobridge.no-such-key = 1
+videobridge.apis.xmpp-client.configs.shard {
+  HOSTNAME = localhost, DOMAIN = "auth.example.com", USERNAME = jvb, PASSWORD = "Qw8#zP2a"
+  MUC_JIDS = "jvbbrewery@internal.auth.example.com", MUC_NICKNAME = 0c8f2d5e-6b1a
+}
+""")
+    p = subprocess.run([BINARY, "--config", conf, "--print-config", "-Dvideobridge.websockets.server-id=sp"],
+                       capture_output=True, text=True, timeout=DEADLINE_S)
+    print("  stderr:", p.stderr.strip())
+    expect(p.returncode == 0, f"exit status {p.returncode}")
+    cfg = json.loads(p.stdout)
+    vb = cfg["videobridge"]
+    expect(vb["ice"]["udp"]["port"] == 10009, "port override missing")
+    expect(vb["websockets"]["server-id"] == "sp", "-D override missing")
+    expect(vb["apis"]["xmpp-client"]["configs"]["shard"]["MUC_NICKNAME"] == "0c8f2d5e-6b1a", "nickname")
+    expect("Qw8#zP2a" not in p.stdout, "password printed")
+    expect(cfg["ice4j"]["consent-freshness"]["interval"] == "5 seconds", "JVB's ice4j override")
+    expect("videobridge.no-such-key" in p.stderr, "no warning for the unknown key")
+
+
+def case_env_file_launch(tmp):
+    """The Debian layout: JAVA_SYS_PROPS in the `config` env file names jvb.conf, the legacy
+    properties directory and the logging configuration."""
+    conf = write_conf(tmp, BASE_CONF)
+    os.makedirs(os.path.join(tmp, "videobridge"))
+    write_conf(tmp, "org.jitsi.videobridge.SINGLE_PORT_HARVESTER_PORT=10011\n",
+               "videobridge/sip-communicator.properties")
+    logging_props = write_conf(tmp, ".level=WARNING\n", "logging.properties")
+    props = (f"-Dconfig.file={conf} -Dnet.java.sip.communicator.SC_HOME_DIR_LOCATION={tmp} "
+             f"-Dnet.java.sip.communicator.SC_HOME_DIR_NAME=videobridge")
+    quiet_env_file = write_conf(tmp, f'JAVA_SYS_PROPS="{props} -Djava.util.logging.config.file={logging_props}"\n',
+                                "config-quiet")
+    env_file = write_conf(tmp, f'# as the Debian package writes it\nJAVA_SYS_PROPS="{props}"\n', "config")
+
+    # As systemd's EnvironmentFile= would pass it: the variable in the environment.
+    env = dict(os.environ, JAVA_SYS_PROPS=props)
+    p = subprocess.run([BINARY, "--print-config"], env=env, capture_output=True, text=True, timeout=DEADLINE_S)
+    expect(p.returncode == 0, f"exit status {p.returncode}: {p.stderr}")
+    vb = json.loads(p.stdout)["videobridge"]
+    expect(vb["http-servers"]["private"]["port"] == 0, "-Dconfig.file was not used")
+    expect(vb["ice"]["udp"]["port"] == 10011, "the legacy properties under SC_HOME_DIR_* were not used")
+    expect(" INFO: " in p.stderr, "expected INFO notes without a logging configuration")
+
+    # The logging configuration's .level silences INFO.
+    env.pop("JAVA_SYS_PROPS")
+    p = subprocess.run([BINARY, "--env-file", quiet_env_file, "--print-config"], env=env, capture_output=True,
+                       text=True, timeout=DEADLINE_S)
+    expect(p.returncode == 0, f"exit status {p.returncode}: {p.stderr}")
+    expect(" INFO: " not in p.stderr, f"INFO lines printed despite .level=WARNING: {p.stderr}")
+
+    # And the daemon itself, started from the env file.
+    d = Daemon(["--env-file", env_file], env=env)
+    base = d.url()
+    expect(http("GET", base + "about/health")[0] == 200, "health of the daemon started from the env file")
+    expect(d.stop() == 0, "exit status")
+
+
+def main():
+    fn = globals().get("case_" + CASE)
+    if not fn:
+        print(f"unknown case {CASE}")
+        return 2
+    tmp = tempfile.mkdtemp(prefix="jvb-interop-")
+    try:
+        fn(tmp)
+    except AssertionError as e:
+        print(f"FAIL {CASE}: {e}")
+        return 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"PASS {CASE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

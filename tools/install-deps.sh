@@ -1,0 +1,35 @@
+#!/bin/bash
+# Installs the Debian packages the build and the test suite need, and fetches libsrtp's
+# source for its Meson subproject. Idempotent, and silent when nothing is missing.
+# Usage: install-deps.sh [build|test]   (test adds what only the test suite uses)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+
+build_packages=(
+  build-essential g++ meson ninja-build pkg-config git ca-certificates dpkg-dev
+  libglib2.0-dev libsoup-3.0-dev nlohmann-json3-dev libfmt-dev libssl-dev
+  libnice-dev libusrsctp-dev libgloox-dev
+)
+test_packages=(
+  doctest-dev clang libclang-rt-14-dev python3 iproute2 util-linux
+)
+packages=("${build_packages[@]}")
+if [ "${1:-build}" = test ]; then packages+=("${test_packages[@]}"); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+"$here/fetch-libsrtp.sh" "$root/subprojects"

@@ -1,0 +1,63 @@
+#!/bin/bash
+# The whole test suite, as `make test` and CI run it:
+#   build/       the normal build: unit tests and interop tests against the real daemon;
+#   build-asan/  ASan+UBSan build: the unit tests again;
+#   build-fuzz/  clang + libFuzzer: every fuzz target over its corpus, then a few seconds more.
+# Prints every failure's log, then one closing line "N passed, M failed" (doctest cases are
+# counted one by one, other tests as one each) and exits non-zero if anything failed.
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+jobs=${JOBS:-2}
+summary=$(mktemp)
+trap 'rm -f "$summary"' EXIT
+build_failures=0
+
+# build_and_test DIR "SETUP ARGS" "SUITE..." [ENV...]
+build_and_test() {
+  local dir=$1 setup=$2 suites=() s
+  for s in $3; do suites+=(--suite "$s"); done
+  shift 3
+  echo "=== $dir: ${suites[*]}"
+  if [ ! -f "$dir/build.ninja" ]; then
+    if ! env "$@" meson setup "$dir" $setup >"$dir.setup.log" 2>&1; then
+      cat "$dir.setup.log"; echo "FAILED: meson setup $dir"; build_failures=$((build_failures + 1)); return
+    fi
+    rm -f "$dir.setup.log"
+  fi
+  if ! ninja -C "$dir" -j "$jobs" >"$dir/ninja.log" 2>&1; then
+    grep -v '^\[' "$dir/ninja.log" | head -100; echo "FAILED: build $dir"
+    build_failures=$((build_failures + 1)); return
+  fi
+  meson test -C "$dir" "${suites[@]}" --num-processes "$jobs" --print-errorlogs --no-rebuild \
+    >"$dir/test.log" 2>&1
+  grep -E '^ *[0-9]+/[0-9]+ ' "$dir/test.log"
+  grep -q 'Fail: *0$' "$dir/test.log" || sed -n '/^--- command ---/,$p' "$dir/test.log" | head -300
+  /usr/bin/python3 - "$dir/meson-logs/testlog.json" >>"$summary" <<'PY'
+import json, re, sys
+passed = failed = 0
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    ok = t["result"] in ("OK", "EXPECTEDFAIL", "SKIP")
+    m = re.search(r"\[doctest\] test cases:\s*(\d+) \|\s*(\d+) passed \|\s*(\d+) failed", t.get("stdout") or "")
+    if m and ok:
+        passed += int(m.group(2))
+    elif m:
+        passed += int(m.group(2)); failed += max(int(m.group(3)), 1)
+    elif ok:
+        passed += 1
+    else:
+        failed += 1
+print(passed, failed)
+PY
+}
+
+build_and_test build "--buildtype=debugoptimized" "unit interop"
+build_and_test build-asan "--buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false" unit
+build_and_test build-fuzz "--buildtype=debugoptimized -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false" fuzz \
+  CC=clang CXX=clang++
+
+read -r passed failed < <(awk '{p += $1; f += $2} END {print p + 0, f + 0}' "$summary")
+failed=$((failed + build_failures))
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
