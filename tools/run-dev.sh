@@ -3,6 +3,6 @@
 set -eu
 binary=$1
 here=$(cd "$(dirname "$0")" && pwd)
-echo "Starting the bridge with $here/dev/jvb.conf; Ctrl-C stops it."
-echo "It listens on http://127.0.0.1:8080/ : try /about/health and /about/version."
+echo "Starting the bridge with tools/dev/jvb.conf (Ctrl-C stops it)."
+echo "Once it logs where its HTTP server listens, try /about/health and /about/version there."
 exec "$binary" --config "$here/dev/jvb.conf"
