@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "config/utf8.hpp"
+
 namespace jvb::hocon::detail {
 
 void PathBuilder::add_unquoted(std::string_view text) {
@@ -79,31 +81,6 @@ bool is_number(std::string_view s) {
     if (i == exp) return false;
   }
   return i == s.size();
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 }  // namespace
@@ -254,7 +231,7 @@ Token Lexer::quoted(int line, int column) {
           if (pos_ + 4 > text_.size()) return false;
           out = 0;
           for (std::size_t k = 0; k < 4; ++k) {
-            int h = hex_value(text_[pos_ + k]);
+            int h = config::hex_digit_value(text_[pos_ + k]);
             if (h < 0) return false;
             out = out * 16 + static_cast<std::uint32_t>(h);
           }
@@ -272,7 +249,7 @@ Token Lexer::quoted(int line, int column) {
           advance(2);
           std::uint32_t low;
           if (read_hex4(low) && low >= 0xDC00 && low <= 0xDFFF) {
-            append_utf8(t.text, 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00));
+            config::append_utf8(t.text, 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00));
             break;
           }
           pos_ = save_pos;
@@ -280,7 +257,7 @@ Token Lexer::quoted(int line, int column) {
           column_ = save_column;
         }
         // A lone surrogate has no UTF-8 form; the replacement character keeps the text valid.
-        append_utf8(t.text, (unit >= 0xD800 && unit <= 0xDFFF) ? 0xFFFD : unit);
+        config::append_utf8(t.text, (unit >= 0xD800 && unit <= 0xDFFF) ? 0xFFFD : unit);
         break;
       }
       default:
