@@ -32,7 +32,8 @@ void apply_logging_properties(const jvb::config::LaunchOptions& launch,
     if (auto level = jvb::log::level_from_name(entry.value)) {
       jvb::log::set_level(*level);
     } else {
-      kLog.warn("{}:{}: unknown log level '{}'", launch.logging_config_file->string(), entry.line, entry.value);
+      kLog.warn("{}:{}: unknown log level '{}'", launch.logging_config_file->string(), entry.line,
+                entry.value);
     }
   }
 }

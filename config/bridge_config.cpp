@@ -62,9 +62,11 @@ struct Legacy {
 // getters can be written without checks, and load_bridge_config() reports the error.
 class Reader {
  public:
-  Reader(const Value& tree, const std::map<std::string, std::string>& legacy,
-         std::string tree_origin, std::string legacy_origin)
-      : tree_(tree), legacy_(legacy), tree_origin_(std::move(tree_origin)),
+  Reader(const Value& tree, const std::map<std::string, std::string>& legacy, std::string tree_origin,
+         std::string legacy_origin)
+      : tree_(tree),
+        legacy_(legacy),
+        tree_origin_(std::move(tree_origin)),
         legacy_origin_(std::move(legacy_origin)) {}
 
   const Value* find(std::string_view path) const { return tree_.find(path); }
@@ -213,9 +215,9 @@ class Reader {
   }
   void fail_legacy(std::string_view key, std::string_view what, std::string_view got) {
     if (error_) return;
-    error_ = hocon::Error{legacy_origin_, 0, 0,
-                          std::string(key) + ": " + std::string(what) + ", found \"" +
-                              std::string(got) + "\""};
+    error_ =
+        hocon::Error{legacy_origin_, 0, 0,
+                     std::string(key) + ": " + std::string(what) + ", found \"" + std::string(got) + "\""};
   }
 
   const std::optional<hocon::Error>& error() const { return error_; }
@@ -243,11 +245,12 @@ class Reader {
 using AccountProps = std::map<std::string, std::string>;  // upper-cased name -> value
 
 constexpr std::string_view kLegacyAccountPrefix = "org.jitsi.videobridge.xmpp.user.";
-constexpr std::array<std::string_view, 5> kRequiredAccountProps = {
-    "HOSTNAME", "USERNAME", "PASSWORD", "MUC_JIDS", "MUC_NICKNAME"};
+constexpr std::array<std::string_view, 5> kRequiredAccountProps = {"HOSTNAME", "USERNAME", "PASSWORD",
+                                                                   "MUC_JIDS", "MUC_NICKNAME"};
 const std::set<std::string, std::less<>> kKnownAccountProps = {
-    "HOSTNAME", "PORT", "DOMAIN", "USERNAME", "PASSWORD", "MUC_JIDS", "MUC_NICKNAME",
-    "DISABLE_CERTIFICATE_VERIFICATION", "SECURITY_MODE", "IQ_HANDLER_MODE"};
+    "HOSTNAME",      "PORT",           "DOMAIN",       "USERNAME",
+    "PASSWORD",      "MUC_JIDS",       "MUC_NICKNAME", "DISABLE_CERTIFICATE_VERIFICATION",
+    "SECURITY_MODE", "IQ_HANDLER_MODE"};
 
 bool account_complete(const AccountProps& props) {
   return std::all_of(kRequiredAccountProps.begin(), kRequiredAccountProps.end(), [&](auto name) {
@@ -269,8 +272,7 @@ std::map<std::string, AccountProps> legacy_accounts(const std::map<std::string, 
   return accounts;
 }
 
-std::map<std::string, AccountProps> hocon_accounts(const Value* configs,
-                                                   std::vector<std::string>& warnings) {
+std::map<std::string, AccountProps> hocon_accounts(const Value* configs, std::vector<std::string>& warnings) {
   std::map<std::string, AccountProps> accounts;
   const hocon::Object* ids = configs ? configs->as_object() : nullptr;
   if (!ids) return accounts;
@@ -354,8 +356,7 @@ std::optional<XmppAccount> make_account(const std::string& id, const AccountProp
   return a;
 }
 
-std::vector<XmppAccount> read_accounts(const Reader& reader,
-                                       const std::map<std::string, std::string>& legacy,
+std::vector<XmppAccount> read_accounts(const Reader& reader, const std::map<std::string, std::string>& legacy,
                                        std::vector<std::string>& warnings) {
   std::vector<XmppAccount> out;
   auto from_legacy = legacy_accounts(legacy);
@@ -382,8 +383,7 @@ std::vector<XmppAccount> read_accounts(const Reader& reader,
 
 // ---- NAT mappings (shared/docs/ops/config.md §2.2, §3.2) ----
 
-std::vector<StaticMapping> read_static_mappings(Reader& reader,
-                                                std::vector<std::string>& warnings) {
+std::vector<StaticMapping> read_static_mappings(Reader& reader, std::vector<std::string>& warnings) {
   constexpr std::string_view kPath = "ice4j.harvest.mapping.static-mappings";
   std::vector<StaticMapping> out;
   const Value* v = reader.find(kPath);
@@ -473,8 +473,8 @@ const std::set<std::string, std::less<>> kFreeFormKeys = {
 };
 // Keys that JVB itself ignores today but real jvb.conf files still carry.
 const std::set<std::string, std::less<>> kObsoleteKeys = {
-    "videobridge.stats.enabled", "videobridge.stats.transports", "videobridge.sctp.use-usrsctp",
-    "videobridge.ice.tcp", "ice4j.harvest.mapping.stun.enabled", "videobridge.multi-stream"};
+    "videobridge.stats.enabled", "videobridge.stats.transports",       "videobridge.sctp.use-usrsctp",
+    "videobridge.ice.tcp",       "ice4j.harvest.mapping.stun.enabled", "videobridge.multi-stream"};
 
 std::string join_path(const std::string& parent, const std::string& key) {
   bool plain = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
@@ -540,35 +540,56 @@ BridgeConfig read_config(Reader& r, const std::map<std::string, std::string>& le
   constexpr auto kMs = LegacyForm::kMillis;
 
   c.ice.udp_port = r.port("videobridge.ice.udp.port", {"org.jitsi.videobridge.SINGLE_PORT_HARVESTER_PORT"});
-  c.ice.ufrag_prefix = r.optional_string("videobridge.ice.ufrag-prefix", {"org.jitsi.videobridge.ICE_UFRAG_PREFIX"});
-  c.ice.keep_alive_strategy = r.string("videobridge.ice.keep-alive-strategy", {"org.jitsi.videobridge.KEEP_ALIVE_STRATEGY"});
+  c.ice.ufrag_prefix =
+      r.optional_string("videobridge.ice.ufrag-prefix", {"org.jitsi.videobridge.ICE_UFRAG_PREFIX"});
+  c.ice.keep_alive_strategy =
+      r.string("videobridge.ice.keep-alive-strategy", {"org.jitsi.videobridge.KEEP_ALIVE_STRATEGY"});
   c.ice.nomination_strategy = r.string("videobridge.ice.nomination-strategy");
   c.ice.advertise_private_candidates = r.boolean("videobridge.ice.advertise-private-candidates");
   c.ice.resolve_remote_candidates = r.boolean("videobridge.ice.resolve-remote-candidates");
   c.ice.restart_enabled = r.boolean("videobridge.ice.restart.enabled");
   c.ice.restart_transition_window = r.duration("videobridge.ice.restart.transition-window");
   c.ice.restart_timeout = r.duration("videobridge.ice.restart.timeout");
-  if (c.ice.udp_port <= 0) r.fail("videobridge.ice.udp.port", "expected a port number (1-65535)", Value::number(std::to_string(c.ice.udp_port)));
+  if (c.ice.udp_port <= 0)
+    r.fail("videobridge.ice.udp.port", "expected a port number (1-65535)",
+           Value::number(std::to_string(c.ice.udp_port)));
 
   auto& h = c.harvest;
   h.use_ipv6 = r.boolean("ice4j.harvest.use-ipv6", {"org.ice4j.ipv6.DISABLED", kInv});
   h.use_link_local_addresses = r.boolean("ice4j.harvest.use-link-local-addresses",
                                          {"org.ice4j.ice.harvest.DISABLE_LINK_LOCAL_ADDRESSES", kInv});
-  h.allowed_addresses = r.string_list("ice4j.harvest.allowed-addresses", {"org.ice4j.ice.harvest.ALLOWED_ADDRESSES", LegacyForm::kSemicolonList});
-  h.blocked_addresses = r.string_list("ice4j.harvest.blocked-addresses", {"org.ice4j.ice.harvest.BLOCKED_ADDRESSES", LegacyForm::kSemicolonList});
-  h.allowed_interfaces = r.string_list("ice4j.harvest.allowed-interfaces", {"org.ice4j.ice.harvest.ALLOWED_INTERFACES", LegacyForm::kSemicolonList});
-  h.blocked_interfaces = r.string_list("ice4j.harvest.blocked-interfaces", {"org.ice4j.ice.harvest.BLOCKED_INTERFACES", LegacyForm::kSemicolonList});
-  h.udp_receive_buffer_size = r.integer("ice4j.harvest.udp.receive-buffer-size", {"org.ice4j.ice.harvest.AbstractUdpListener.SO_RCVBUF"});
-  h.aws_enabled = r.boolean("ice4j.harvest.mapping.aws.enabled", {"org.ice4j.ice.harvest.DISABLE_AWS_HARVESTER", kInv});
+  h.allowed_addresses =
+      r.string_list("ice4j.harvest.allowed-addresses",
+                    {"org.ice4j.ice.harvest.ALLOWED_ADDRESSES", LegacyForm::kSemicolonList});
+  h.blocked_addresses =
+      r.string_list("ice4j.harvest.blocked-addresses",
+                    {"org.ice4j.ice.harvest.BLOCKED_ADDRESSES", LegacyForm::kSemicolonList});
+  h.allowed_interfaces =
+      r.string_list("ice4j.harvest.allowed-interfaces",
+                    {"org.ice4j.ice.harvest.ALLOWED_INTERFACES", LegacyForm::kSemicolonList});
+  h.blocked_interfaces =
+      r.string_list("ice4j.harvest.blocked-interfaces",
+                    {"org.ice4j.ice.harvest.BLOCKED_INTERFACES", LegacyForm::kSemicolonList});
+  h.udp_receive_buffer_size = r.integer("ice4j.harvest.udp.receive-buffer-size",
+                                        {"org.ice4j.ice.harvest.AbstractUdpListener.SO_RCVBUF"});
+  h.aws_enabled =
+      r.boolean("ice4j.harvest.mapping.aws.enabled", {"org.ice4j.ice.harvest.DISABLE_AWS_HARVESTER", kInv});
   h.aws_force = r.boolean("ice4j.harvest.mapping.aws.force", {"org.ice4j.ice.harvest.FORCE_AWS_HARVESTER"});
-  h.stun_addresses = r.string_list("ice4j.harvest.mapping.stun.addresses", {"org.ice4j.ice.harvest.STUN_MAPPING_HARVESTER_ADDRESSES", LegacyForm::kCommaList});
+  h.stun_addresses =
+      r.string_list("ice4j.harvest.mapping.stun.addresses",
+                    {"org.ice4j.ice.harvest.STUN_MAPPING_HARVESTER_ADDRESSES", LegacyForm::kCommaList});
   h.static_mappings = read_static_mappings(r, warnings);
 
   auto& cf = c.consent_freshness;
-  cf.interval = r.duration("ice4j.consent-freshness.interval", {"org.ice4j.ice.CONSENT_FRESHNESS_INTERVAL", kMs});
-  cf.original_wait_interval = r.duration("ice4j.consent-freshness.original-wait-interval", {"org.ice4j.ice.CONSENT_FRESHNESS_WAIT_INTERVAL", kMs});
-  cf.max_wait_interval = r.duration("ice4j.consent-freshness.max-wait-interval", {"org.ice4j.ice.CONSENT_FRESHNESS_MAX_WAIT_INTERVAL", kMs});
-  cf.max_retransmissions = static_cast<int>(r.integer("ice4j.consent-freshness.max-retransmissions", {"org.ice4j.ice.CONSENT_FRESHNESS_MAX_RETRANSMISSIONS"}));
+  cf.interval =
+      r.duration("ice4j.consent-freshness.interval", {"org.ice4j.ice.CONSENT_FRESHNESS_INTERVAL", kMs});
+  cf.original_wait_interval = r.duration("ice4j.consent-freshness.original-wait-interval",
+                                         {"org.ice4j.ice.CONSENT_FRESHNESS_WAIT_INTERVAL", kMs});
+  cf.max_wait_interval = r.duration("ice4j.consent-freshness.max-wait-interval",
+                                    {"org.ice4j.ice.CONSENT_FRESHNESS_MAX_WAIT_INTERVAL", kMs});
+  cf.max_retransmissions =
+      static_cast<int>(r.integer("ice4j.consent-freshness.max-retransmissions",
+                                 {"org.ice4j.ice.CONSENT_FRESHNESS_MAX_RETRANSMISSIONS"}));
   cf.randomize_interval = r.boolean("ice4j.consent-freshness.randomize-interval");
 
   auto server = [&](std::string_view scope, std::string_view legacy_prefix) {
@@ -589,7 +610,8 @@ BridgeConfig read_config(Reader& r, const std::map<std::string, std::string>& le
 
   // ENABLE_REST_COLIBRI can only switch the REST API off: JVB ANDs it with the new key.
   bool legacy_rest = true;
-  if (const std::string* s = r.legacy("org.jitsi.videobridge.ENABLE_REST_COLIBRI")) legacy_rest = java_parse_boolean(*s);
+  if (const std::string* s = r.legacy("org.jitsi.videobridge.ENABLE_REST_COLIBRI"))
+    legacy_rest = java_parse_boolean(*s);
   c.apis.rest_enabled = r.boolean("videobridge.apis.rest.enabled") && legacy_rest;
   c.apis.presence_interval = r.duration("videobridge.apis.xmpp-client.presence-interval");
   c.apis.xmpp_accounts = read_accounts(r, legacy, warnings);
@@ -599,36 +621,48 @@ BridgeConfig read_config(Reader& r, const std::map<std::string, std::string>& le
   c.rest.health = r.boolean("videobridge.rest.health.enabled");
   c.rest.prometheus = r.boolean("videobridge.rest.prometheus.enabled");
   c.rest.rtcstats = r.boolean("videobridge.rest.rtcstats.enabled");
-  c.rest.shutdown = r.boolean("videobridge.rest.shutdown.enabled", {"org.jitsi.videobridge.ENABLE_REST_SHUTDOWN"}) && c.apis.rest_enabled;
+  c.rest.shutdown =
+      r.boolean("videobridge.rest.shutdown.enabled", {"org.jitsi.videobridge.ENABLE_REST_SHUTDOWN"}) &&
+      c.apis.rest_enabled;
   c.rest.version = r.boolean("videobridge.rest.version.enabled");
 
-  c.health.interval = r.duration("videobridge.health.interval", {"org.jitsi.videobridge.health.INTERVAL", kMs});
+  c.health.interval =
+      r.duration("videobridge.health.interval", {"org.jitsi.videobridge.health.INTERVAL", kMs});
   c.health.timeout = r.duration("videobridge.health.timeout", {"org.jitsi.videobridge.health.TIMEOUT", kMs});
   c.health.max_check_duration = r.duration("videobridge.health.max-check-duration");
-  c.health.sticky_failures = r.boolean("videobridge.health.sticky-failures", {"org.jitsi.videobridge.health.STICKY_FAILURES"});
+  c.health.sticky_failures =
+      r.boolean("videobridge.health.sticky-failures", {"org.jitsi.videobridge.health.STICKY_FAILURES"});
   c.health.require_valid_address = r.boolean("videobridge.health.require-valid-address");
   c.health.require_stun = r.boolean("videobridge.health.require-stun");
 
-  c.websockets.enabled = r.boolean("videobridge.websockets.enabled", {"org.jitsi.videobridge.rest.COLIBRI_WS_DISABLE", kInv});
-  if (auto d = r.optional_string("videobridge.websockets.domain", {"org.jitsi.videobridge.rest.COLIBRI_WS_DOMAIN"})) {
+  c.websockets.enabled =
+      r.boolean("videobridge.websockets.enabled", {"org.jitsi.videobridge.rest.COLIBRI_WS_DISABLE", kInv});
+  if (auto d = r.optional_string("videobridge.websockets.domain",
+                                 {"org.jitsi.videobridge.rest.COLIBRI_WS_DOMAIN"})) {
     c.websockets.domains.push_back(*d);
   }
   for (auto& d : r.string_list("videobridge.websockets.domains")) c.websockets.domains.push_back(d);
-  c.websockets.tls = r.optional_boolean("videobridge.websockets.tls", {"org.jitsi.videobridge.rest.COLIBRI_WS_TLS"});
-  c.websockets.server_id = r.string("videobridge.websockets.server-id", {"org.jitsi.videobridge.rest.COLIBRI_WS_SERVER_ID"});
+  c.websockets.tls =
+      r.optional_boolean("videobridge.websockets.tls", {"org.jitsi.videobridge.rest.COLIBRI_WS_TLS"});
+  c.websockets.server_id =
+      r.string("videobridge.websockets.server-id", {"org.jitsi.videobridge.rest.COLIBRI_WS_SERVER_ID"});
 
   c.stats.interval = r.duration("videobridge.stats.interval");
   c.expiration.timeout = r.duration("videobridge.entity-expiration.timeout");
-  c.expiration.check_interval = r.duration("videobridge.entity-expiration.check-interval",
-                                           {"org.jitsi.videobridge.EXPIRE_CHECK_SLEEP_SEC", LegacyForm::kSeconds});
+  c.expiration.check_interval =
+      r.duration("videobridge.entity-expiration.check-interval",
+                 {"org.jitsi.videobridge.EXPIRE_CHECK_SLEEP_SEC", LegacyForm::kSeconds});
 
-  c.shutdown.graceful_shutdown_max_duration = r.duration("videobridge.shutdown.graceful-shutdown-max-duration");
-  c.shutdown.graceful_shutdown_min_participants = static_cast<int>(r.integer("videobridge.shutdown.graceful-shutdown-min-participants"));
+  c.shutdown.graceful_shutdown_max_duration =
+      r.duration("videobridge.shutdown.graceful-shutdown-max-duration");
+  c.shutdown.graceful_shutdown_min_participants =
+      static_cast<int>(r.integer("videobridge.shutdown.graceful-shutdown-min-participants"));
   c.shutdown.shutting_down_delay = r.duration("videobridge.shutdown.shutting-down-delay");
 
   // relay.* falls back to the older octo.* names.
   c.relay.enabled = r.present("videobridge.relay.enabled") ? r.boolean("videobridge.relay.enabled") : false;
-  if (!c.relay.enabled && r.present("videobridge.octo.enabled")) c.relay.enabled = r.boolean("videobridge.octo.enabled");
+  if (!c.relay.enabled && r.present("videobridge.octo.enabled"))
+    c.relay.enabled = r.boolean("videobridge.octo.enabled");
   c.relay.region = r.optional_string("videobridge.relay.region", {"org.jitsi.videobridge.REGION"});
   if (!c.relay.region) c.relay.region = r.optional_string("videobridge.octo.region");
   c.relay.relay_id = r.optional_string("videobridge.relay.relay-id");
@@ -642,24 +676,32 @@ BridgeConfig read_config(Reader& r, const std::map<std::string, std::string>& le
   c.sctp.max_channels = static_cast<int>(r.integer("videobridge.sctp.max-channels"));
 
   auto& cc = c.cc;
-  if (r.present("videobridge.cc.bwe-change-threshold-pct") && !r.legacy("org.jitsi.videobridge.BWE_CHANGE_THRESHOLD_PCT")) {
+  if (r.present("videobridge.cc.bwe-change-threshold-pct") &&
+      !r.legacy("org.jitsi.videobridge.BWE_CHANGE_THRESHOLD_PCT")) {
     cc.bwe_change_threshold = r.real("videobridge.cc.bwe-change-threshold-pct") / 100.0;
   } else {
-    cc.bwe_change_threshold = r.real("videobridge.cc.bwe-change-threshold", {"org.jitsi.videobridge.BWE_CHANGE_THRESHOLD_PCT", LegacyForm::kPercent});
+    cc.bwe_change_threshold =
+        r.real("videobridge.cc.bwe-change-threshold",
+               {"org.jitsi.videobridge.BWE_CHANGE_THRESHOLD_PCT", LegacyForm::kPercent});
   }
   cc.default_max_height_px = static_cast<int>(r.present("videobridge.cc.thumbnail-max-height-px")
                                                   ? r.integer("videobridge.cc.thumbnail-max-height-px")
                                                   : r.integer("videobridge.cc.default-max-height-px"));
-  cc.onstage_preferred_height_px = static_cast<int>(r.integer("videobridge.cc.onstage-preferred-height-px", {"org.jitsi.videobridge.ONSTAGE_PREFERRED_HEIGHT"}));
-  cc.onstage_preferred_framerate = r.real("videobridge.cc.onstage-preferred-framerate", {"org.jitsi.videobridge.ONSTAGE_PREFERRED_FRAME_RATE"});
-  if (r.present("videobridge.cc.enable-onstage-video-suspend") && !r.legacy("org.jitsi.videobridge.ENABLE_ONSTAGE_VIDEO_SUSPEND")) {
+  cc.onstage_preferred_height_px = static_cast<int>(r.integer(
+      "videobridge.cc.onstage-preferred-height-px", {"org.jitsi.videobridge.ONSTAGE_PREFERRED_HEIGHT"}));
+  cc.onstage_preferred_framerate = r.real("videobridge.cc.onstage-preferred-framerate",
+                                          {"org.jitsi.videobridge.ONSTAGE_PREFERRED_FRAME_RATE"});
+  if (r.present("videobridge.cc.enable-onstage-video-suspend") &&
+      !r.legacy("org.jitsi.videobridge.ENABLE_ONSTAGE_VIDEO_SUSPEND")) {
     cc.allow_oversend_onstage = !r.boolean("videobridge.cc.enable-onstage-video-suspend");
   } else {
-    cc.allow_oversend_onstage = r.boolean("videobridge.cc.allow-oversend-onstage", {"org.jitsi.videobridge.ENABLE_ONSTAGE_VIDEO_SUSPEND", kInv});
+    cc.allow_oversend_onstage = r.boolean("videobridge.cc.allow-oversend-onstage",
+                                          {"org.jitsi.videobridge.ENABLE_ONSTAGE_VIDEO_SUSPEND", kInv});
   }
   cc.max_oversend_bitrate = r.bitrate("videobridge.cc.max-oversend-bitrate");
   cc.trust_bwe = r.boolean("videobridge.cc.trust-bwe", {"org.jitsi.videobridge.TRUST_BWE"});
-  cc.padding_period = r.duration("videobridge.cc.padding-period", {"org.jitsi.videobridge.PADDING_PERIOD_MS", kMs});
+  cc.padding_period =
+      r.duration("videobridge.cc.padding-period", {"org.jitsi.videobridge.PADDING_PERIOD_MS", kMs});
   cc.jvb_last_n = static_cast<int>(r.integer("videobridge.cc.jvb-last-n"));
   cc.initial_last_n = static_cast<int>(r.integer("videobridge.cc.initial-last-n"));
   cc.assumed_bandwidth_limit = r.optional_bitrate("videobridge.cc.assumed-bandwidth-limit");
@@ -670,8 +712,10 @@ BridgeConfig read_config(Reader& r, const std::map<std::string, std::string>& le
   c.bwe.max_bw = r.bitrate("jmt.bwe.estimator.max-bw");
 
   c.load.load_measurement = r.string("videobridge.load-management.load-measurements.load-measurement");
-  c.load.packet_rate_load_threshold = r.real("videobridge.load-management.load-measurements.packet-rate.load-threshold");
-  c.load.cpu_usage_load_threshold = r.real("videobridge.load-management.load-measurements.cpu-usage.load-threshold");
+  c.load.packet_rate_load_threshold =
+      r.real("videobridge.load-management.load-measurements.packet-rate.load-threshold");
+  c.load.cpu_usage_load_threshold =
+      r.real("videobridge.load-management.load-measurements.cpu-usage.load-threshold");
   c.load.average_participant_stress = r.real("videobridge.load-management.average-participant-stress");
   if (c.load.load_measurement != "cpu-usage" && c.load.load_measurement != "packet-rate") {
     r.fail("videobridge.load-management.load-measurements.load-measurement",
@@ -699,11 +743,16 @@ std::optional<Bitrate> parse_bitrate(std::string_view text) {
   if (std::count(number.begin(), number.end(), '.') > 1 || number == ".") return std::nullopt;
   std::string unit = to_upper(trim(std::string_view(s).substr(i)));
   double scale = 0;
-  if (unit.empty() || unit == "BPS") scale = 1;
-  else if (unit == "KBPS") scale = 1e3;
-  else if (unit == "MBPS") scale = 1e6;
-  else if (unit == "GBPS") scale = 1e9;
-  else return std::nullopt;
+  if (unit.empty() || unit == "BPS")
+    scale = 1;
+  else if (unit == "KBPS")
+    scale = 1e3;
+  else if (unit == "MBPS")
+    scale = 1e6;
+  else if (unit == "GBPS")
+    scale = 1e9;
+  else
+    return std::nullopt;
   double value = std::strtod(number.c_str(), nullptr) * scale;
   if (!std::isfinite(value) || value > 9e15) return std::nullopt;
   return Bitrate{static_cast<std::int64_t>(std::llround(value))};
@@ -744,7 +793,7 @@ Result<LoadedConfig, hocon::Error> load_bridge_config(const ConfigSources& sourc
   collect_paths(*defaults_tree, "", known);
   warn_unknown(*tree, "", known, loaded.warnings);
 
-  Reader reader(*tree, *legacy,  origin,
+  Reader reader(*tree, *legacy, origin,
                 sources.legacy_properties_file ? sources.legacy_properties_file->string() : "");
   loaded.config = read_config(reader, *legacy, loaded.warnings);
   if (reader.error()) return unexpected(*reader.error());

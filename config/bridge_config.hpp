@@ -37,8 +37,8 @@ struct Bitrate {
 std::optional<Bitrate> parse_bitrate(std::string_view text);
 
 struct HttpServerConfig {
-  int port = -1;       // -1: off
-  int tls_port = -1;   // used only with key_store_path
+  int port = -1;                    // -1: off
+  int tls_port = -1;                // used only with key_store_path
   std::optional<std::string> host;  // unset: all addresses
   std::optional<std::string> key_store_path;
   bool send_server_version = false;
@@ -110,8 +110,8 @@ struct BridgeConfig {
   } apis;
 
   struct Rest {
-    bool debug = true, drain = true, health = true, prometheus = true, rtcstats = true,
-         shutdown = false, version = true;
+    bool debug = true, drain = true, health = true, prometheus = true, rtcstats = true, shutdown = false,
+         version = true;
   } rest;
 
   struct Health {

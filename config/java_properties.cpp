@@ -37,10 +37,18 @@ std::string unescape(std::string_view s) {
     }
     char e = s[++i];
     switch (e) {
-      case 't': out += '\t'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 'f': out += '\f'; break;
+      case 't':
+        out += '\t';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'f':
+        out += '\f';
+        break;
       case 'u': {
         long unit = read_hex4(s, i + 1);
         if (unit < 0) {
@@ -49,8 +57,7 @@ std::string unescape(std::string_view s) {
         }
         i += 4;
         auto cp = static_cast<std::uint32_t>(unit);
-        if (cp >= 0xD800 && cp <= 0xDBFF && i + 2 < s.size() && s[i + 1] == '\\' &&
-            s[i + 2] == 'u') {
+        if (cp >= 0xD800 && cp <= 0xDBFF && i + 2 < s.size() && s[i + 1] == '\\' && s[i + 2] == 'u') {
           long low = read_hex4(s, i + 3);
           if (low >= 0xDC00 && low <= 0xDFFF) {
             cp = 0x10000 + ((cp - 0xD800) << 10) + (static_cast<std::uint32_t>(low) - 0xDC00);
@@ -126,8 +133,8 @@ std::vector<PropertiesEntry> parse_java_properties(std::string_view text) {
     if (i < logical.size() && (logical[i] == '=' || logical[i] == ':')) ++i;
     while (i < logical.size() && is_blank(logical[i])) ++i;
     std::string_view view(logical);
-    entries.push_back(PropertiesEntry{unescape(view.substr(0, key_end)),
-                                      unescape(view.substr(i)), start_line});
+    entries.push_back(
+        PropertiesEntry{unescape(view.substr(0, key_end)), unescape(view.substr(i)), start_line});
   }
   return entries;
 }

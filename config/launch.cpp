@@ -154,7 +154,8 @@ Result<LaunchOptions, std::string> parse_launch(std::span<const char* const> arg
       return std::string(a.substr(name.size() + 1));  // --name=value
     };
     auto matches = [&](std::string_view name) {
-      return a == name || (a.size() > name.size() && a.substr(0, name.size()) == name && a[name.size()] == '=');
+      return a == name ||
+             (a.size() > name.size() && a.substr(0, name.size()) == name && a[name.size()] == '=');
     };
     if (a == "--help" || a == "-h") {
       out.show_help = true;
@@ -253,12 +254,12 @@ Result<LaunchOptions, std::string> parse_launch(std::span<const char* const> arg
   if (legacy_arg) {
     out.sources.legacy_properties_file = *legacy_arg;
   } else if (location || name) {
-    out.sources.legacy_properties_file = std::filesystem::path(location.value_or(std::string(kDefaultScHomeLocation))) /
-                                         name.value_or(std::string(kDefaultScHomeName)) /
-                                         "sip-communicator.properties";
+    out.sources.legacy_properties_file =
+        std::filesystem::path(location.value_or(std::string(kDefaultScHomeLocation))) /
+        name.value_or(std::string(kDefaultScHomeName)) / "sip-communicator.properties";
   } else if (!config_arg) {
-    out.sources.legacy_properties_file = std::filesystem::path(kDefaultScHomeLocation) /
-                                         kDefaultScHomeName / "sip-communicator.properties";
+    out.sources.legacy_properties_file =
+        std::filesystem::path(kDefaultScHomeLocation) / kDefaultScHomeName / "sip-communicator.properties";
   }
   if (auto f = launcher_prop(kLoggingConfigProp)) out.logging_config_file = *f;
   return out;

@@ -12,7 +12,7 @@ build_packages=(
   libnice-dev libusrsctp-dev libgloox-dev
 )
 test_packages=(
-  doctest-dev clang libclang-rt-14-dev python3 iproute2 util-linux
+  doctest-dev clang clang-format libclang-rt-14-dev python3 iproute2 util-linux
 )
 packages=("${build_packages[@]}")
 if [ "${1:-build}" = test ]; then packages+=("${test_packages[@]}"); fi

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The whole test suite, as `make test` and CI run it:
-#   build/       the normal build: unit tests and interop tests against the real daemon;
+#   build/       the normal build: unit tests, interop tests against the real daemon, format;
 #   build-asan/  ASan+UBSan build: the unit tests again;
 #   build-fuzz/  clang + libFuzzer: every fuzz target over its corpus, then a few seconds more.
 # Prints every failure's log, then one closing line "N passed, M failed" (doctest cases are
@@ -52,7 +52,7 @@ print(passed, failed)
 PY
 }
 
-build_and_test build "--buildtype=debugoptimized" "unit interop"
+build_and_test build "--buildtype=debugoptimized" "unit interop lint"
 build_and_test build-asan "--buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false" unit
 build_and_test build-fuzz "--buildtype=debugoptimized -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false" fuzz \
   CC=clang CXX=clang++

@@ -16,8 +16,8 @@ namespace {
 std::atomic<Level> g_level{Level::kInfo};
 Sink g_sink;  // empty: standard output
 
-constexpr std::array<std::string_view, 9> kNames = {
-    "OFF", "SEVERE", "WARNING", "INFO", "CONFIG", "FINE", "FINER", "FINEST", "ALL"};
+constexpr std::array<std::string_view, 9> kNames = {"OFF",  "SEVERE", "WARNING", "INFO", "CONFIG",
+                                                    "FINE", "FINER",  "FINEST",  "ALL"};
 
 void write_stdout(std::string_view line) {
   while (!line.empty()) {
@@ -50,8 +50,7 @@ bool enabled(Level level) {
 
 void set_sink(Sink sink) { g_sink = std::move(sink); }
 
-void write(Level level, std::string_view component, std::string_view context,
-           std::string_view message) {
+void write(Level level, std::string_view component, std::string_view context, std::string_view message) {
   using namespace std::chrono;
   auto now = system_clock::now();
   std::time_t secs = system_clock::to_time_t(now);
@@ -62,8 +61,8 @@ void write(Level level, std::string_view component, std::string_view context,
   std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &local);
 
   fmt::memory_buffer line;
-  fmt::format_to(std::back_inserter(line), "JVB {}.{:03d} {}: [{}] ", stamp, millis,
-                 level_name(level), static_cast<long>(::syscall(SYS_gettid)));
+  fmt::format_to(std::back_inserter(line), "JVB {}.{:03d} {}: [{}] ", stamp, millis, level_name(level),
+                 static_cast<long>(::syscall(SYS_gettid)));
   if (!context.empty()) fmt::format_to(std::back_inserter(line), "[{}] ", context);
   fmt::format_to(std::back_inserter(line), "{}: {}\n", component, message);
   std::string_view text(line.data(), line.size());

@@ -34,8 +34,7 @@ using Sink = std::function<void(std::string_view line)>;
 void set_sink(Sink sink);
 
 // Formats and emits one line. `context` is "k=v k=v" or empty.
-void write(Level level, std::string_view component, std::string_view context,
-           std::string_view message);
+void write(Level level, std::string_view component, std::string_view context, std::string_view message);
 
 // A named source of log lines, e.g. `const Logger kLog{"HttpServer"};`.
 class Logger {
@@ -47,13 +46,21 @@ class Logger {
     if (enabled(level)) write(level, component_, {}, fmt::format(format, std::forward<Args>(args)...));
   }
   template <class... Args>
-  void severe(fmt::format_string<Args...> f, Args&&... a) const { log(Level::kSevere, f, std::forward<Args>(a)...); }
+  void severe(fmt::format_string<Args...> f, Args&&... a) const {
+    log(Level::kSevere, f, std::forward<Args>(a)...);
+  }
   template <class... Args>
-  void warn(fmt::format_string<Args...> f, Args&&... a) const { log(Level::kWarning, f, std::forward<Args>(a)...); }
+  void warn(fmt::format_string<Args...> f, Args&&... a) const {
+    log(Level::kWarning, f, std::forward<Args>(a)...);
+  }
   template <class... Args>
-  void info(fmt::format_string<Args...> f, Args&&... a) const { log(Level::kInfo, f, std::forward<Args>(a)...); }
+  void info(fmt::format_string<Args...> f, Args&&... a) const {
+    log(Level::kInfo, f, std::forward<Args>(a)...);
+  }
   template <class... Args>
-  void fine(fmt::format_string<Args...> f, Args&&... a) const { log(Level::kFine, f, std::forward<Args>(a)...); }
+  void fine(fmt::format_string<Args...> f, Args&&... a) const {
+    log(Level::kFine, f, std::forward<Args>(a)...);
+  }
 
  private:
   std::string_view component_;

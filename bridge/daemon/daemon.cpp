@@ -22,8 +22,8 @@ constexpr log::Logger kLog{"Videobridge"};
 std::vector<health::HealthChecker::Check> health_checks(const config::BridgeConfig& c) {
   std::vector<health::HealthChecker::Check> checks;
   if (c.health.require_valid_address) {
-    ice::HarvestFilter filter{c.harvest.use_ipv6, c.harvest.use_link_local_addresses,
-                              c.harvest.allowed_addresses, c.harvest.blocked_addresses,
+    ice::HarvestFilter filter{c.harvest.use_ipv6,           c.harvest.use_link_local_addresses,
+                              c.harvest.allowed_addresses,  c.harvest.blocked_addresses,
                               c.harvest.allowed_interfaces, c.harvest.blocked_interfaces};
     std::vector<std::string> mapped;
     for (const auto& m : c.harvest.static_mappings) mapped.push_back(m.public_address);
@@ -64,9 +64,9 @@ int run(const config::BridgeConfig& config) {
                             g_unix_signal_add(SIGTERM, on_stop_signal, &stop_term),
                             g_unix_signal_add(SIGHUP, on_stop_signal, &stop_hup)};
 
-  health::HealthChecker checker({config.health.timeout, config.health.max_check_duration,
-                                 config.health.sticky_failures},
-                                health_checks(config), health::Clock::now());
+  health::HealthChecker checker(
+      {config.health.timeout, config.health.max_check_duration, config.health.sticky_failures},
+      health_checks(config), health::Clock::now());
   auto run_checks = [&checker] {
     checker.run_checks([] { return health::Clock::now(); });
     auto s = checker.status(health::Clock::now());
@@ -74,20 +74,29 @@ int run(const config::BridgeConfig& config) {
   };
   run_checks();
   auto interval = static_cast<guint>(std::max<std::int64_t>(config.health.interval.count(), 1));
-  guint health_timer = g_timeout_add(interval, [](gpointer f) -> gboolean {
-    (*static_cast<decltype(run_checks)*>(f))();
-    return G_SOURCE_CONTINUE;
-  }, &run_checks);
+  guint health_timer = g_timeout_add(
+      interval,
+      [](gpointer f) -> gboolean {
+        (*static_cast<decltype(run_checks)*>(f))();
+        return G_SOURCE_CONTINUE;
+      },
+      &run_checks);
 
   std::unique_ptr<http::HttpServer> private_server;
   const auto& ps = config.http.private_server;
   if (ps.key_store_path) {
-    kLog.warn("videobridge.http-servers.private.key-store-path is set, but Java key stores are not "
-              "supported; serving plain HTTP on port {}", ps.port);
+    kLog.warn(
+        "videobridge.http-servers.private.key-store-path is set, but Java key stores are not "
+        "supported; serving plain HTTP on port {}",
+        ps.port);
   }
   if (ps.port != -1) {
-    http::ServerOptions options{"private", ps.host.value_or(""), ps.port, ps.send_server_version,
-                                "jitsi-native-bridge/" + std::string(bridge_version()) + " ", true};
+    http::ServerOptions options{"private",
+                                ps.host.value_or(""),
+                                ps.port,
+                                ps.send_server_version,
+                                "jitsi-native-bridge/" + std::string(bridge_version()) + " ",
+                                true};
     auto started = http::HttpServer::start(options);
     if (!started) {
       kLog.severe("Cannot start the private HTTP server: {}", started.error());

@@ -30,9 +30,11 @@ void HealthChecker::run_checks(const std::function<Clock::time_point()>& now) {
 HealthStatus HealthChecker::status(Clock::time_point now) const {
   if (sticky_failure_) return {false, 500, *sticky_failure_};
   if (!last_check_ || now - *last_check_ > options_.timeout) {
-    std::string when = last_check_ ? fmt::format("the last one {} ms ago",
-        std::chrono::duration_cast<std::chrono::milliseconds>(now - *last_check_).count())
-                                   : std::string("none so far");
+    std::string when =
+        last_check_
+            ? fmt::format("the last one {} ms ago",
+                          std::chrono::duration_cast<std::chrono::milliseconds>(now - *last_check_).count())
+            : std::string("none so far");
     return {false, 500, "No health checks performed recently, " + when + "."};
   }
   if (last_failure_) return {false, 500, *last_failure_};

@@ -44,8 +44,8 @@ Result<std::unique_ptr<HttpServer>, std::string> HttpServer::start(const ServerO
   if (!ok) {
     std::string why = error ? error->message : "unknown error";
     if (error) g_error_free(error);
-    return unexpected("cannot listen on " + (options.host.empty() ? std::string("*") : options.host) +
-                      ":" + std::to_string(options.port) + ": " + why);
+    return unexpected("cannot listen on " + (options.host.empty() ? std::string("*") : options.host) + ":" +
+                      std::to_string(options.port) + ": " + why);
   }
   GSList* uris = soup_server_get_uris(self->impl_->server);
   if (uris) {
@@ -107,7 +107,8 @@ void HttpServer::handle(void*, void* message, const char* path, void* query, voi
   }
 
   SoupMessageHeaders* out = soup_server_message_get_response_headers(msg);
-  for (const auto& [name, value] : response.headers) soup_message_headers_replace(out, name.c_str(), value.c_str());
+  for (const auto& [name, value] : response.headers)
+    soup_message_headers_replace(out, name.c_str(), value.c_str());
   if (self->options_.cors) {
     soup_message_headers_replace(out, "Access-Control-Allow-Origin", "*");
     soup_message_headers_replace(out, "Access-Control-Allow-Methods", "GET,POST");
@@ -115,8 +116,8 @@ void HttpServer::handle(void*, void* message, const char* path, void* query, voi
                                  "X-Requested-With,Content-Type,Accept,Origin");
   }
   soup_server_message_set_status(msg, static_cast<guint>(response.status), nullptr);
-  soup_server_message_set_response(msg, response.content_type.c_str(), SOUP_MEMORY_COPY,
-                                   response.body.data(), response.body.size());
+  soup_server_message_set_response(msg, response.content_type.c_str(), SOUP_MEMORY_COPY, response.body.data(),
+                                   response.body.size());
 }
 
 }  // namespace jvb::http

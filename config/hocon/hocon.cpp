@@ -17,8 +17,8 @@ std::string Error::to_string() const {
 }
 
 Document::Document()
-    : root_(detail::make_node(detail::NodeKind::kObject,
-                              std::make_shared<const std::string>("<empty>"), 0, 0)) {}
+    : root_(detail::make_node(detail::NodeKind::kObject, std::make_shared<const std::string>("<empty>"), 0,
+                              0)) {}
 
 Document::Document(std::shared_ptr<const detail::Node> root) : root_(std::move(root)) {}
 
@@ -45,19 +45,17 @@ Result<Document, Error> parse_string(std::string_view text, std::string origin,
 }
 
 Result<Document, Error> parse_string(std::string_view text, std::string origin,
-                                     const std::filesystem::path& include_base,
-                                     const ParseOptions& options) {
+                                     const std::filesystem::path& include_base, const ParseOptions& options) {
   detail::IncludeState state{options, {}};
-  auto root = detail::parse_text(text, std::make_shared<const std::string>(std::move(origin)),
-                                 include_base, {}, 0, state);
+  auto root = detail::parse_text(text, std::make_shared<const std::string>(std::move(origin)), include_base,
+                                 {}, 0, state);
   if (!root) return jvb::unexpected(std::move(root).error());
   return Document(std::move(*root));
 }
 
 Document document_from_properties(const std::vector<std::pair<std::string, std::string>>& props,
                                   std::string origin) {
-  return Document(
-      detail::properties_tree(props, std::make_shared<const std::string>(std::move(origin))));
+  return Document(detail::properties_tree(props, std::make_shared<const std::string>(std::move(origin))));
 }
 
 EnvLookup process_environment() {

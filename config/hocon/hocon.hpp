@@ -76,8 +76,7 @@ Result<Document, Error> parse_string(std::string_view text, std::string origin =
 // As above, with options.
 Result<Document, Error> parse_file(const std::filesystem::path& path, const ParseOptions& options);
 Result<Document, Error> parse_string(std::string_view text, std::string origin,
-                                     const std::filesystem::path& include_base,
-                                     const ParseOptions& options);
+                                     const std::filesystem::path& include_base, const ParseOptions& options);
 
 // A document from flat Java-properties-style pairs ("a.b.c" -> "value"), as the spec
 // defines for .properties files and JVM system properties: keys are paths, every value is

@@ -45,9 +45,26 @@ namespace {
 
 bool is_forbidden_in_unquoted(char c) {
   switch (c) {
-    case '$': case '"': case '{': case '}': case '[': case ']': case ':': case '=': case ',':
-    case '+': case '#': case '`': case '^': case '?': case '!': case '@': case '*': case '&':
-    case '\\': case '\n':
+    case '$':
+    case '"':
+    case '{':
+    case '}':
+    case '[':
+    case ']':
+    case ':':
+    case '=':
+    case ',':
+    case '+':
+    case '#':
+    case '`':
+    case '^':
+    case '?':
+    case '!':
+    case '@':
+    case '*':
+    case '&':
+    case '\\':
+    case '\n':
       return true;
     default:
       return false;
@@ -107,15 +124,14 @@ std::size_t Lexer::whitespace_length(std::size_t at) const {
   if (c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' || (c >= 0x1C && c <= 0x1F)) {
     return 1;
   }
-  if (c == 0xC2 && b(1) == 0xA0) return 2;                                  // U+00A0
-  if (c == 0xE1 && b(1) == 0x9A && b(2) == 0x80) return 3;                  // U+1680
-  if (c == 0xE2 && b(1) == 0x80 && (b(2) <= 0x8A || b(2) == 0xA8 || b(2) == 0xA9 ||
-                                    b(2) == 0xAF)) {
-    return b(2) >= 0x80 ? 3 : 0;                                            // U+2000..U+202F
+  if (c == 0xC2 && b(1) == 0xA0) return 2;                  // U+00A0
+  if (c == 0xE1 && b(1) == 0x9A && b(2) == 0x80) return 3;  // U+1680
+  if (c == 0xE2 && b(1) == 0x80 && (b(2) <= 0x8A || b(2) == 0xA8 || b(2) == 0xA9 || b(2) == 0xAF)) {
+    return b(2) >= 0x80 ? 3 : 0;  // U+2000..U+202F
   }
-  if (c == 0xE2 && b(1) == 0x81 && b(2) == 0x9F) return 3;                  // U+205F
-  if (c == 0xE3 && b(1) == 0x80 && b(2) == 0x80) return 3;                  // U+3000
-  if (c == 0xEF && b(1) == 0xBB && b(2) == 0xBF) return 3;                  // BOM
+  if (c == 0xE2 && b(1) == 0x81 && b(2) == 0x9F) return 3;  // U+205F
+  if (c == 0xE3 && b(1) == 0x80 && b(2) == 0x80) return 3;  // U+3000
+  if (c == 0xEF && b(1) == 0xBB && b(2) == 0xBF) return 3;  // BOM
   return 0;
 }
 
@@ -159,32 +175,47 @@ Token Lexer::next() {
       case '"':
         if (at(1, '"') && at(2, '"')) return triple_quoted(line, column);
         return quoted(line, column);
-      case '{': advance(1); return make(TokenKind::kOpenBrace, line, column);
-      case '}': advance(1); return make(TokenKind::kCloseBrace, line, column);
-      case '[': advance(1); return make(TokenKind::kOpenBracket, line, column);
-      case ']': advance(1); return make(TokenKind::kCloseBracket, line, column);
-      case ',': advance(1); return make(TokenKind::kComma, line, column);
-      case ':': advance(1); return make(TokenKind::kColon, line, column);
-      case '=': advance(1); return make(TokenKind::kEquals, line, column);
+      case '{':
+        advance(1);
+        return make(TokenKind::kOpenBrace, line, column);
+      case '}':
+        advance(1);
+        return make(TokenKind::kCloseBrace, line, column);
+      case '[':
+        advance(1);
+        return make(TokenKind::kOpenBracket, line, column);
+      case ']':
+        advance(1);
+        return make(TokenKind::kCloseBracket, line, column);
+      case ',':
+        advance(1);
+        return make(TokenKind::kComma, line, column);
+      case ':':
+        advance(1);
+        return make(TokenKind::kColon, line, column);
+      case '=':
+        advance(1);
+        return make(TokenKind::kEquals, line, column);
       case '+':
         if (at(1, '=')) {
           advance(2);
           return make(TokenKind::kPlusEquals, line, column);
         }
-        return error("reserved character '+' (only '+=' is allowed; quote it to use it in a "
-                     "string)", line, column);
+        return error(
+            "reserved character '+' (only '+=' is allowed; quote it to use it in a "
+            "string)",
+            line, column);
       case '$':
         if (at(1, '{')) return substitution(line, column);
-        return error("'$' must start a substitution '${...}' (quote it to use it in a string)",
-                     line, column);
+        return error("'$' must start a substitution '${...}' (quote it to use it in a string)", line, column);
       default:
         break;
     }
     if (c == '-' || is_digit(c)) return number_or_unquoted(line, column);
     if (is_forbidden_in_unquoted(c)) {
-      return error(std::string("reserved character '") + c +
-                       "' is not allowed in an unquoted string; quote it",
-                   line, column);
+      return error(
+          std::string("reserved character '") + c + "' is not allowed in an unquoted string; quote it", line,
+          column);
     }
     return unquoted(line, column);
   }
@@ -201,8 +232,10 @@ Token Lexer::quoted(int line, int column) {
       return t;
     }
     if (c == '\n') {
-      return error("unterminated string (a quoted string cannot span lines; use \"\"\" for "
-                   "multi-line strings)", line, column);
+      return error(
+          "unterminated string (a quoted string cannot span lines; use \"\"\" for "
+          "multi-line strings)",
+          line, column);
     }
     if (static_cast<unsigned char>(c) < 0x20) {
       return error("control character in a quoted string must be escaped", line_, column_);
@@ -218,14 +251,30 @@ Token Lexer::quoted(int line, int column) {
     char e = text_[pos_ + 1];
     advance(2);
     switch (e) {
-      case '"': t.text += '"'; break;
-      case '\\': t.text += '\\'; break;
-      case '/': t.text += '/'; break;
-      case 'b': t.text += '\b'; break;
-      case 'f': t.text += '\f'; break;
-      case 'n': t.text += '\n'; break;
-      case 'r': t.text += '\r'; break;
-      case 't': t.text += '\t'; break;
+      case '"':
+        t.text += '"';
+        break;
+      case '\\':
+        t.text += '\\';
+        break;
+      case '/':
+        t.text += '/';
+        break;
+      case 'b':
+        t.text += '\b';
+        break;
+      case 'f':
+        t.text += '\f';
+        break;
+      case 'n':
+        t.text += '\n';
+        break;
+      case 'r':
+        t.text += '\r';
+        break;
+      case 't':
+        t.text += '\t';
+        break;
       case 'u': {
         auto read_hex4 = [&](std::uint32_t& out) {
           if (pos_ + 4 > text_.size()) return false;
@@ -261,8 +310,7 @@ Token Lexer::quoted(int line, int column) {
         break;
       }
       default:
-        return error(std::string("invalid escape '\\") + e + "' in a quoted string", esc_line,
-                     esc_column);
+        return error(std::string("invalid escape '\\") + e + "' in a quoted string", esc_line, esc_column);
     }
   }
 }
@@ -308,8 +356,7 @@ Token Lexer::number_or_unquoted(int line, int column) {
 
 Token Lexer::unquoted(int line, int column) {
   static constexpr std::string_view kKeywords[] = {"true", "false", "null"};
-  static constexpr TokenKind kKeywordKinds[] = {TokenKind::kTrue, TokenKind::kFalse,
-                                                TokenKind::kNull};
+  static constexpr TokenKind kKeywordKinds[] = {TokenKind::kTrue, TokenKind::kFalse, TokenKind::kNull};
   // Spec: an unquoted string's initial characters may not parse as a keyword, so "truex"
   // is `true` followed by `x` (which concatenation then joins again).
   for (std::size_t k = 0; k < 3; ++k) {
@@ -383,29 +430,46 @@ Token Lexer::substitution(int line, int column) {
 }
 
 std::string describe(const Token& t) {
-  auto clip = [](const std::string& s) {
-    return s.size() > 40 ? s.substr(0, 37) + "..." : s;
-  };
+  auto clip = [](const std::string& s) { return s.size() > 40 ? s.substr(0, 37) + "..." : s; };
   switch (t.kind) {
-    case TokenKind::kEnd: return "end of file";
-    case TokenKind::kError: return "invalid input";
-    case TokenKind::kNewline: return "newline";
-    case TokenKind::kWhitespace: return "whitespace";
-    case TokenKind::kOpenBrace: return "'{'";
-    case TokenKind::kCloseBrace: return "'}'";
-    case TokenKind::kOpenBracket: return "'['";
-    case TokenKind::kCloseBracket: return "']'";
-    case TokenKind::kComma: return "','";
-    case TokenKind::kColon: return "':'";
-    case TokenKind::kEquals: return "'='";
-    case TokenKind::kPlusEquals: return "'+='";
-    case TokenKind::kQuoted: return "string \"" + clip(t.text) + "\"";
-    case TokenKind::kUnquoted: return "'" + clip(t.text) + "'";
-    case TokenKind::kNumber: return "number " + clip(t.text);
-    case TokenKind::kTrue: return "'true'";
-    case TokenKind::kFalse: return "'false'";
-    case TokenKind::kNull: return "'null'";
-    case TokenKind::kSubstitution: return "substitution ${" + clip(t.text) + "}";
+    case TokenKind::kEnd:
+      return "end of file";
+    case TokenKind::kError:
+      return "invalid input";
+    case TokenKind::kNewline:
+      return "newline";
+    case TokenKind::kWhitespace:
+      return "whitespace";
+    case TokenKind::kOpenBrace:
+      return "'{'";
+    case TokenKind::kCloseBrace:
+      return "'}'";
+    case TokenKind::kOpenBracket:
+      return "'['";
+    case TokenKind::kCloseBracket:
+      return "']'";
+    case TokenKind::kComma:
+      return "','";
+    case TokenKind::kColon:
+      return "':'";
+    case TokenKind::kEquals:
+      return "'='";
+    case TokenKind::kPlusEquals:
+      return "'+='";
+    case TokenKind::kQuoted:
+      return "string \"" + clip(t.text) + "\"";
+    case TokenKind::kUnquoted:
+      return "'" + clip(t.text) + "'";
+    case TokenKind::kNumber:
+      return "number " + clip(t.text);
+    case TokenKind::kTrue:
+      return "'true'";
+    case TokenKind::kFalse:
+      return "'false'";
+    case TokenKind::kNull:
+      return "'null'";
+    case TokenKind::kSubstitution:
+      return "substitution ${" + clip(t.text) + "}";
   }
   return "token";
 }

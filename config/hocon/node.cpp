@@ -8,8 +8,8 @@
 
 namespace jvb::hocon::detail {
 
-std::shared_ptr<Node> make_node(NodeKind kind, const std::shared_ptr<const std::string>& origin,
-                                int line, int column) {
+std::shared_ptr<Node> make_node(NodeKind kind, const std::shared_ptr<const std::string>& origin, int line,
+                                int column) {
   auto n = std::make_shared<Node>();
   n->kind = kind;
   n->origin = origin;
@@ -105,8 +105,8 @@ void merge_field(Node& object, const std::string& key, NodePtr value) {
   // A use count of one means nothing but `object` can see this child, so changing it in
   // place is invisible to everyone else. Every Node is created non-const (make_node), which
   // makes the const_cast well defined.
-  if (value->kind == NodeKind::kObject && !value->ignores_fallbacks &&
-      existing->kind == NodeKind::kObject && existing.use_count() == 1 && existing != value) {
+  if (value->kind == NodeKind::kObject && !value->ignores_fallbacks && existing->kind == NodeKind::kObject &&
+      existing.use_count() == 1 && existing != value) {
     Node& target = const_cast<Node&>(*existing);
     for (const auto& [k, v] : value->fields) merge_field(target, k, v);
     return;
@@ -145,8 +145,7 @@ NodePtr properties_tree(const std::vector<std::pair<std::string, std::string>>& 
     std::size_t start = 0;
     while (true) {
       std::size_t dot = key.find('.', start);
-      segments.push_back(key.substr(start, dot == std::string::npos ? std::string::npos
-                                                                    : dot - start));
+      segments.push_back(key.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
       if (dot == std::string::npos) break;
       start = dot + 1;
     }
@@ -168,9 +167,12 @@ NodePtr properties_tree(const std::vector<std::pair<std::string, std::string>>& 
 
 std::string concat_text(const Value& v) {
   switch (v.type()) {
-    case Value::Type::kNull: return "null";
-    case Value::Type::kBoolean: return v.to_bool().value_or(false) ? "true" : "false";
-    default: return v.text();
+    case Value::Type::kNull:
+      return "null";
+    case Value::Type::kBoolean:
+      return v.to_bool().value_or(false) ? "true" : "false";
+    default:
+      return v.text();
   }
 }
 
@@ -181,8 +183,8 @@ std::string render_path(const Path& path) {
     const std::string& s = path[i];
     bool plain = !s.empty();
     for (char c : s) {
-      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '-' || c == '_';
+      bool ok =
+          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
       if (!ok) plain = false;
     }
     if (plain) {

@@ -55,12 +55,12 @@ struct Node {
 // True for nodes whose type resolution cannot change: those hide anything merged below them
 // unless they are objects.
 inline bool has_fixed_type(const Node& n) {
-  return n.kind == NodeKind::kScalar || n.kind == NodeKind::kWhitespace ||
-         n.kind == NodeKind::kObject || n.kind == NodeKind::kArray;
+  return n.kind == NodeKind::kScalar || n.kind == NodeKind::kWhitespace || n.kind == NodeKind::kObject ||
+         n.kind == NodeKind::kArray;
 }
 
-std::shared_ptr<Node> make_node(NodeKind kind, const std::shared_ptr<const std::string>& origin,
-                                int line, int column);
+std::shared_ptr<Node> make_node(NodeKind kind, const std::shared_ptr<const std::string>& origin, int line,
+                                int column);
 
 // `top` overriding `below`, as for a duplicate key (spec: "Duplicate keys and object
 // merging"). Never modifies its arguments.

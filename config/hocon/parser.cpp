@@ -21,8 +21,8 @@ constexpr std::uintmax_t kMaxFileSize = 16u << 20;
 
 class Parser {
  public:
-  Parser(std::string_view text, std::shared_ptr<const std::string> origin, fs::path base_dir,
-         Path prefix, int depth, IncludeState& state)
+  Parser(std::string_view text, std::shared_ptr<const std::string> origin, fs::path base_dir, Path prefix,
+         int depth, IncludeState& state)
       : lexer_(text),
         origin_(std::move(origin)),
         base_dir_(std::move(base_dir)),
@@ -112,8 +112,8 @@ NodePtr Parser::parse_object(bool braced, const Path& path, int depth) {
   int open_column = peek().column;
   if (braced) take();
   if (depth > kMaxDepth) {
-    return fail_at(open_line, open_column, "objects and arrays nested too deeply (limit " +
-                                               std::to_string(kMaxDepth) + ")");
+    return fail_at(open_line, open_column,
+                   "objects and arrays nested too deeply (limit " + std::to_string(kMaxDepth) + ")");
   }
   auto object = make_node(NodeKind::kObject, origin_, open_line, open_column);
   bool need_separator = false;     // a field ended and no comma or newline followed yet
@@ -141,16 +141,16 @@ NodePtr Parser::parse_object(bool braced, const Path& path, int depth) {
       case TokenKind::kEnd:
         if (!braced) return object;
         return fail(t, std::string(need_separator ? "expected '}' or ','" : "expected '}'") +
-                           " but found end of file (object opened at line " +
-                           std::to_string(open_line) + ")");
+                           " but found end of file (object opened at line " + std::to_string(open_line) +
+                           ")");
       case TokenKind::kError:
         return fail(t, t.text);
       default:
         break;
     }
     if (need_separator) {
-      return unexpected(t, braced ? "expected ',', newline or '}' after a field"
-                                  : "expected ',' or newline after a field");
+      return unexpected(
+          t, braced ? "expected ',', newline or '}' after a field" : "expected ',' or newline after a field");
     }
     if (!parse_field(*object, path, depth)) return nullptr;
     need_separator = true;
@@ -205,8 +205,7 @@ bool Parser::parse_field(Node& object, const Path& object_path, int depth) {
   }
   int value_depth = depth + static_cast<int>(key.size());
   if (value_depth > kMaxDepth) {
-    fail(key_start, "objects and arrays nested too deeply (limit " +
-                         std::to_string(kMaxDepth) + ")");
+    fail(key_start, "objects and arrays nested too deeply (limit " + std::to_string(kMaxDepth) + ")");
     return false;
   }
   Path full_path = concat_paths(object_path, key);
@@ -281,8 +280,9 @@ bool Parser::parse_include(Node& object, const Path& object_path, int depth) {
       continue;
     }
     if (t.kind != TokenKind::kUnquoted) {
-      unexpected(t, name ? "expected ')' to close the include" : "expected the name of the "
-                                                                   "file to include");
+      unexpected(t, name ? "expected ')' to close the include"
+                         : "expected the name of the "
+                           "file to include");
       return false;
     }
     std::string_view s = t.text;
@@ -292,7 +292,8 @@ bool Parser::parse_include(Node& object, const Path& object_path, int depth) {
         s.remove_prefix(word.size());
         return true;
       };
-      bool kind_allowed = !name && kind == Kind::kHeuristic && (open.empty() || open == std::vector<char>{'r'});
+      bool kind_allowed =
+          !name && kind == Kind::kHeuristic && (open.empty() || open == std::vector<char>{'r'});
       if (!name && open.empty() && !required && eat("required(")) {
         required = true;
         open.push_back('r');
@@ -329,8 +330,9 @@ bool Parser::parse_include(Node& object, const Path& object_path, int depth) {
   }
   if (!state_.options.allow_file_includes) {
     if (required) {
-      fail(include_token, "required include '" + file_name + "' cannot be read: file includes "
-                          "are disabled");
+      fail(include_token, "required include '" + file_name +
+                              "' cannot be read: file includes "
+                              "are disabled");
       return false;
     }
     return true;
@@ -426,8 +428,7 @@ NodePtr Parser::parse_value(const Path& path, int depth) {
         return combine(std::move(parts));
     }
     if (pending_space) {
-      auto space = make_node(NodeKind::kWhitespace, origin_, pending_space->line,
-                             pending_space->column);
+      auto space = make_node(NodeKind::kWhitespace, origin_, pending_space->line, pending_space->column);
       space->scalar = Value::string(pending_space->text);
       parts.push_back(space);
       pending_space.reset();
@@ -443,10 +444,14 @@ NodePtr Parser::combine(std::vector<NodePtr> parts) {
   if (parts.size() == 1) return parts[0];
   auto category = [](const Node& n) -> const char* {
     switch (n.kind) {
-      case NodeKind::kObject: return "an object";
-      case NodeKind::kArray: return "an array";
-      case NodeKind::kScalar: return "a string";
-      default: return nullptr;
+      case NodeKind::kObject:
+        return "an object";
+      case NodeKind::kArray:
+        return "an array";
+      case NodeKind::kScalar:
+        return "a string";
+      default:
+        return nullptr;
     }
   };
   const Node* first_known = nullptr;
@@ -458,8 +463,8 @@ NodePtr Parser::combine(std::vector<NodePtr> parts) {
     if (!first_known) {
       first_known = p.get();
     } else if (std::string_view(c) != category(*first_known)) {
-      return fail_at(p->line, p->column, std::string("cannot concatenate ") + c + " with " +
-                                             category(*first_known));
+      return fail_at(p->line, p->column,
+                     std::string("cannot concatenate ") + c + " with " + category(*first_known));
     }
   }
   const NodePtr& head = parts[0];
@@ -492,8 +497,7 @@ NodePtr Parser::combine(std::vector<NodePtr> parts) {
 NodePtr Parser::parse_array(const Path& path, int depth) {
   Token open = take();
   if (depth > kMaxDepth) {
-    return fail(open, "objects and arrays nested too deeply (limit " +
-                          std::to_string(kMaxDepth) + ")");
+    return fail(open, "objects and arrays nested too deeply (limit " + std::to_string(kMaxDepth) + ")");
   }
   auto array = make_node(NodeKind::kArray, origin_, open.line, open.column);
   bool need_separator = false;
@@ -519,8 +523,7 @@ NodePtr Parser::parse_array(const Path& path, int depth) {
         return array;
       case TokenKind::kEnd:
         return fail(t, std::string(need_separator ? "expected ']' or ','" : "expected ']'") +
-                           " but found end of file (array opened at line " +
-                           std::to_string(open.line) + ")");
+                           " but found end of file (array opened at line " + std::to_string(open.line) + ")");
       default:
         break;
     }
@@ -536,8 +539,8 @@ NodePtr Parser::parse_array(const Path& path, int depth) {
 }  // namespace
 
 Result<NodePtr, Error> parse_text(std::string_view text, std::shared_ptr<const std::string> origin,
-                                  const std::filesystem::path& base_dir, const Path& prefix,
-                                  int depth, IncludeState& state) {
+                                  const std::filesystem::path& base_dir, const Path& prefix, int depth,
+                                  IncludeState& state) {
   Parser parser(text, std::move(origin), base_dir, prefix, depth, state);
   NodePtr root = parser.parse_document();
   if (!root) return jvb::unexpected(parser.take_error());

@@ -20,8 +20,8 @@ struct IncludeState {
 // Parses HOCON text into an object node. `prefix` is where the text is included (empty at
 // the top level) and `depth` the nesting depth of that place.
 Result<NodePtr, Error> parse_text(std::string_view text, std::shared_ptr<const std::string> origin,
-                                  const std::filesystem::path& base_dir, const Path& prefix,
-                                  int depth, IncludeState& state);
+                                  const std::filesystem::path& base_dir, const Path& prefix, int depth,
+                                  IncludeState& state);
 
 // Reads and parses one file, choosing the format by its extension (.properties is Java
 // properties, anything else HOCON). `found` is false when the file does not exist, in

@@ -70,12 +70,18 @@ Value merge_values(const Value& top, const Value& below) {
 
 const char* type_name(const Value& v) {
   switch (v.type()) {
-    case Value::Type::kNull: return "null";
-    case Value::Type::kBoolean: return "a boolean";
-    case Value::Type::kNumber: return "a number";
-    case Value::Type::kString: return "a string";
-    case Value::Type::kArray: return "an array";
-    case Value::Type::kObject: return "an object";
+    case Value::Type::kNull:
+      return "null";
+    case Value::Type::kBoolean:
+      return "a boolean";
+    case Value::Type::kNumber:
+      return "a number";
+    case Value::Type::kString:
+      return "a string";
+    case Value::Type::kArray:
+      return "an array";
+    case Value::Type::kObject:
+      return "an object";
   }
   return "a value";
 }
@@ -111,25 +117,23 @@ class Resolver {
 
   Status fail(const Node& at, std::string message) {
     if (!error_) {
-      error_ = Error{at.origin ? *at.origin : std::string("<config>"), at.line, at.column,
-                     std::move(message)};
+      error_ =
+          Error{at.origin ? *at.origin : std::string("<config>"), at.line, at.column, std::move(message)};
     }
     return Status::kError;
   }
 
   Status charge(const Node& at, std::size_t cost) {
     if (cost > kBudget - spent_) {
-      return fail(at, "substitutions expand to more than " + std::to_string(kBudget >> 20) +
-                          " MiB of values");
+      return fail(at,
+                  "substitutions expand to more than " + std::to_string(kBudget >> 20) + " MiB of values");
     }
     spent_ += cost;
     return Status::kOk;
   }
 
-  Status slot_value(const Path& path, const NodePtr& node, std::size_t layer, bool lookup,
-                    const Slot*& out);
-  Status compute_slot(const Path& path, const NodePtr& node, std::size_t layer, bool lookup,
-                      Value& out);
+  Status slot_value(const Path& path, const NodePtr& node, std::size_t layer, bool lookup, const Slot*& out);
+  Status compute_slot(const Path& path, const NodePtr& node, std::size_t layer, bool lookup, Value& out);
   Status resolve_static_object(const Path& path, const Node& node, Value& out);
   Status resolve_node(const Node& node, const Path& path, Value& out);
   Status resolve_concatenation(const Node& node, const Path& path, Value& out);
@@ -147,8 +151,8 @@ class Resolver {
 // `lookup` is true when a substitution asks for this slot (look-back allowed) and false when
 // an enclosing object is being resolved field by field (an active field is then a cycle:
 // spec, `a : { b : ${a} }`).
-Status Resolver::slot_value(const Path& path, const NodePtr& node, std::size_t layer,
-                            bool lookup, const Slot*& out) {
+Status Resolver::slot_value(const Path& path, const NodePtr& node, std::size_t layer, bool lookup,
+                            const Slot*& out) {
   std::optional<std::size_t> active_layer;
   bool innermost = false;
   for (std::size_t i = 0; i < active_.size(); ++i) {
@@ -160,8 +164,7 @@ Status Resolver::slot_value(const Path& path, const NodePtr& node, std::size_t l
   }
   if (active_layer && *active_layer >= layer) {
     const Node& busy = node->kind == NodeKind::kMerge ? *node->items[*active_layer] : *node;
-    bool self_referential =
-        busy.kind == NodeKind::kSubstitution || busy.kind == NodeKind::kConcatenation;
+    bool self_referential = busy.kind == NodeKind::kSubstitution || busy.kind == NodeKind::kConcatenation;
     if (!lookup || !self_referential) return Status::kCycle;
     if (node->kind == NodeKind::kMerge && *active_layer + 1 < node->items.size()) {
       return slot_value(path, node, *active_layer + 1, lookup, out);
@@ -182,8 +185,8 @@ Status Resolver::slot_value(const Path& path, const NodePtr& node, std::size_t l
   if (s == Status::kOk) {
     Measure m = measure(value);
     if (m.depth > kMaxValueDepth) {
-      return fail(*node, "substitutions nest values more than " +
-                             std::to_string(kMaxValueDepth) + " levels deep");
+      return fail(*node,
+                  "substitutions nest values more than " + std::to_string(kMaxValueDepth) + " levels deep");
     }
     if (charge(*node, m.cost) != Status::kOk) return Status::kError;
     slot.defined = true;
@@ -195,12 +198,11 @@ Status Resolver::slot_value(const Path& path, const NodePtr& node, std::size_t l
   return s;
 }
 
-Status Resolver::compute_slot(const Path& path, const NodePtr& node, std::size_t layer,
-                              bool lookup, Value& out) {
+Status Resolver::compute_slot(const Path& path, const NodePtr& node, std::size_t layer, bool lookup,
+                              Value& out) {
   if (node->kind == NodeKind::kObject) return resolve_static_object(path, *node, out);
   if (active_.size() >= kMaxActive) {
-    return fail(*node, "substitutions nested more than " + std::to_string(kMaxActive) +
-                           " levels deep");
+    return fail(*node, "substitutions nested more than " + std::to_string(kMaxActive) + " levels deep");
   }
   const Node& layer_node = node->kind == NodeKind::kMerge ? *node->items[layer] : *node;
   active_.push_back(Active{&path, layer});
@@ -340,8 +342,7 @@ Status Resolver::resolve_concatenation(const Node& node, const Path& path, Value
     bool same = a_composite ? values[i].type() == first->type() : !b_composite;
     if (!same) {
       return fail(node, std::string("cannot concatenate ") + type_name(*first) + " with " +
-                            type_name(values[i]) + " in the value of '" + render_path(path) +
-                            "'");
+                            type_name(values[i]) + " in the value of '" + render_path(path) + "'");
     }
   }
   if (first->as_array()) {
@@ -399,8 +400,8 @@ Status Resolver::resolve_substitution(const Node& node, Value& out) {
     }
   }
   if (node.optional) return Status::kUndefined;
-  return fail(node, "could not resolve substitution " + shown +
-                        ": not set in the configuration or the environment");
+  return fail(
+      node, "could not resolve substitution " + shown + ": not set in the configuration or the environment");
 }
 
 Status Resolver::lookup(const Node& from, const Path& target, Value& out) {

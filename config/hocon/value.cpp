@@ -151,13 +151,27 @@ void append_json_string(std::string& out, const std::string& s) {
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (u < 0x20 || u == 0x7F) {
           out += "\\u00";
@@ -207,10 +221,18 @@ void write_json(std::string& out, const Value& v, int indent, int level) {
     out.append(static_cast<std::size_t>(indent * at), ' ');
   };
   switch (v.type()) {
-    case Value::Type::kNull: out += "null"; return;
-    case Value::Type::kBoolean: out += v.to_bool().value_or(false) ? "true" : "false"; return;
-    case Value::Type::kNumber: append_json_number(out, v.text()); return;
-    case Value::Type::kString: append_json_string(out, v.text()); return;
+    case Value::Type::kNull:
+      out += "null";
+      return;
+    case Value::Type::kBoolean:
+      out += v.to_bool().value_or(false) ? "true" : "false";
+      return;
+    case Value::Type::kNumber:
+      append_json_number(out, v.text());
+      return;
+    case Value::Type::kString:
+      append_json_string(out, v.text());
+      return;
     case Value::Type::kArray: {
       const Array& items = *v.as_array();
       if (items.empty()) {
@@ -380,17 +402,22 @@ std::string Value::to_pretty_json() const {
 bool operator==(const Value& a, const Value& b) {
   if (a.type_ != b.type_) return false;
   switch (a.type_) {
-    case Value::Type::kNull: return true;
-    case Value::Type::kBoolean: return a.bool_ == b.bool_;
-    case Value::Type::kString: return a.text_ == b.text_;
+    case Value::Type::kNull:
+      return true;
+    case Value::Type::kBoolean:
+      return a.bool_ == b.bool_;
+    case Value::Type::kString:
+      return a.text_ == b.text_;
     case Value::Type::kNumber: {
       if (a.text_ == b.text_) return true;
       auto ca = canonical_decimal(a.text_);
       auto cb = canonical_decimal(b.text_);
       return ca && cb && *ca == *cb;
     }
-    case Value::Type::kArray: return a.array_ == b.array_;
-    case Value::Type::kObject: return a.object_ == b.object_;
+    case Value::Type::kArray:
+      return a.array_ == b.array_;
+    case Value::Type::kObject:
+      return a.object_ == b.object_;
   }
   return false;
 }

@@ -21,9 +21,8 @@ hocon::EnvLookup env_of(std::map<std::string, std::string> vars) {
   };
 }
 
-LoadedConfig load(const test::TempDir& dir, std::string_view jvb_conf,
-                  std::string_view legacy = {}, ConfigSources extra = {},
-                  hocon::EnvLookup env = env_of({})) {
+LoadedConfig load(const test::TempDir& dir, std::string_view jvb_conf, std::string_view legacy = {},
+                  ConfigSources extra = {}, hocon::EnvLookup env = env_of({})) {
   ConfigSources s = std::move(extra);
   s.application_file = dir.write("jvb.conf", jvb_conf);
   if (!legacy.empty()) s.legacy_properties_file = dir.write("sip-communicator.properties", legacy);
@@ -164,8 +163,8 @@ org.ice4j.ice.harvest.DISABLE_AWS_HARVESTER=true
   CHECK(c.config.ice.udp_port == 10004);
   CHECK_FALSE(c.config.websockets.enabled);  // COLIBRI_WS_DISABLE is inverted
   CHECK(c.config.websockets.domains == std::vector<std::string>{"meet.example.com:443"});
-  CHECK(c.config.health.interval == 30s);  // legacy value is in milliseconds
-  CHECK(c.config.expiration.check_interval == 5s);  // legacy value is in seconds
+  CHECK(c.config.health.interval == 30s);                            // legacy value is in milliseconds
+  CHECK(c.config.expiration.check_interval == 5s);                   // legacy value is in seconds
   CHECK(c.config.cc.bwe_change_threshold == doctest::Approx(0.20));  // percent
   CHECK_FALSE(c.config.harvest.use_ipv6);
   CHECK_FALSE(c.config.harvest.aws_enabled);

@@ -74,7 +74,8 @@ TEST_CASE("the Debian config file's JAVA_SYS_PROPS") {
   CHECK(r->logging_config_file == "/etc/jitsi/videobridge/logging.properties");
   // The launcher's own properties are not configuration keys; the rest are.
   REQUIRE(r->sources.system_properties.size() == 1);
-  CHECK(r->sources.system_properties[0] == std::pair<std::string, std::string>{"videobridge.ice.udp.port", "10007"});
+  CHECK(r->sources.system_properties[0] ==
+        std::pair<std::string, std::string>{"videobridge.ice.udp.port", "10007"});
 }
 
 TEST_CASE("JAVA_SYS_PROPS from the environment (systemd's EnvironmentFile), SC_HOME_DIR_* variables win") {
@@ -127,7 +128,8 @@ TEST_CASE("environment file syntax") {
 }
 
 TEST_CASE("JAVA_SYS_PROPS words") {
-  CHECK(split_words("  -Da=1   -Db=\"x y\" -Dc='z'") == std::vector<std::string>{"-Da=1", "-Db=x y", "-Dc=z"});
+  CHECK(split_words("  -Da=1   -Db=\"x y\" -Dc='z'") ==
+        std::vector<std::string>{"-Da=1", "-Db=x y", "-Dc=z"});
   CHECK(split_words("").empty());
 }
 

@@ -27,9 +27,11 @@ TEST_CASE("lines have JVB's layout") {
   log.warn("Health check failed: {}", "No valid IP addresses available for harvesting.");
   write(Level::kInfo, "Endpoint", "confId=7e44 epId=79f0", "Created new endpoint");
   REQUIRE(sink.lines.size() == 2);
-  std::regex plain(R"(^JVB \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} WARNING: \[\d+\] HealthChecker: Health check failed: No valid IP addresses available for harvesting\.\n$)");
+  std::regex plain(
+      R"(^JVB \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} WARNING: \[\d+\] HealthChecker: Health check failed: No valid IP addresses available for harvesting\.\n$)");
   CHECK_MESSAGE(std::regex_match(sink.lines[0], plain), sink.lines[0]);
-  std::regex with_context(R"(^JVB \S+ \S+ INFO: \[\d+\] \[confId=7e44 epId=79f0\] Endpoint: Created new endpoint\n$)");
+  std::regex with_context(
+      R"(^JVB \S+ \S+ INFO: \[\d+\] \[confId=7e44 epId=79f0\] Endpoint: Created new endpoint\n$)");
   CHECK_MESSAGE(std::regex_match(sink.lines[1], with_context), sink.lines[1]);
 }
 

@@ -33,8 +33,7 @@ TEST_CASE("no check yet, then healthy, then stale") {
 TEST_CASE("a failing check reports its message; recovery clears it") {
   FakeClock clock;
   bool broken = true;
-  HealthChecker checker({90s, 3s, false},
-                        {[&]() -> std::optional<std::string> {
+  HealthChecker checker({90s, 3s, false}, {[&]() -> std::optional<std::string> {
                           if (broken) return "No valid IP addresses available for harvesting.";
                           return std::nullopt;
                         }},
@@ -50,8 +49,7 @@ TEST_CASE("a failing check reports its message; recovery clears it") {
 
 TEST_CASE("a slow check fails") {
   FakeClock clock;
-  HealthChecker checker({90s, 3s, false},
-                        {[&]() -> std::optional<std::string> {
+  HealthChecker checker({90s, 3s, false}, {[&]() -> std::optional<std::string> {
                           clock.now += 4s;
                           return std::nullopt;
                         }},
@@ -65,8 +63,7 @@ TEST_CASE("a slow check fails") {
 TEST_CASE("sticky failures stick only after the first five minutes") {
   FakeClock clock;
   bool broken = true;
-  HealthChecker checker({90s, 3s, true},
-                        {[&]() -> std::optional<std::string> {
+  HealthChecker checker({90s, 3s, true}, {[&]() -> std::optional<std::string> {
                           if (broken) return "broken";
                           return std::nullopt;
                         }},

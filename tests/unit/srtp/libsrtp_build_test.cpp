@@ -28,7 +28,8 @@ TEST_CASE("libsrtp 2.5 with OpenSSL: an AES-GCM session round-trips a packet") {
   srtp_t receiver = nullptr;
   REQUIRE(srtp_create(&receiver, &policy) == srtp_err_status_ok);
 
-  unsigned char packet[12 + 100 + SRTP_MAX_TRAILER_LEN] = {0x80, 96, 0, 1, 0, 0, 0, 1, 0x12, 0x34, 0x56, 0x78};
+  unsigned char packet[12 + 100 + SRTP_MAX_TRAILER_LEN] = {0x80, 96, 0,    1,    0,    0,
+                                                           0,    1,  0x12, 0x34, 0x56, 0x78};
   std::memset(packet + 12, 0xAB, 100);
   int len = 112;
   REQUIRE(srtp_protect(sender, packet, &len) == srtp_err_status_ok);

@@ -116,16 +116,17 @@ TEST_CASE("conformance: JVB reference files layer and resolve") {
   CHECK(config->find("videobridge.apis.xmpp-client.presence-interval")->text() == "5 seconds");
   CHECK(config->find("videobridge.http-servers.private.host")->text() == "127.0.0.1");
   CHECK(config->find("videobridge.cc.jvb-last-n")->to_int() == -1);
-  CHECK(config->find("videobridge.load-management.load-reducers.last-n.reduction-scale")
-            ->to_double() == doctest::Approx(0.75));
+  CHECK(config->find("videobridge.load-management.load-reducers.last-n.reduction-scale")->to_double() ==
+        doctest::Approx(0.75));
   CHECK(config->find("ice4j.consent-freshness.max-retransmissions")->to_int() == 30);
   CHECK(config->find("jmt.dtls.cipher-suites")->as_array()->size() == 5);
   CHECK(jvb::hocon::to_duration(*config->find("videobridge.cc.padding-period")) ==
         std::chrono::milliseconds(15));
 
   // An admin override changes what the defaults refer to.
-  auto admin = jvb::hocon::parse_string("videobridge.stats.interval = 10 seconds\n"
-                                        "videobridge.ice.udp.port = 10001\n");
+  auto admin = jvb::hocon::parse_string(
+      "videobridge.stats.interval = 10 seconds\n"
+      "videobridge.ice.udp.port = 10001\n");
   REQUIRE(admin);
   auto layered = jvb::hocon::resolve(admin->with_fallback(merged), no_env);
   REQUIRE(layered);

@@ -68,8 +68,7 @@ TEST_CASE("include: keys nest under the including object") {
 TEST_CASE("include: included keys override earlier ones and later ones override them") {
   TempDir dir;
   dir.write("inc.conf", "a = included\nb = included\nobj { i = 1 }\n");
-  fs::path main = dir.write("main.conf",
-                            "a = before\nobj { m = 0 }\ninclude \"inc.conf\"\nb = after\n");
+  fs::path main = dir.write("main.conf", "a = before\nobj { m = 0 }\ninclude \"inc.conf\"\nb = after\n");
   CHECK(resolved_json(main) == R"({"a":"included","b":"after","obj":{"i":1,"m":0}})");
 }
 
@@ -77,12 +76,9 @@ TEST_CASE("include: substitutions are fixed up to where the file is included") {
   TempDir dir;
   dir.write("foo.conf", "x = 10\ny = ${x}\nfromroot = ${top}\nlist += item\n");
   fs::path plain = dir.write("plain.conf", "top = T\na { include \"foo.conf\" }\n");
-  CHECK(resolved_json(plain) ==
-        R"({"a":{"fromroot":"T","list":["item"],"x":10,"y":10},"top":"T"})");
-  fs::path overridden = dir.write("over.conf",
-                                  "top = T\na { include \"foo.conf\" }\na { x = 42 }\n");
-  CHECK(resolved_json(overridden) ==
-        R"({"a":{"fromroot":"T","list":["item"],"x":42,"y":42},"top":"T"})");
+  CHECK(resolved_json(plain) == R"({"a":{"fromroot":"T","list":["item"],"x":10,"y":10},"top":"T"})");
+  fs::path overridden = dir.write("over.conf", "top = T\na { include \"foo.conf\" }\na { x = 42 }\n");
+  CHECK(resolved_json(overridden) == R"({"a":{"fromroot":"T","list":["item"],"x":42,"y":42},"top":"T"})");
 }
 
 TEST_CASE("include: a name without extension merges .conf over .json over .properties") {
@@ -91,8 +87,7 @@ TEST_CASE("include: a name without extension merges .conf over .json over .prope
   dir.write("base.json", R"({ "j": 1, "all": "json" })");
   dir.write("base.conf", "c = true\nall = conf\n");
   fs::path main = dir.write("main.conf", "include \"base\"\n");
-  CHECK(resolved_json(main) ==
-        R"({"all":"conf","c":true,"j":1,"nested":{"k":"v"},"p":"prop"})");
+  CHECK(resolved_json(main) == R"({"all":"conf","c":true,"j":1,"nested":{"k":"v"},"p":"prop"})");
 }
 
 TEST_CASE("include: all syntax forms") {
@@ -204,8 +199,7 @@ TEST_CASE("include: file access can be disabled") {
   auto ignored = jvb::hocon::parse_string("include \"a.conf\"\nb = 2", "<s>", dir.path(), options);
   REQUIRE(ignored);
   CHECK(jvb::hocon::resolve(*ignored, no_env)->to_json() == R"({"b":2})");
-  auto required = jvb::hocon::parse_string("include required(\"a.conf\")", "<s>", dir.path(),
-                                           options);
+  auto required = jvb::hocon::parse_string("include required(\"a.conf\")", "<s>", dir.path(), options);
   REQUIRE_FALSE(required);
   CHECK(required.error().message.find("disabled") != std::string::npos);
   auto allowed = jvb::hocon::parse_string("include \"a.conf\"", "<s>", dir.path());

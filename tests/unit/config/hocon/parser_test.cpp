@@ -168,8 +168,7 @@ TEST_CASE("hocon: duplicate keys merge objects and override everything else") {
   CHECK(json("a = 1, a = 2").to_json() == R"({"a":2})");
   CHECK(json("a { x = 1 }, a = 2").to_json() == R"({"a":2})");
   CHECK(json("a = 2, a { x = 1 }").to_json() == R"({"a":{"x":1}})");
-  CHECK(json("a.b.c = 1, a { b { d = 2 } }, a.b.c = 3").to_json() ==
-        R"({"a":{"b":{"c":3,"d":2}}})");
+  CHECK(json("a.b.c = 1, a { b { d = 2 } }, a.b.c = 3").to_json() == R"({"a":{"b":{"c":3,"d":2}}})");
 }
 
 TEST_CASE("hocon: include is only special at the start of a key") {
@@ -181,7 +180,10 @@ TEST_CASE("hocon: include is only special at the start of a key") {
 }
 
 TEST_CASE("hocon: whitespace includes Unicode separators and the BOM") {
-  Value v = load("\xEF\xBB\xBF" "a\xC2\xA0=\xE2\x80\x83" "1\n");
+  Value v = load(
+      "\xEF\xBB\xBF"
+      "a\xC2\xA0=\xE2\x80\x83"
+      "1\n");
   CHECK(v.find("a")->to_int() == 1);
 }
 

@@ -126,8 +126,7 @@ TEST_CASE("resolve: self-referential fields see the previous value") {
 
 TEST_CASE("resolve: objects may refer into themselves") {
   CHECK(json("bar { foo = 42, baz = ${bar.foo} }") == R"({"bar":{"baz":42,"foo":42}})");
-  CHECK(json("bar { foo = 42, baz = ${bar.foo} }\nbar { foo = 43 }") ==
-        R"({"bar":{"baz":43,"foo":43}})");
+  CHECK(json("bar { foo = 42, baz = ${bar.foo} }\nbar { foo = 43 }") == R"({"bar":{"baz":43,"foo":43}})");
   CHECK(json("bar { a = ${foo.d}, b = 1 }\nbar.b = 3\nfoo { c = ${bar.b}, d = 2 }\nfoo.d = 4") ==
         R"({"bar":{"a":4,"b":3},"foo":{"c":3,"d":4}})");
   CHECK(json("generic { size = 6 }\neast = ${generic} { name = east }") ==
@@ -170,8 +169,7 @@ TEST_CASE("resolve: concatenation type errors") {
   CHECK(e.message == "cannot concatenate an object with a number in the value of 'b'");
   CHECK(error("a = [1], b = ${a} {}").message.find("an array with an object") != std::string::npos);
   CHECK(json("a = [1], b = [2], c = ${a} ${b}") == R"({"a":[1],"b":[2],"c":[1,2]})");
-  CHECK(json("a { x = 1 }, b { y = 2 }, c = ${a} ${b}") ==
-        R"({"a":{"x":1},"b":{"y":2},"c":{"x":1,"y":2}})");
+  CHECK(json("a { x = 1 }, b { y = 2 }, c = ${a} ${b}") == R"({"a":{"x":1},"b":{"y":2},"c":{"x":1,"y":2}})");
 }
 
 TEST_CASE("resolve: exponential expansion hits the budget instead of memory") {
@@ -217,9 +215,9 @@ TEST_CASE("with_fallback: the override wins and objects merge") {
 }
 
 TEST_CASE("with_fallback: substitutions in a default layer see the override") {
-  Document reference = doc(
-      "videobridge.stats.interval = 5 seconds\n"
-      "videobridge.apis.xmpp-client.presence-interval = ${videobridge.stats.interval}\n");
+  Document reference =
+      doc("videobridge.stats.interval = 5 seconds\n"
+          "videobridge.apis.xmpp-client.presence-interval = ${videobridge.stats.interval}\n");
   Document admin = doc("videobridge.stats.interval = 10 seconds\n");
   auto v = jvb::hocon::resolve(admin.with_fallback(reference), FakeEnv{}.lookup());
   REQUIRE(v);
@@ -242,12 +240,10 @@ TEST_CASE("with_fallback: a non-object hides objects that are not adjacent") {
   Document first = doc("a { x = 1 }");
   Document number = doc("a = 42");
   Document second = doc("a { y = 2 }");
-  auto hidden = jvb::hocon::resolve(first.with_fallback(number).with_fallback(second),
-                                    FakeEnv{}.lookup());
+  auto hidden = jvb::hocon::resolve(first.with_fallback(number).with_fallback(second), FakeEnv{}.lookup());
   REQUIRE(hidden);
   CHECK(hidden->to_json() == R"({"a":{"x":1}})");
-  auto adjacent = jvb::hocon::resolve(first.with_fallback(second).with_fallback(number),
-                                      FakeEnv{}.lookup());
+  auto adjacent = jvb::hocon::resolve(first.with_fallback(second).with_fallback(number), FakeEnv{}.lookup());
   REQUIRE(adjacent);
   CHECK(adjacent->to_json() == R"({"a":{"x":1,"y":2}})");
 }
@@ -262,15 +258,13 @@ TEST_CASE("with_fallback: an object over a substitution merges with its value") 
 
 TEST_CASE("document_from_properties") {
   Document props = jvb::hocon::document_from_properties(
-      {{"a.b", "1"}, {"a", "hello"}, {"c", "x"}, {"c.", "y"}, {"d", "first"}, {"d", "second"}},
-      "props");
+      {{"a.b", "1"}, {"a", "hello"}, {"c", "x"}, {"c.", "y"}, {"d", "first"}, {"d", "second"}}, "props");
   auto v = jvb::hocon::resolve(props, FakeEnv{}.lookup());
   REQUIRE(v);
   // The object wins over the string at "a" and "c"; values are always strings.
   CHECK(v->to_json() == R"({"a":{"b":"1"},"c":{"":"y"},"d":"second"})");
   // Properties override a parsed document when layered on top of it.
-  auto layered = jvb::hocon::resolve(props.with_fallback(doc("a.z = 1\nq = ${a.b}")),
-                                     FakeEnv{}.lookup());
+  auto layered = jvb::hocon::resolve(props.with_fallback(doc("a.z = 1\nq = ${a.b}")), FakeEnv{}.lookup());
   REQUIRE(layered);
   CHECK(layered->find("a.z")->to_int() == 1);
   CHECK(layered->find("q")->text() == "1");

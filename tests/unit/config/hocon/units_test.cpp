@@ -11,9 +11,7 @@ using jvb::hocon::Value;
 using namespace std::chrono_literals;
 
 namespace {
-std::optional<std::chrono::nanoseconds> dur(const std::string& s) {
-  return to_duration(Value::string(s));
-}
+std::optional<std::chrono::nanoseconds> dur(const std::string& s) { return to_duration(Value::string(s)); }
 std::optional<std::uint64_t> size(const std::string& s) { return to_size_bytes(Value::string(s)); }
 }  // namespace
 

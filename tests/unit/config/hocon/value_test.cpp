@@ -88,8 +88,7 @@ TEST_CASE("value: JSON output") {
   Object small;
   small.emplace("k", Value::array({Value::number("1"), Value::string("v")}));
   small.emplace("e", Value::object({}));
-  CHECK(Value::object(small).to_pretty_json() ==
-        "{\n  \"e\": {},\n  \"k\": [\n    1,\n    \"v\"\n  ]\n}");
+  CHECK(Value::object(small).to_pretty_json() == "{\n  \"e\": {},\n  \"k\": [\n    1,\n    \"v\"\n  ]\n}");
   CHECK(Value().to_pretty_json() == "null");
   // Leading zeros are dropped exactly, even where a double would overflow.
   CHECK(Value::number("007").to_json() == "7");
