@@ -1,0 +1,13 @@
+// Time as protocol code sees it: passed in, never read (shared/docs/style.md §2). Production
+// passes steady_clock::now(); tests pass a fake time they advance by hand.
+#pragma once
+
+#include <chrono>
+
+namespace jvb {
+
+using Clock = std::chrono::steady_clock;
+using Timestamp = Clock::time_point;
+using Duration = Clock::duration;
+
+}  // namespace jvb
