@@ -1,0 +1,68 @@
+// The media port's UDP socket: non-blocking, batched receive (recvmmsg) and send (sendmmsg)
+// into caller-owned buffers, so the packet path makes no allocation and one system call per
+// batch. Owned by one thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "bridge/core/result.hpp"
+#include "bridge/core/socket_address.hpp"
+
+namespace jvb::io {
+
+struct ReceivedDatagram {
+  SocketAddress from;
+  std::span<std::uint8_t> data;  // a view into the caller's buffer
+};
+
+struct OutgoingDatagram {
+  SocketAddress to;
+  std::span<const std::uint8_t> data;
+};
+
+class UdpSocket {
+ public:
+  // Binds `address` (e.g. 0.0.0.0:10000, [::]:10000, 127.0.0.1:0). `receive_buffer` sets
+  // SO_RCVBUF when non-zero (JVB asks for 10 MiB; the kernel caps it at net.core.rmem_max).
+  static Result<UdpSocket, std::string> bind(const SocketAddress& address, int receive_buffer = 0);
+
+  UdpSocket(UdpSocket&& other) noexcept;
+  UdpSocket& operator=(UdpSocket&& other) noexcept;
+  UdpSocket(const UdpSocket&) = delete;
+  UdpSocket& operator=(const UdpSocket&) = delete;
+  ~UdpSocket();
+
+  int fd() const { return fd_; }
+  const SocketAddress& local_address() const { return local_; }
+
+  // Receives up to out.size() datagrams without blocking, each into its own slot of
+  // `buffers` (out.size() slots of `slot_size` bytes). Returns how many arrived (0 when none
+  // is waiting). A datagram longer than a slot is truncated and dropped.
+  std::size_t receive_batch(std::span<std::uint8_t> buffers, std::size_t slot_size,
+                            std::span<ReceivedDatagram> out);
+
+  // Sends the datagrams with as few system calls as the kernel allows. Returns how many left;
+  // the rest (a full send buffer, an unreachable peer) are dropped and counted.
+  std::size_t send_batch(std::span<const OutgoingDatagram> datagrams);
+  bool send(const SocketAddress& to, std::span<const std::uint8_t> data);
+
+  struct Counters {
+    std::uint64_t received = 0;
+    std::uint64_t sent = 0;
+    std::uint64_t truncated = 0;
+    std::uint64_t send_failures = 0;
+  };
+  const Counters& counters() const { return counters_; }
+
+ private:
+  UdpSocket(int fd, SocketAddress local) : fd_(fd), local_(local) {}
+
+  int fd_ = -1;
+  SocketAddress local_;
+  Counters counters_;
+};
+
+}  // namespace jvb::io
