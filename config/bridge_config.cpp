@@ -381,9 +381,10 @@ BridgeConfig read_config(Reader& r, const std::map<std::string, std::string>& le
   c.ice.restart_enabled = r.boolean("videobridge.ice.restart.enabled");
   c.ice.restart_transition_window = r.duration("videobridge.ice.restart.transition-window");
   c.ice.restart_timeout = r.duration("videobridge.ice.restart.timeout");
-  if (c.ice.udp_port <= 0)
-    r.fail("videobridge.ice.udp.port", "expected a port number (1-65535)",
-           Value::number(std::to_string(c.ice.udp_port)));
+  // 0 asks the kernel for a free port: for tests, which must not depend on fixed ports.
+  if (c.ice.udp_port < 0) {
+    r.fail("videobridge.ice.udp.port", "expected a port number (0-65535)", Value::number(std::to_string(c.ice.udp_port)));
+  }
 
   auto& h = c.harvest;
   h.use_ipv6 = r.boolean("ice4j.harvest.use-ipv6", {"org.ice4j.ipv6.DISABLED", kInv});
