@@ -383,7 +383,8 @@ BridgeConfig read_config(Reader& r, const std::map<std::string, std::string>& le
   c.ice.restart_timeout = r.duration("videobridge.ice.restart.timeout");
   // 0 asks the kernel for a free port: for tests, which must not depend on fixed ports.
   if (c.ice.udp_port < 0) {
-    r.fail("videobridge.ice.udp.port", "expected a port number (0-65535)", Value::number(std::to_string(c.ice.udp_port)));
+    r.fail("videobridge.ice.udp.port", "expected a port number (0-65535)",
+           Value::number(std::to_string(c.ice.udp_port)));
   }
 
   auto& h = c.harvest;

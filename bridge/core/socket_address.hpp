@@ -27,8 +27,8 @@ class SocketAddress {
   bool is_ipv6() const { return storage_.ss_family == AF_INET6; }
   bool is_set() const { return is_ipv4() || is_ipv6(); }
   std::uint16_t port() const;
-  std::string ip() const;          // "127.0.0.1", "2001:db8::1"
-  std::string to_string() const;   // "127.0.0.1:10000", "[2001:db8::1]:10000"
+  std::string ip() const;         // "127.0.0.1", "2001:db8::1"
+  std::string to_string() const;  // "127.0.0.1:10000", "[2001:db8::1]:10000"
 
   const sockaddr* sockaddr_ptr() const { return reinterpret_cast<const sockaddr*>(&storage_); }
   socklen_t sockaddr_len() const;

@@ -88,8 +88,9 @@ std::size_t UdpSocket::receive_batch(std::span<std::uint8_t> buffers, std::size_
     }
     auto from = SocketAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(h.msg_name), h.msg_namelen);
     if (!from) continue;
-    out[kept++] = {*from, {buffers.data() + static_cast<std::size_t>(i) * slot_size,
-                           messages[static_cast<std::size_t>(i)].msg_len}};
+    out[kept++] = {*from,
+                   {buffers.data() + static_cast<std::size_t>(i) * slot_size,
+                    messages[static_cast<std::size_t>(i)].msg_len}};
   }
   return kept;
 }

@@ -31,8 +31,8 @@ void EndpointTransport::add_remote_candidate(const ice::Candidate& candidate) {
   ice_.add_remote_candidate(candidate);
 }
 
-void EndpointTransport::set_remote_dtls(std::vector<dtls::DtlsFingerprint> fingerprints, DtlsSetup remote_setup,
-                                        Timestamp now) {
+void EndpointTransport::set_remote_dtls(std::vector<dtls::DtlsFingerprint> fingerprints,
+                                        DtlsSetup remote_setup, Timestamp now) {
   remote_fingerprints_ = std::move(fingerprints);
   if (dtls_) {
     dtls_->set_remote_fingerprints(remote_fingerprints_);
@@ -40,7 +40,8 @@ void EndpointTransport::set_remote_dtls(std::vector<dtls::DtlsFingerprint> finge
   }
   // The remote side answers our actpass: active makes us the server. A remote actpass
   // leaves the choice to us, and we take the active (client) role as an answerer would.
-  dtls::DtlsRole role = remote_setup == DtlsSetup::kActive ? dtls::DtlsRole::kServer : dtls::DtlsRole::kClient;
+  dtls::DtlsRole role =
+      remote_setup == DtlsSetup::kActive ? dtls::DtlsRole::kServer : dtls::DtlsRole::kClient;
   dtls_ = std::make_unique<dtls::DtlsTransport>(certificate_, role, config_.dtls);
   dtls_->set_remote_fingerprints(remote_fingerprints_);
   if (role == dtls::DtlsRole::kServer) {
@@ -117,7 +118,8 @@ void EndpointTransport::count_srtp_error(srtp::SrtpError error) {
   }
 }
 
-std::optional<std::size_t> EndpointTransport::protect_rtp(std::span<std::uint8_t> buffer, std::size_t length) {
+std::optional<std::size_t> EndpointTransport::protect_rtp(std::span<std::uint8_t> buffer,
+                                                          std::size_t length) {
   if (!srtp_out_ || !ice_.selected_remote()) return std::nullopt;
   auto r = srtp_out_->protect_rtp(buffer, length);
   if (!r) {
@@ -128,7 +130,8 @@ std::optional<std::size_t> EndpointTransport::protect_rtp(std::span<std::uint8_t
   return *r;
 }
 
-std::optional<std::size_t> EndpointTransport::protect_rtcp(std::span<std::uint8_t> buffer, std::size_t length) {
+std::optional<std::size_t> EndpointTransport::protect_rtcp(std::span<std::uint8_t> buffer,
+                                                           std::size_t length) {
   if (!srtp_out_ || !ice_.selected_remote()) return std::nullopt;
   auto r = srtp_out_->protect_rtcp(buffer, length);
   if (!r) {

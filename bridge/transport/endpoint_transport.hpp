@@ -71,7 +71,8 @@ class EndpointTransport {
   void add_remote_candidate(const ice::Candidate& candidate);
   // Fixes the DTLS role from the remote `setup` (remote active -> we are server) and the
   // fingerprints to check. The role can be set once; later calls only update fingerprints.
-  void set_remote_dtls(std::vector<dtls::DtlsFingerprint> fingerprints, DtlsSetup remote_setup, Timestamp now);
+  void set_remote_dtls(std::vector<dtls::DtlsFingerprint> fingerprints, DtlsSetup remote_setup,
+                       Timestamp now);
   void restart_ice(ice::IceCredentials new_local);
 
   // ---- data path ----
@@ -108,8 +109,8 @@ class EndpointTransport {
     std::uint64_t dropped_before_keys = 0;          // SRTP before DTLS finished
     std::uint64_t dropped_auth_failed = 0;
     std::uint64_t dropped_replay = 0;
-    std::uint64_t dropped_malformed = 0;            // too short, or an SRTP error other than the above
-    std::uint64_t dropped_unknown_class = 0;        // not STUN, DTLS, RTP or RTCP (RFC 7983)
+    std::uint64_t dropped_malformed = 0;      // too short, or an SRTP error other than the above
+    std::uint64_t dropped_unknown_class = 0;  // not STUN, DTLS, RTP or RTCP (RFC 7983)
     std::uint64_t encrypt_failures = 0;
   };
   const Counters& counters() const { return counters_; }

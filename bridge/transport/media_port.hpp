@@ -36,7 +36,8 @@ class MediaPort {
   };
   // Returns the endpoint that took the datagram, or nullopt when it was dropped (counted by
   // the demux: unknown address and not a Binding request for a known ufrag, ...).
-  std::optional<Delivery> handle_datagram(Timestamp now, const SocketAddress& from, std::span<std::uint8_t> datagram);
+  std::optional<Delivery> handle_datagram(Timestamp now, const SocketAddress& from,
+                                          std::span<std::uint8_t> datagram);
 
   void handle_timeout(Timestamp now);
   std::optional<Timestamp> next_timeout() const;

@@ -45,22 +45,32 @@ struct Echo {
 
 std::string state_name(ice::IceState s) {
   switch (s) {
-    case ice::IceState::kNew: return "new";
-    case ice::IceState::kChecking: return "checking";
-    case ice::IceState::kConnected: return "connected";
-    case ice::IceState::kFailed: return "failed";
-    case ice::IceState::kClosed: return "closed";
+    case ice::IceState::kNew:
+      return "new";
+    case ice::IceState::kChecking:
+      return "checking";
+    case ice::IceState::kConnected:
+      return "connected";
+    case ice::IceState::kFailed:
+      return "failed";
+    case ice::IceState::kClosed:
+      return "closed";
   }
   return "?";
 }
 
 std::string state_name(dtls::DtlsState s) {
   switch (s) {
-    case dtls::DtlsState::kNew: return "new";
-    case dtls::DtlsState::kConnecting: return "connecting";
-    case dtls::DtlsState::kConnected: return "connected";
-    case dtls::DtlsState::kFailed: return "failed";
-    case dtls::DtlsState::kClosed: return "closed";
+    case dtls::DtlsState::kNew:
+      return "new";
+    case dtls::DtlsState::kConnecting:
+      return "connecting";
+    case dtls::DtlsState::kConnected:
+      return "connected";
+    case dtls::DtlsState::kFailed:
+      return "failed";
+    case dtls::DtlsState::kClosed:
+      return "closed";
   }
   return "?";
 }
@@ -96,8 +106,8 @@ std::optional<transport::DtlsSetup> parse_setup(const std::string& s) {
   return std::nullopt;
 }
 
-void echo_rtp(transport::EndpointTransport& t, io::UdpSocket& socket, Echo& echo, std::span<std::uint8_t> slot,
-              std::size_t length) {
+void echo_rtp(transport::EndpointTransport& t, io::UdpSocket& socket, Echo& echo,
+              std::span<std::uint8_t> slot, std::size_t length) {
   if (length < 12) return;
   int pt = slot[1] & 0x7f;
   std::uint32_t ssrc;

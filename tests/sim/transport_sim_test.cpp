@@ -47,9 +47,9 @@ struct Sim {
     bridge_endpoint = bridge.add(std::make_unique<EndpointTransport>(
         config, certificate(), ice::IceRole::kControlling, bridge_creds, 1111,
         ice::candidate_priority(ice::CandidateType::kPeerReflexive, 65535, 1)));
-    client = std::make_unique<EndpointTransport>(config, client_cert, ice::IceRole::kControlled, client_creds,
-                                                 2222,
-                                                 ice::candidate_priority(ice::CandidateType::kPeerReflexive, 65535, 1));
+    client = std::make_unique<EndpointTransport>(
+        config, client_cert, ice::IceRole::kControlled, client_creds, 2222,
+        ice::candidate_priority(ice::CandidateType::kPeerReflexive, 65535, 1));
     ice::Candidate bridge_candidate;
     bridge_candidate.foundation = "1";
     bridge_candidate.priority = ice::candidate_priority(ice::CandidateType::kHost, 65535, 1);
@@ -67,7 +67,9 @@ struct Sim {
   EndpointTransport& bridge_side() { return *bridge.find(bridge_endpoint); }
 
   void collect() {
-    bridge.drain_transmits([&](const ice::Transmit& t) { wire.push_back({kBridge, t.destination, t.bytes}); });
+    bridge.drain_transmits([&](const ice::Transmit& t) {
+      wire.push_back({kBridge, t.destination, t.bytes});
+    });
     while (auto t = client->poll_transmit()) wire.push_back({kClient, t->destination, t->bytes});
   }
 
@@ -106,7 +108,10 @@ struct Sim {
     }
   }
 
-  bool connected() { return bridge_side().state() == TransportState::kConnected && client->state() == TransportState::kConnected; }
+  bool connected() {
+    return bridge_side().state() == TransportState::kConnected &&
+           client->state() == TransportState::kConnected;
+  }
 };
 
 std::vector<std::uint8_t> rtp_packet(std::uint16_t seq, std::uint32_t ssrc, std::uint8_t fill) {
@@ -168,7 +173,8 @@ TEST_CASE("a certificate that does not match the signaled fingerprint fails the 
   CHECK_FALSE(sim.bridge_side().media_destination().has_value());
   bool failed_event = false;
   while (auto e = sim.bridge.poll_event()) {
-    failed_event |= e->second.state == TransportState::kFailed && e->second.reason.find("DTLS") != std::string::npos;
+    failed_event |=
+        e->second.state == TransportState::kFailed && e->second.reason.find("DTLS") != std::string::npos;
   }
   CHECK(failed_event);
 }
@@ -202,14 +208,17 @@ TEST_CASE("bad input is dropped and counted") {
     sim.wire.push_back({kClient, kBridge, {}});
     sim.run(20ms);
     CHECK(b.state() == TransportState::kConnected);
-    CHECK(b.counters().dropped_unknown_class + b.counters().dropped_malformed + b.counters().dropped_auth_failed >= 3);
+    CHECK(b.counters().dropped_unknown_class + b.counters().dropped_malformed +
+              b.counters().dropped_auth_failed >=
+          3);
   }
   SUBCASE("SRTP and DTLS from an address ICE never validated do not reach the endpoint") {
     auto packet = protect(*sim.client, rtp_packet(8, 0xAABBCCDD, 0x33));
     std::uint64_t dropped_before = sim.bridge.demux_counters().dropped[0];
     std::uint64_t dtls_before = b.counters().dtls_in;
     sim.wire.push_back({kStranger, kBridge, packet});
-    sim.wire.push_back({kStranger, kBridge, {22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}});  // a DTLS record
+    sim.wire.push_back(
+        {kStranger, kBridge, {22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}});  // a DTLS record
     sim.run(20ms);
     CHECK(b.counters().rtp_decrypted == 0);
     CHECK(b.counters().dtls_in == dtls_before);
