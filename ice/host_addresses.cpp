@@ -70,7 +70,9 @@ bool is_public_address(std::string_view ip) { return classify_address(ip) == Add
 
 bool harvest_allows(const HarvestFilter& f, const HostAddress& a) {
   AddressClass c = classify_address(a.address);
-  if (c == AddressClass::kInvalid || c == AddressClass::kLoopback) return false;
+  if (c == AddressClass::kInvalid) return false;
+  // Loopback only when an admin (or a test, or `make run`) names it in allowed-addresses.
+  if (c == AddressClass::kLoopback && !contains(f.allowed_addresses, a.address)) return false;
   if (a.ipv6 && !f.use_ipv6) return false;
   if (c == AddressClass::kLinkLocal && !f.use_link_local_addresses) return false;
   if (!f.allowed_interfaces.empty()) {

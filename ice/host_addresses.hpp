@@ -28,8 +28,9 @@ struct HarvestFilter {
   std::vector<std::string> allowed_interfaces, blocked_interfaces;
 };
 
-// Whether ICE may offer `a` as a host candidate. Loopback is never offered (ice4j skips
-// loopback interfaces). allowed-interfaces, when set, makes blocked-interfaces irrelevant.
+// Whether ICE may offer `a` as a host candidate. Loopback is offered only when it is listed
+// in allowed-addresses (ice4j skips loopback interfaces; a bridge on one machine for tests
+// or a demo needs it). allowed-interfaces, when set, makes blocked-interfaces irrelevant.
 bool harvest_allows(const HarvestFilter& filter, const HostAddress& a);
 
 enum class AddressClass { kInvalid, kLoopback, kLinkLocal, kSiteLocal, kOther };

@@ -36,6 +36,9 @@ TEST_CASE("harvest filters") {
   CHECK(harvest_allows(f, eth0v6));
   CHECK_FALSE(harvest_allows(f, link));
   CHECK_FALSE(harvest_allows(f, lo));
+  HarvestFilter loopback_named;
+  loopback_named.allowed_addresses = {"127.0.0.1"};
+  CHECK(harvest_allows(loopback_named, lo));
 
   f.use_link_local_addresses = true;
   CHECK(harvest_allows(f, link));
