@@ -9,6 +9,7 @@
 
 #include "bridge/core/log.hpp"
 #include "bridge/core/version.hpp"
+#include "bridge/daemon/media_service.hpp"
 #include "bridge/health/health_checker.hpp"
 #include "bridge/http/about_api.hpp"
 #include "bridge/http/http_server.hpp"
@@ -52,17 +53,53 @@ gboolean on_stop_signal(gpointer data) {
   return G_SOURCE_CONTINUE;
 }
 
+// GLib sources and the loop, released on every way out of run().
+struct LoopResources {
+  GMainLoop* loop = g_main_loop_new(nullptr, FALSE);
+  std::vector<guint> sources;
+  ~LoopResources() {
+    for (guint id : sources) g_source_remove(id);
+    g_main_loop_unref(loop);
+  }
+};
+
+Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
+    const config::BridgeConfig& config, health::HealthChecker& checker) {
+  const auto& ps = config.http.private_server;
+  if (ps.key_store_path) {
+    kLog.warn(
+        "videobridge.http-servers.private.key-store-path is set, but "
+        "Java key stores are not "
+        "supported; serving plain HTTP on port {}",
+        ps.port);
+  }
+  http::ServerOptions options{"private",
+                              ps.host.value_or(""),
+                              ps.port,
+                              ps.send_server_version,
+                              "jitsi-native-bridge/" + std::string(bridge_version()) + " ",
+                              true};
+  auto server = http::HttpServer::start(options);
+  if (!server) return server;
+  if (config.rest.health) {
+    http::add_health_route(**server, [&checker] { return checker.status(health::Clock::now()); });
+  }
+  if (config.rest.version) http::add_version_route(**server);
+  kLog.info("Private HTTP server listening on {}", (*server)->url());
+  return server;
+}
+
 }  // namespace
 
 int run(const config::BridgeConfig& config) {
   kLog.info("Starting the bridge, version {}", bridge_version());
-  GMainLoop* loop = g_main_loop_new(nullptr, FALSE);
-  // Before anything announces that we are up: a signal that arrives later must stop us
-  // cleanly, not kill us.
-  StopContext stop_int{loop, SIGINT}, stop_term{loop, SIGTERM}, stop_hup{loop, SIGHUP};
-  guint signal_sources[] = {g_unix_signal_add(SIGINT, on_stop_signal, &stop_int),
-                            g_unix_signal_add(SIGTERM, on_stop_signal, &stop_term),
-                            g_unix_signal_add(SIGHUP, on_stop_signal, &stop_hup)};
+  LoopResources r;
+  // Before anything announces that we are up: a signal that arrives later must
+  // stop us cleanly, not kill us.
+  StopContext stop_int{r.loop, SIGINT}, stop_term{r.loop, SIGTERM}, stop_hup{r.loop, SIGHUP};
+  r.sources = {g_unix_signal_add(SIGINT, on_stop_signal, &stop_int),
+               g_unix_signal_add(SIGTERM, on_stop_signal, &stop_term),
+               g_unix_signal_add(SIGHUP, on_stop_signal, &stop_hup)};
 
   health::HealthChecker checker(
       {config.health.timeout, config.health.max_check_duration, config.health.sticky_failures},
@@ -74,51 +111,30 @@ int run(const config::BridgeConfig& config) {
   };
   run_checks();
   auto interval = static_cast<guint>(std::max<std::int64_t>(config.health.interval.count(), 1));
-  guint health_timer = g_timeout_add(
+  r.sources.push_back(g_timeout_add(
       interval,
       [](gpointer f) -> gboolean {
         (*static_cast<decltype(run_checks)*>(f))();
         return G_SOURCE_CONTINUE;
       },
-      &run_checks);
+      &run_checks));
 
-  std::unique_ptr<http::HttpServer> private_server;
-  const auto& ps = config.http.private_server;
-  if (ps.key_store_path) {
-    kLog.warn(
-        "videobridge.http-servers.private.key-store-path is set, but Java key stores are not "
-        "supported; serving plain HTTP on port {}",
-        ps.port);
+  auto media = MediaService::start(config);
+  if (!media) {
+    kLog.severe("Cannot start the media port: {}", media.error());
+    return 1;
   }
-  if (ps.port != -1) {
-    http::ServerOptions options{"private",
-                                ps.host.value_or(""),
-                                ps.port,
-                                ps.send_server_version,
-                                "jitsi-native-bridge/" + std::string(bridge_version()) + " ",
-                                true};
-    auto started = http::HttpServer::start(options);
+  std::unique_ptr<http::HttpServer> private_server;
+  if (config.http.private_server.port != -1) {
+    auto started = start_private_server(config, checker);
     if (!started) {
       kLog.severe("Cannot start the private HTTP server: {}", started.error());
-      for (guint id : signal_sources) g_source_remove(id);
-      g_source_remove(health_timer);
-      g_main_loop_unref(loop);
       return 1;
     }
-    private_server = std::move(started.value());
-    if (config.rest.health) {
-      http::add_health_route(*private_server, [&checker] { return checker.status(health::Clock::now()); });
-    }
-    if (config.rest.version) http::add_version_route(*private_server);
-    kLog.info("Private HTTP server listening on {}", private_server->url());
+    private_server = std::move(*started);
   }
 
-  g_main_loop_run(loop);
-
-  for (guint id : signal_sources) g_source_remove(id);
-  g_source_remove(health_timer);
-  private_server.reset();
-  g_main_loop_unref(loop);
+  g_main_loop_run(r.loop);
   kLog.info("Stopped");
   return 0;
 }

@@ -26,6 +26,7 @@ DEADLINE_S = 20
 BASE_CONF = """
 videobridge {
   http-servers.private { host = 127.0.0.1, port = 0 }
+  ice.udp.port = 0
   health.require-valid-address = false
 }
 """
@@ -237,6 +238,36 @@ def case_env_file_launch(tmp):
     base = d.url()
     expect(http("GET", base + "about/health")[0] == 200, "health of the daemon started from the env file")
     expect(d.stop() == 0, "exit status")
+
+
+def case_media_port(tmp):
+    """The daemon binds the media port; datagrams nobody asked for are dropped without an
+    answer or harm, and the daemon keeps serving."""
+    d = Daemon(["--config", write_conf(tmp, BASE_CONF)])
+    port = int(d.wait_for(r"Media port listening on UDP 0\.0\.0\.0:(\d+)").group(1))
+    base = d.url()
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        # Garbage, an RTP-looking packet, a DTLS ClientHello-looking record, and a STUN Binding
+        # request for a ufrag no endpoint has.
+        stun = bytes.fromhex("0001000c2112a442") + os.urandom(12) + bytes.fromhex("0006000878797a3a61626364")
+        for datagram in [b"\xff" * 100, b"\x80\x6f" + b"\x00" * 40, b"\x16\xfe\xfd" + b"\x00" * 60, stun, b""]:
+            s.sendto(datagram, ("127.0.0.1", port))
+    expect(http("GET", base + "about/health")[0] == 200, "health after stray datagrams")
+    expect(d.proc.poll() is None, "daemon died")
+    expect(d.stop() == 0, "exit status")
+
+
+def case_media_port_taken(tmp):
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("0.0.0.0", 0))
+        taken = s.getsockname()[1]
+        conf = write_conf(tmp, BASE_CONF.replace("ice.udp.port = 0", f"ice.udp.port = {taken}"))
+        p = subprocess.run([BINARY, "--config", conf], capture_output=True, text=True, timeout=DEADLINE_S)
+    print("  stdout:", p.stdout.strip())
+    expect(p.returncode == 1, f"exit status {p.returncode}, expected 1")
+    expect(f"cannot bind UDP 0.0.0.0:{taken}" in p.stdout, "no message naming the taken port")
 
 
 def main():

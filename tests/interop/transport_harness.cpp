@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bridge/core/log.hpp"
 #include "bridge/dtls/dtls_certificate.hpp"
 #include "bridge/io/udp_socket.hpp"
 #include "bridge/srtp/srtp_session.hpp"
@@ -59,28 +60,12 @@ std::string state_name(ice::IceState s) {
   return "?";
 }
 
-std::string state_name(dtls::DtlsState s) {
-  switch (s) {
-    case dtls::DtlsState::kNew:
-      return "new";
-    case dtls::DtlsState::kConnecting:
-      return "connecting";
-    case dtls::DtlsState::kConnected:
-      return "connected";
-    case dtls::DtlsState::kFailed:
-      return "failed";
-    case dtls::DtlsState::kClosed:
-      return "closed";
-  }
-  return "?";
-}
-
 json stats(transport::EndpointTransport& t, const Echo& echo, const io::UdpSocket& socket,
            const transport::MediaPort& port) {
   const auto& c = t.counters();
   auto profile = t.srtp_profile();
   return {{"ice", state_name(t.ice_state())},
-          {"dtls", state_name(t.dtls_state())},
+          {"dtls", std::string(dtls::state_name(t.dtls_state()))},
           {"srtp_profile", profile ? std::string(srtp::profile_name(*profile)) : ""},
           {"audio_decrypted", echo.audio},
           {"video_decrypted", echo.video},
@@ -133,6 +118,8 @@ void echo_rtp(transport::EndpointTransport& t, io::UdpSocket& socket, Echo& echo
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Standard output carries the JSON protocol; logs go to standard error.
+  log::set_sink([](std::string_view line) { std::fwrite(line.data(), 1, line.size(), stderr); });
   transport::TransportConfig config;
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--profiles") == 0) {
