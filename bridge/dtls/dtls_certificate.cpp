@@ -3,6 +3,8 @@
 // EVP layers only; the TLS layer stays in dtls_transport.cpp.
 #include "bridge/dtls/dtls_certificate.hpp"
 
+#include "bridge/core/strings.hpp"
+
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -35,15 +37,6 @@ std::string hex_colon(const unsigned char* bytes, std::size_t n) {
     out += kHex[bytes[i] & 0xF];
   }
   return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
 }
 
 const EVP_MD* digest_for(std::string_view hash) {

@@ -8,6 +8,8 @@
 // into one stream and lose the packing OpenSSL chose for the MTU.
 #include "bridge/dtls/dtls_transport.hpp"
 
+#include "bridge/core/strings.hpp"
+
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -60,21 +62,6 @@ bool is_dtls_records(std::span<const std::uint8_t> d) {
     at += kRecordHeader + length;
   }
   return true;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
 }
 
 std::string_view role_name(DtlsRole role) { return role == DtlsRole::kClient ? "client" : "server"; }
@@ -593,7 +580,7 @@ std::optional<std::string> DtlsTransport::verify_fingerprints(std::span<const x5
   for (std::string_view candidate : kByStrength) {
     const bool offered =
         std::any_of(remote_fingerprints_.begin(), remote_fingerprints_.end(),
-                    [&](const DtlsFingerprint& f) { return iequals(trim(f.hash), candidate); });
+                    [&](const DtlsFingerprint& f) { return iequals(trim_view(f.hash), candidate); });
     if (offered) {
       hash = candidate;
       break;
@@ -612,7 +599,7 @@ std::optional<std::string> DtlsTransport::verify_fingerprints(std::span<const x5
     const bool match =
         actual &&
         std::any_of(remote_fingerprints_.begin(), remote_fingerprints_.end(), [&](const DtlsFingerprint& f) {
-          return iequals(trim(f.hash), hash) && iequals(trim(f.value), *actual);
+          return iequals(trim_view(f.hash), hash) && iequals(trim_view(f.value), *actual);
         });
     if (!match) {
       ++counters_.fingerprint_mismatches;
