@@ -66,7 +66,7 @@ Result<std::unique_ptr<HttpServer>, std::string> HttpServer::start(const ServerO
 }
 
 void HttpServer::route(std::string_view method, std::string_view path, Handler handler) {
-  routes_[std::string(path)][std::string(method)] = std::move(handler);
+  routes_.add(method, path, std::move(handler));
 }
 
 void HttpServer::handle(void*, void* message, const char* path, void* query, void* data) {
@@ -89,17 +89,18 @@ void HttpServer::handle(void*, void* message, const char* path, void* query, voi
   if (const char* ct = soup_message_headers_get_content_type(in_headers, nullptr)) request.content_type = ct;
 
   Response response;
-  auto route = self->routes_.find(request.path);
+  RouteTable::Match route = self->routes_.match(request.path);
+  request.params = std::move(route.params);
   if (request.method == "TRACE") {
     response = {405, "text/plain", "Method Not Allowed\n", {}};
-  } else if (route == self->routes_.end()) {
+  } else if (!route.handlers) {
     response = {404, "text/plain", "Not Found\n", {}};
   } else {
-    auto handler = route->second.find(request.method);
-    if (handler == route->second.end() && request.method == "HEAD") handler = route->second.find("GET");
-    if (handler == route->second.end()) {
+    auto handler = route.handlers->find(request.method);
+    if (handler == route.handlers->end() && request.method == "HEAD") handler = route.handlers->find("GET");
+    if (handler == route.handlers->end()) {
       std::string allow;
-      for (const auto& [m, h] : route->second) allow += (allow.empty() ? "" : ", ") + m;
+      for (const auto& [m, h] : *route.handlers) allow += (allow.empty() ? "" : ", ") + m;
       response = {405, "text/plain", "Method Not Allowed\n", {{"Allow", allow}}};
     } else {
       response = handler->second(request);

@@ -12,14 +12,17 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bridge/core/result.hpp"
+#include "bridge/http/route_table.hpp"
 
 namespace jvb::http {
 
 struct Request {
   std::string method;
   std::string path;
+  std::map<std::string, std::string> params;  // {name} segments of the route's path
   std::string body;
   std::string content_type;
   std::map<std::string, std::string> query;
@@ -31,8 +34,6 @@ struct Response {
   std::string body;
   std::map<std::string, std::string> headers;
 };
-
-using Handler = std::function<Response(const Request&)>;
 
 struct ServerOptions {
   std::string name;  // for logs, e.g. "private"
@@ -51,7 +52,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Registers `handler` for `method` on exactly `path`.
+  // Registers `handler` for `method` on `path`, matched segment by segment; a segment
+  // written `{name}` matches any one non-empty segment, passed in Request::params.
   void route(std::string_view method, std::string_view path, Handler handler);
 
   int port() const { return port_; }
@@ -64,7 +66,7 @@ class HttpServer {
   static void handle(void* server, void* message, const char* path, void* query, void* self);
 
   std::unique_ptr<Impl> impl_;
-  std::map<std::string, std::map<std::string, Handler, std::less<>>, std::less<>> routes_;
+  RouteTable routes_;
   ServerOptions options_;
   int port_ = 0;
   std::string url_;
