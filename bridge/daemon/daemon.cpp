@@ -7,25 +7,31 @@
 #include <csignal>
 #include <memory>
 
+#include "bridge/conference/conference_manager.hpp"
 #include "bridge/core/log.hpp"
 #include "bridge/core/version.hpp"
 #include "bridge/daemon/media_service.hpp"
 #include "bridge/health/health_checker.hpp"
 #include "bridge/http/about_api.hpp"
+#include "bridge/http/colibri2_rest.hpp"
 #include "bridge/http/http_server.hpp"
 #include "ice/host_addresses.hpp"
+#include "ice/local_candidates.hpp"
 
 namespace jvb::daemon {
 namespace {
 
 constexpr log::Logger kLog{"Videobridge"};
 
+ice::HarvestFilter harvest_filter(const config::BridgeConfig& c) {
+  return {c.harvest.use_ipv6,          c.harvest.use_link_local_addresses, c.harvest.allowed_addresses,
+          c.harvest.blocked_addresses, c.harvest.allowed_interfaces,       c.harvest.blocked_interfaces};
+}
+
 std::vector<health::HealthChecker::Check> health_checks(const config::BridgeConfig& c) {
   std::vector<health::HealthChecker::Check> checks;
   if (c.health.require_valid_address) {
-    ice::HarvestFilter filter{c.harvest.use_ipv6,           c.harvest.use_link_local_addresses,
-                              c.harvest.allowed_addresses,  c.harvest.blocked_addresses,
-                              c.harvest.allowed_interfaces, c.harvest.blocked_interfaces};
+    ice::HarvestFilter filter = harvest_filter(c);
     std::vector<std::string> mapped;
     for (const auto& m : c.harvest.static_mappings) mapped.push_back(m.public_address);
     checks.push_back([filter, mapped]() -> std::optional<std::string> {
@@ -39,6 +45,47 @@ std::vector<health::HealthChecker::Check> health_checks(const config::BridgeConf
     });
   }
   return checks;
+}
+
+// What the bridge tells endpoints to connect to: its host addresses on the media port, and
+// the public side of each configured NAT mapping.
+std::vector<ice::Candidate> advertised_candidates(const config::BridgeConfig& c, std::uint16_t port) {
+  ice::LocalCandidateOptions options;
+  options.port = port;
+  options.filter = harvest_filter(c);
+  options.advertise_private_candidates = c.ice.advertise_private_candidates;
+  for (const auto& m : c.harvest.static_mappings) {
+    ice::NatMapping n{m.local_address, m.public_address, std::nullopt, std::nullopt};
+    if (m.local_port) n.local_port = static_cast<std::uint16_t>(*m.local_port);
+    if (m.public_port) n.public_port = static_cast<std::uint16_t>(*m.public_port);
+    options.mappings.push_back(std::move(n));
+  }
+  auto candidates = ice::local_candidates(ice::enumerate_host_addresses(), options);
+  if (candidates.empty()) kLog.warn("No local address to advertise as an ICE candidate");
+  for (const auto& candidate : candidates) kLog.info("Advertising ICE candidate {}", candidate.to_sdp());
+  return candidates;
+}
+
+conference::ConferenceOptions conference_options(const config::BridgeConfig& c, std::uint16_t port) {
+  conference::ConferenceOptions o;
+  o.transport.ice.consent_interval = c.consent_freshness.interval;
+  o.transport.ice.randomize_consent_interval = c.consent_freshness.randomize_interval;
+  o.transport.dtls.handshake_timeout = c.media.dtls_handshake_timeout;
+  o.transport.dtls.profiles.clear();
+  for (const auto& name : c.media.srtp_protection_profiles) {
+    if (auto p = srtp::profile_from_name(name)) {
+      o.transport.dtls.profiles.push_back(*p);
+    } else {
+      kLog.warn("Ignoring unknown SRTP protection profile {}", name);
+    }
+  }
+  if (o.transport.dtls.profiles.empty()) o.transport.dtls.profiles = dtls::DtlsTransport::Options{}.profiles;
+  o.local_candidates = advertised_candidates(c, port);
+  o.ufrag_prefix = c.ice.ufrag_prefix.value_or("");
+  o.sctp_enabled = c.sctp.enabled;
+  o.relays_enabled = c.relay.enabled;
+  o.endpoint_idle_timeout = c.expiration.timeout;
+  return o;
 }
 
 struct StopContext {
@@ -64,7 +111,8 @@ struct LoopResources {
 };
 
 Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
-    const config::BridgeConfig& config, health::HealthChecker& checker) {
+    const config::BridgeConfig& config, health::HealthChecker& checker,
+    conference::ConferenceManager& conferences) {
   const auto& ps = config.http.private_server;
   if (ps.key_store_path) {
     kLog.warn(
@@ -85,6 +133,13 @@ Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
     http::add_health_route(**server, [&checker] { return checker.status(health::Clock::now()); });
   }
   if (config.rest.version) http::add_version_route(**server);
+  if (config.apis.rest_enabled) {
+    http::add_colibri2_routes(
+        **server,
+        {[&conferences](const signaling::ConferenceModify& r) { return conferences.handle(r, Clock::now()); },
+         [&conferences](const signaling::MeetingId& id) { return conferences.find(id) != nullptr; }});
+    kLog.info("Colibri2 REST API enabled on the private server");
+  }
   kLog.info("Private HTTP server listening on {}", (*server)->url());
   return server;
 }
@@ -124,9 +179,22 @@ int run(const config::BridgeConfig& config) {
     kLog.severe("Cannot start the media port: {}", media.error());
     return 1;
   }
+  conference::ConferenceManager conferences(
+      conference_options(config, (*media)->sockets().front().local_address().port()), (*media)->port(),
+      (*media)->certificate());
+  auto expire_interval =
+      static_cast<guint>(std::max<std::int64_t>(config.expiration.check_interval.count(), 1));
+  r.sources.push_back(g_timeout_add(
+      expire_interval,
+      [](gpointer m) -> gboolean {
+        static_cast<conference::ConferenceManager*>(m)->expire_idle(Clock::now());
+        return G_SOURCE_CONTINUE;
+      },
+      &conferences));
+
   std::unique_ptr<http::HttpServer> private_server;
   if (config.http.private_server.port != -1) {
-    auto started = start_private_server(config, checker);
+    auto started = start_private_server(config, checker, conferences);
     if (!started) {
       kLog.severe("Cannot start the private HTTP server: {}", started.error());
       return 1;

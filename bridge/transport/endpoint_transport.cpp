@@ -57,6 +57,7 @@ void EndpointTransport::restart_ice(ice::IceCredentials new_local) { ice_.restar
 
 Received EndpointTransport::handle_datagram(Timestamp now, const SocketAddress& from,
                                             std::span<std::uint8_t> datagram) {
+  last_received_ = now;
   switch (ice::classify_packet(datagram)) {
     case ice::PacketClass::kStun:
       ++counters_.stun_in;

@@ -114,6 +114,8 @@ class EndpointTransport {
     std::uint64_t encrypt_failures = 0;
   };
   const Counters& counters() const { return counters_; }
+  // When the port last routed a datagram here (JVB expires endpoints that stay silent).
+  std::optional<Timestamp> last_received() const { return last_received_; }
   const ice::IceAgent& ice() const { return ice_; }
   const dtls::DtlsTransport* dtls() const { return dtls_.get(); }
 
@@ -134,6 +136,7 @@ class EndpointTransport {
   std::deque<ice::Transmit> transmits_;
   std::deque<TransportEvent> events_;
   TransportState state_ = TransportState::kNew;
+  std::optional<Timestamp> last_received_;
   Counters counters_;
 };
 
