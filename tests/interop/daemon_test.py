@@ -19,8 +19,7 @@ import time
 import urllib.error
 import urllib.request
 
-BINARY = os.path.abspath(sys.argv[1])
-CASE = sys.argv[2]
+BINARY = None  # set by main(), or by the test scripts that import this module
 DEADLINE_S = 20
 
 BASE_CONF = """
@@ -271,6 +270,9 @@ def case_media_port_taken(tmp):
 
 
 def main():
+    global BINARY
+    BINARY = os.path.abspath(sys.argv[1])
+    CASE = sys.argv[2]
     fn = globals().get("case_" + CASE)
     if not fn:
         print(f"unknown case {CASE}")

@@ -21,10 +21,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import webdriver  # noqa: E402
 
-HARNESS, PAGES, PROFILE = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
+HARNESS = PAGES = PROFILE = None  # set by main()
 AUDIO_PT, VIDEO_PT = 111, 96
 AUDIO_SSRC, VIDEO_SSRC = 0x1A2B3C4D, 0x5E6F7081
-EXPECTED_PROFILE = {"gcm": "SRTP_AEAD_AES_128_GCM", "cm80": "SRTP_AES128_CM_HMAC_SHA1_80"}[PROFILE]
+EXPECTED_PROFILES = {"gcm": "SRTP_AEAD_AES_128_GCM", "cm80": "SRTP_AES128_CM_HMAC_SHA1_80"}
 
 
 def offer_sdp(h):
@@ -125,7 +125,7 @@ def run():
         expect(result.get("dtls") == "connected", f"Chromium DTLS state {result.get('dtls')}")
         expect(stats["ice"] == "connected", f"harness ICE state {stats['ice']}")
         expect(stats["dtls"] == "connected", f"harness DTLS state {stats['dtls']}")
-        expect(stats["srtp_profile"] == EXPECTED_PROFILE, f"SRTP profile {stats['srtp_profile']}")
+        expect(stats["srtp_profile"] == EXPECTED_PROFILES[PROFILE], f"SRTP profile {stats['srtp_profile']}")
         expect(stats["audio_decrypted"] > 0, "no audio from Chromium decrypted")
         expect(stats["video_decrypted"] > 0, "no video from Chromium decrypted")
         expect(stats["dropped_auth_failed"] == 0, "SRTP authentication failures")
@@ -138,6 +138,8 @@ def run():
 
 
 def main():
+    global HARNESS, PAGES, PROFILE
+    HARNESS, PAGES, PROFILE = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
     outer = webdriver.in_loopback_namespace([sys.executable, os.path.abspath(__file__)] + sys.argv[1:])
     if outer == 77:
         print("skipped: needs root and unshare for a loopback-only network namespace")
