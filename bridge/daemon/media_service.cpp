@@ -57,7 +57,7 @@ gboolean MediaService::on_readable(gint fd, GIOCondition, gpointer data) {
   for (auto& s : self->sockets_) {
     if (s.fd() == fd) {
       self->receive(s);
-      self->flush(s);
+      self->flush();
     }
   }
   self->schedule_timer();
@@ -70,27 +70,49 @@ void MediaService::receive(io::UdpSocket& socket) {
   for (int round = 0; round < 8; ++round) {
     std::size_t n = socket.receive_batch(buffers_, kSlot, received);
     Timestamp now = Clock::now();
-    for (std::size_t i = 0; i < n; ++i) port_.handle_datagram(now, received[i].from, received[i].data);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto delivery = port_.handle_datagram(now, received[i].from, received[i].data);
+      if (delivery && delivery->received.kind != transport::PacketKind::kNone && media_handler_) {
+        std::span<std::uint8_t> slot(received[i].data.data(), kSlot);
+        media_handler_(now, delivery->endpoint, delivery->received.kind, slot, delivery->received.length);
+      }
+    }
     if (n < kBatch) break;
   }
 }
 
-void MediaService::flush(io::UdpSocket& socket) {
-  port_.drain_transmits([&](const ice::Transmit& t) {
-    // Send from the socket of the destination's family.
-    io::UdpSocket* out = &socket;
-    for (auto& s : sockets_) {
-      if (s.local_address().is_ipv6() == t.destination.is_ipv6()) out = &s;
+void MediaService::queue_send(const SocketAddress& to, std::span<const std::uint8_t> data) {
+  std::size_t at = out_bytes_.size();
+  out_bytes_.insert(out_bytes_.end(), data.begin(), data.end());
+  out_queue_.push_back({to, {at, data.size()}});
+}
+
+void MediaService::flush() {
+  port_.drain_transmits([&](const ice::Transmit& t) { queue_send(t.destination, t.bytes); });
+  if (out_queue_.empty()) return;
+  // One batch per socket; a destination of a family with no socket is dropped.
+  for (auto& socket : sockets_) {
+    out_batch_.clear();
+    for (const auto& [to, range] : out_queue_) {
+      if (to.is_ipv6() != socket.local_address().is_ipv6()) continue;
+      out_batch_.push_back(
+          {to, std::span<const std::uint8_t>(out_bytes_).subspan(range.first, range.second)});
     }
-    out->send(t.destination, t.bytes);
-  });
+    if (!out_batch_.empty()) socket.send_batch(out_batch_);
+  }
+  out_bytes_.clear();
+  out_queue_.clear();
 }
 
 gboolean MediaService::on_timer(gpointer data) {
   auto* self = static_cast<MediaService*>(data);
   self->timer_ = 0;
-  self->port_.handle_timeout(Clock::now());
-  if (!self->sockets_.empty()) self->flush(self->sockets_.front());
+  Timestamp now = Clock::now();
+  self->port_.handle_timeout(now);
+  if (self->timer_handler_ && (!self->media_timer_due_ || *self->media_timer_due_ <= now)) {
+    self->media_timer_due_ = self->timer_handler_(now);
+  }
+  self->flush();
   self->schedule_timer();
   return G_SOURCE_REMOVE;
 }
@@ -101,6 +123,11 @@ void MediaService::schedule_timer() {
     timer_ = 0;
   }
   auto next = port_.next_timeout();
+  if (timer_handler_) {
+    // Ask for the packet path's own due time on the first round.
+    if (!media_timer_due_) media_timer_due_ = Clock::now();
+    if (!next || *media_timer_due_ < *next) next = media_timer_due_;
+  }
   if (!next) return;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*next - Clock::now()).count();
   timer_ = g_timeout_add(static_cast<guint>(std::max<long long>(ms, 0)), &MediaService::on_timer, this);

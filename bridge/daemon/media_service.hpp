@@ -9,7 +9,9 @@
 
 #include <glib.h>
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,18 @@ class MediaService {
   MediaService& operator=(const MediaService&) = delete;
 
   const std::vector<io::UdpSocket>& sockets() const { return sockets_; }
+
+  // Plain RTP or RTCP an endpoint's transport decrypted in place: `packet` is the whole
+  // receive slot (with room after `length` for re-encryption), owned by the caller.
+  using MediaHandler =
+      std::function<void(Timestamp now, transport::EndpointId from, transport::PacketKind kind,
+                         std::span<std::uint8_t> packet, std::size_t length)>;
+  void set_media_handler(MediaHandler handler) { media_handler_ = std::move(handler); }
+  // Queues a datagram; queued datagrams leave in one batch after the current receive batch.
+  void queue_send(const SocketAddress& to, std::span<const std::uint8_t> data);
+  // The periodic work of the packet path (RTCP reports, NACKs, feedback), at its own times.
+  using TimerHandler = std::function<std::optional<Timestamp>(Timestamp now)>;
+  void set_timer_handler(TimerHandler handler) { timer_handler_ = std::move(handler); }
   transport::MediaPort& port() { return port_; }
   const std::shared_ptr<const dtls::DtlsCertificate>& certificate() const { return certificate_; }
 
@@ -38,7 +52,7 @@ class MediaService {
   static gboolean on_readable(gint fd, GIOCondition condition, gpointer self);
   static gboolean on_timer(gpointer self);
   void receive(io::UdpSocket& socket);
-  void flush(io::UdpSocket& socket);
+  void flush();
   void schedule_timer();
 
   std::vector<io::UdpSocket> sockets_;
@@ -47,6 +61,13 @@ class MediaService {
   transport::MediaPort port_;
   std::shared_ptr<const dtls::DtlsCertificate> certificate_;
   std::vector<std::uint8_t> buffers_;
+  MediaHandler media_handler_;
+  TimerHandler timer_handler_;
+  std::optional<Timestamp> media_timer_due_;
+  // Outgoing datagrams of one round: bytes packed into one buffer, then one sendmmsg per family.
+  std::vector<std::uint8_t> out_bytes_;
+  std::vector<std::pair<SocketAddress, std::pair<std::size_t, std::size_t>>> out_queue_;
+  std::vector<io::OutgoingDatagram> out_batch_;
 };
 
 }  // namespace jvb::daemon
