@@ -188,8 +188,8 @@ struct WebSocket {
 
 // The ICE-UDP <transport> (urn:xmpp:jingle:transports:ice-udp:1).
 struct IceUdpTransport {
-  std::string ufrag;  // empty = absent
-  std::string pwd;    // empty = absent
+  std::string ufrag;                            // empty = absent
+  std::string pwd;                              // empty = absent
   std::optional<std::uint32_t> ice_generation;  // §4.3.12, inferred attribute name
   bool rtcp_mux = false;
   std::vector<Fingerprint> fingerprints;
@@ -226,8 +226,8 @@ struct Source {
 };
 
 struct SsrcGroup {
-  std::string semantics;     // "SIM", "FID", "FEC-FR", as sent
-  std::vector<Ssrc> ssrcs;   // SIM: low to high; FID: primary, then RTX
+  std::string semantics;    // "SIM", "FID", "FEC-FR", as sent
+  std::vector<Ssrc> ssrcs;  // SIM: low to high; FID: primary, then RTX
   SsrcGroupSemantics kind() const { return classify_ssrc_group_semantics(semantics); }
   bool operator==(const SsrcGroup&) const = default;
 };
@@ -343,7 +343,5 @@ struct std::hash<jvb::signaling::StringId<Tag>> {
 
 template <class Tag, class T>
 struct std::hash<jvb::signaling::IntId<Tag, T>> {
-  std::size_t operator()(const jvb::signaling::IntId<Tag, T>& id) const {
-    return std::hash<T>{}(id.value());
-  }
+  std::size_t operator()(const jvb::signaling::IntId<Tag, T>& id) const { return std::hash<T>{}(id.value()); }
 };

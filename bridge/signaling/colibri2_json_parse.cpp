@@ -144,8 +144,8 @@ bool get_uint(Ctx& ctx, const Json& obj, const char* key, const std::string& pat
 }
 
 template <class T>
-bool get_required_uint(Ctx& ctx, const Json& obj, const char* key, const std::string& path,
-                       std::uint64_t min, std::uint64_t max, bool allow_string, T& out) {
+bool get_required_uint(Ctx& ctx, const Json& obj, const char* key, const std::string& path, std::uint64_t min,
+                       std::uint64_t max, bool allow_string, T& out) {
   const Json* j = find(obj, key);
   if (!j) return fail(ctx, child(path, key), "missing");
   std::uint64_t v = 0;
@@ -228,7 +228,8 @@ bool decode_payload_type(Ctx& ctx, const Json& j, const std::string& path, Paylo
   std::optional<std::uint8_t> channels;
   if (!get_string(ctx, j, "name", path, out.name) ||
       !get_uint(ctx, j, "clockrate", path, 0, true, out.clockrate) ||
-      !get_uint(ctx, j, "channels", path, 0, true, channels) || !get_parameters(ctx, j, path, out.parameters) ||
+      !get_uint(ctx, j, "channels", path, 0, true, channels) ||
+      !get_parameters(ctx, j, path, out.parameters) ||
       !get_list(ctx, j, "rtcp-fbs", path, kMaxRtcpFbs, out.rtcp_fbs, decode_rtcp_fb)) {
     return false;
   }
@@ -238,7 +239,8 @@ bool decode_payload_type(Ctx& ctx, const Json& j, const std::string& path, Paylo
 
 bool decode_rtp_hdrext(Ctx& ctx, const Json& j, const std::string& path, RtpHdrExt& out) {
   return expect_object(ctx, j, path) && get_required_uint(ctx, j, "id", path, 1, 255, false, out.id) &&
-         get_required_string(ctx, j, "uri", path, out.uri) && get_string(ctx, j, "senders", path, out.senders) &&
+         get_required_string(ctx, j, "uri", path, out.uri) &&
+         get_string(ctx, j, "senders", path, out.senders) &&
          get_string(ctx, j, "attributes", path, out.attributes);
 }
 
@@ -412,10 +414,11 @@ bool decode_initial_last_n(Ctx& ctx, const Json& j, const std::string& path, std
   const std::string p = child(path, "value");
   if (!v) return fail(ctx, p, "missing");
   if (!v->is_number_integer()) return fail(ctx, p, "expected an integer");
-  const bool in_range = v->is_number_unsigned()
-                            ? v->get<std::uint64_t>() <= std::uint64_t{std::numeric_limits<std::int32_t>::max()}
-                            : v->get<std::int64_t>() >= std::numeric_limits<std::int32_t>::min() &&
-                                  v->get<std::int64_t>() <= std::numeric_limits<std::int32_t>::max();
+  const bool in_range =
+      v->is_number_unsigned()
+          ? v->get<std::uint64_t>() <= std::uint64_t{std::numeric_limits<std::int32_t>::max()}
+          : v->get<std::int64_t>() >= std::numeric_limits<std::int32_t>::min() &&
+                v->get<std::int64_t>() <= std::numeric_limits<std::int32_t>::max();
   if (!in_range) return fail(ctx, p, "out of range");
   out = static_cast<std::int32_t>(v->get<std::int64_t>());
   return true;
@@ -427,7 +430,8 @@ bool decode_entity_common(Ctx& ctx, const Json& j, const std::string& path, Enti
   std::string id;
   if (!expect_object(ctx, j, path) || !get_required_string(ctx, j, "id", path, id) ||
       !get_bool(ctx, j, "create", path, out.create) || !get_bool(ctx, j, "expire", path, out.expire) ||
-      !get_list(ctx, j, "medias", path, kMaxMedias, out.medias, decode_media) || !get_sources(ctx, j, path, out.sources)) {
+      !get_list(ctx, j, "medias", path, kMaxMedias, out.medias, decode_media) ||
+      !get_sources(ctx, j, path, out.sources)) {
     return false;
   }
   out.id = IdType(std::move(id));

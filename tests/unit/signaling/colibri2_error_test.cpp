@@ -91,7 +91,8 @@ TEST_CASE("colibri2 error: wire names and default error types") {
   CHECK(to_string(Colibri2ErrorReason::kUnknownEndpoint) == "unknown_endpoint");
   CHECK(to_string(Colibri2ErrorReason::kFeatureNotImplemented) == "feature_not_implemented");
   CHECK(to_string(Colibri2ErrorReason::kUnspecified) == "unspecified");
-  CHECK(parse_colibri2_error_reason("UNKNOWN_ENDPOINT") == std::optional(Colibri2ErrorReason::kUnknownEndpoint));
+  CHECK(parse_colibri2_error_reason("UNKNOWN_ENDPOINT") ==
+        std::optional(Colibri2ErrorReason::kUnknownEndpoint));
   CHECK_FALSE(parse_colibri2_error_reason("").has_value());
   CHECK_FALSE(parse_colibri2_error_reason("unknown_relay").has_value());  // not a JVB reason
 
