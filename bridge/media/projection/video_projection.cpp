@@ -1,0 +1,261 @@
+// Per-receiver projection of a simulcast video source onto one SSRC (media-plane.md §3.2-§3.4,
+// §3.7). See the header for the rules and the simplifications.
+#include "bridge/media/projection/video_projection.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "bridge/codecs/vp8_descriptor.hpp"
+
+namespace jvb::media {
+
+namespace {
+
+// A packet of the current encoding this far behind the newest one forwarded is not a late
+// packet (NACK and reordering windows are far smaller) but a restarted sender: its old
+// segment cannot continue and the encoding needs a fresh keyframe.
+constexpr std::int64_t kMaxLateSeqDistance = 3000;
+
+// One 30 fps frame at 90 kHz: the timestamp step before the very first codec-aware packet
+// (JVB starts at ts 1 and adds 3000, media-plane.md §3.2, T-69).
+constexpr std::int64_t kFirstFrameTicks = 3000;
+
+std::int64_t to_ticks(Duration elapsed) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+  return us * VideoProjection::kClockRateHz / 1'000'000;
+}
+
+}  // namespace
+
+struct VideoProjection::PacketInfo {
+  std::int64_t seq = 0;
+  std::int64_t ts = 0;
+  bool vp8 = false;             // parsed with the VP8 context
+  bool keyframe_start = false;  // first packet of a VP8 keyframe
+  codecs::Vp8Descriptor descriptor;
+  std::optional<std::int64_t> picture_id;
+  std::optional<std::int64_t> tl0;
+};
+
+std::int64_t VideoProjection::PictureIdUnwrapper::unwrap(std::uint16_t value, bool fifteen_bit) {
+  const std::int64_t range = fifteen_bit ? 0x8000 : 0x80;
+  if (fifteen_bit != fifteen_bit_) {
+    last_.reset();
+    fifteen_bit_ = fifteen_bit;
+  }
+  std::int64_t out = value & (range - 1);
+  if (last_) {
+    const std::int64_t forward = (out - *last_) & (range - 1);  // in [0, range)
+    out = *last_ + (forward > range / 2 ? forward - range : forward);
+  }
+  last_ = out;
+  return out;
+}
+
+VideoProjection::VideoProjection(std::uint32_t projected_ssrc, int num_encodings,
+                                 PayloadTypeSet vp8_payload_types)
+    : projected_ssrc_(projected_ssrc),
+      vp8_payload_types_(vp8_payload_types),
+      encodings_(static_cast<std::size_t>(std::max(num_encodings, 0))) {}
+
+void VideoProjection::set_target(int encoding) {
+  if (encoding < -1 || encoding >= static_cast<int>(encodings_.size())) {
+    ++counters_.dropped_bad_encoding;
+    encoding = -1;
+  }
+  target_ = encoding;
+  // Suspension ends the segment at once: the receiver gets nothing more, and resuming, even on
+  // the same encoding, must start at a keyframe.
+  if (target_ < 0) current_ = -1;
+}
+
+void VideoProjection::reset_encoding(EncodingState& enc, std::uint32_t ssrc) {
+  enc = EncodingState{};
+  enc.ssrc = ssrc;
+}
+
+bool VideoProjection::classify(const rtp::RtpPacket& parsed, EncodingState& enc, PacketInfo& info) {
+  info.seq = enc.seq.unwrap(parsed.sequence_number());
+  info.ts = enc.ts.unwrap(parsed.timestamp());
+  if (!vp8_payload_types_.contains(parsed.payload_type())) return true;  // generic context
+
+  auto descriptor = codecs::parse_vp8_descriptor(parsed.payload());
+  if (!descriptor) return false;
+  info.vp8 = true;
+  info.descriptor = *descriptor;
+  info.keyframe_start =
+      codecs::parse_vp8_frame_info(info.descriptor, parsed.payload().subspan(info.descriptor.size)).keyframe;
+  if (info.descriptor.picture_id) {
+    const bool fifteen_bit = info.descriptor.picture_id_15_bit;
+    const bool restarted = enc.picture_id.form_differs(fifteen_bit);
+    info.picture_id = enc.picture_id.unwrap(*info.descriptor.picture_id, fifteen_bit);
+    // A new form restarts the unwrapped space; the segment's offset must be chosen again.
+    if (restarted && current_ >= 0 && &enc == &encodings_[static_cast<std::size_t>(current_)]) {
+      picture_id_offset_.reset();
+    }
+  }
+  if (info.descriptor.tl0_pic_idx) info.tl0 = enc.tl0.unwrap(*info.descriptor.tl0_pic_idx);
+  return true;
+}
+
+bool VideoProjection::may_start_segment(const EncodingState& enc, const PacketInfo& info,
+                                        std::optional<std::int64_t> highest_ts_before) const {
+  // Without keyframe knowledge there is nothing to wait for (media-plane.md §3.7).
+  if (!info.vp8) return true;
+  if (!info.keyframe_start) return false;
+  // A later frame of this encoding was already dropped: starting here would leave a hole the
+  // receiver cannot fill (T-50). Packets of the keyframe itself (same ts) may have gone (T-49).
+  if (highest_ts_before && info.ts < *highest_ts_before) return false;
+  // Never reuse input the receiver already got from an earlier segment of this encoding.
+  if (enc.highest_forwarded_seq && info.seq <= *enc.highest_forwarded_seq) return false;
+  return true;
+}
+
+void VideoProjection::start_segment(Timestamp now, int encoding, const PacketInfo& info) {
+  std::int64_t out_seq = highest_out_seq_ + 1;
+  std::int64_t out_ts = 0;
+  if (!started_) {
+    // Codec-aware contexts start at ts 1 + 3000; the generic one keeps the source timestamps.
+    out_ts = info.vp8 ? highest_out_ts_ + kFirstFrameTicks : info.ts;
+  } else {
+    // Leave one sequence number out when the last forwarded frame never ended: the receiver
+    // then sees it as lost rather than waiting for its remaining packets (T-52, T-60).
+    if (!highest_out_marker_) ++out_seq;
+    const std::int64_t elapsed = highest_out_ts_time_ ? to_ticks(now - *highest_out_ts_time_) : 0;
+    out_ts = highest_out_ts_ + std::max<std::int64_t>(1, elapsed);
+  }
+  seq_offset_ = out_seq - info.seq;
+  ts_offset_ = out_ts - info.ts;
+  segment_start_seq_ = info.seq;
+  picture_id_offset_.reset();
+  tl0_offset_.reset();
+  current_ = encoding;
+  started_ = true;
+  ++counters_.switches;
+}
+
+void VideoProjection::forward(Timestamp now, std::span<std::uint8_t> packet, const rtp::RtpPacket& parsed,
+                              EncodingState& enc, const PacketInfo& info) {
+  const std::int64_t out_seq = info.seq + seq_offset_;
+  const std::int64_t out_ts = info.ts + ts_offset_;
+  // The packet holds at least the fixed header: it has the parsed view's length.
+  (void)rtp::set_sequence_number(packet, static_cast<std::uint16_t>(out_seq));
+  (void)rtp::set_timestamp(packet, static_cast<std::uint32_t>(out_ts));
+  (void)rtp::set_ssrc(packet, projected_ssrc_);
+
+  if (info.vp8) {
+    const auto payload = packet.subspan(parsed.header_size(), parsed.payload_size());
+    if (info.picture_id) {
+      if (!picture_id_offset_) {
+        // Continue after the last forwarded PictureID; the very first one keeps its own value.
+        picture_id_offset_ = highest_out_picture_id_ ? *highest_out_picture_id_ + 1 - *info.picture_id : 0;
+      }
+      const std::int64_t out = *info.picture_id + *picture_id_offset_;
+      (void)codecs::rewrite_vp8_picture_id(payload, info.descriptor,
+                                           static_cast<std::uint16_t>(out & 0x7FFF));
+      if (!highest_out_picture_id_ || out > *highest_out_picture_id_) highest_out_picture_id_ = out;
+    }
+    if (info.tl0) {
+      if (!tl0_offset_) tl0_offset_ = highest_out_tl0_ ? *highest_out_tl0_ + 1 - *info.tl0 : 0;
+      const std::int64_t out = *info.tl0 + *tl0_offset_;
+      (void)codecs::rewrite_vp8_tl0_pic_idx(payload, info.descriptor, static_cast<std::uint8_t>(out & 0xFF));
+      if (!highest_out_tl0_ || out > *highest_out_tl0_) highest_out_tl0_ = out;
+    }
+  }
+
+  if (out_seq > highest_out_seq_) {
+    highest_out_seq_ = out_seq;
+    highest_out_marker_ = parsed.marker();
+  }
+  if (!highest_out_ts_time_ || out_ts > highest_out_ts_) {
+    highest_out_ts_ = out_ts;
+    highest_out_ts_time_ = now;
+  }
+  if (!enc.highest_forwarded_seq || info.seq > *enc.highest_forwarded_seq)
+    enc.highest_forwarded_seq = info.seq;
+  ++counters_.forwarded;
+}
+
+VideoProjection::Decision VideoProjection::on_packet(Timestamp now, std::span<std::uint8_t> packet,
+                                                     const rtp::RtpPacket& parsed, int encoding) {
+  Decision decision;
+  if (encoding < 0 || encoding >= static_cast<int>(encodings_.size())) {
+    ++counters_.dropped_bad_encoding;
+    return decision;
+  }
+  if (packet.size() != parsed.bytes().size()) {
+    ++counters_.dropped_bad_packet;
+    return decision;
+  }
+  EncodingState& enc = encodings_[static_cast<std::size_t>(encoding)];
+  if (enc.ssrc != parsed.ssrc()) {
+    // The caller moved this encoding to another SSRC (or the first packet): new number spaces.
+    if (enc.ssrc) {
+      ++counters_.stream_resets;
+      if (current_ == encoding) current_ = -1;
+    }
+    reset_encoding(enc, parsed.ssrc());
+  }
+
+  PacketInfo info;
+  bool generic_switch = false;
+  if (!classify(parsed, enc, info)) {
+    ++counters_.dropped_bad_payload;
+  } else {
+    std::optional<std::int64_t> highest_ts_before = enc.highest_ts;
+    if (!enc.highest_ts || info.ts > *enc.highest_ts) enc.highest_ts = info.ts;
+
+    if (target_ < 0) {
+      current_ = -1;
+      ++counters_.dropped_suspended;
+    } else {
+      if (encoding == current_ && info.seq < segment_start_seq_ && enc.highest_forwarded_seq &&
+          *enc.highest_forwarded_seq - info.seq > kMaxLateSeqDistance) {
+        ++counters_.stream_resets;
+        current_ = -1;
+        enc.highest_forwarded_seq.reset();
+        enc.highest_ts = info.ts;
+        highest_ts_before.reset();
+      }
+      if (encoding == current_) {
+        if (info.seq < segment_start_seq_) {
+          ++counters_.dropped_late;  // its slot may belong to the previous segment
+        } else {
+          forward(now, packet, parsed, enc, info);
+          decision.forward = true;
+        }
+      } else if (encoding == target_) {
+        if (may_start_segment(enc, info, highest_ts_before)) {
+          start_segment(now, encoding, info);
+          forward(now, packet, parsed, enc, info);
+          decision.forward = true;
+          generic_switch = !info.vp8;
+        } else {
+          if (info.keyframe_start) ++counters_.stale_keyframes;
+          ++counters_.dropped_before_keyframe;
+        }
+      } else {
+        ++counters_.dropped_not_current;
+      }
+    }
+  }
+
+  // Keep asking while the target is not what the receiver gets (media-plane.md §3.2); the
+  // caller's KeyframeRequester throttles. A generic switch cannot see keyframes, so it asks once.
+  if (target_ >= 0 && (current_ != target_ || generic_switch)) {
+    decision.request_keyframe = true;
+    decision.keyframe_encoding = target_;
+    ++counters_.keyframe_requests;
+  }
+  return decision;
+}
+
+std::optional<std::uint32_t> VideoProjection::projected_timestamp(std::uint32_t original_ssrc,
+                                                                  std::uint32_t original_ts) const {
+  if (current_ < 0) return std::nullopt;
+  const EncodingState& enc = encodings_[static_cast<std::size_t>(current_)];
+  if (enc.ssrc != original_ssrc) return std::nullopt;
+  return static_cast<std::uint32_t>(enc.ts.peek(original_ts) + ts_offset_);
+}
+
+}  // namespace jvb::media
