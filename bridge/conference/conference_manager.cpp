@@ -132,10 +132,11 @@ void apply_remote_transport(transport::EndpointTransport& t, const signaling::Tr
 }  // namespace
 
 ConferenceManager::ConferenceManager(ConferenceOptions options, transport::MediaPort& port,
-                                     std::shared_ptr<const dtls::DtlsCertificate> certificate)
+                                     std::shared_ptr<const dtls::DtlsCertificate> certificate, Router* router)
     : options_(std::move(options)),
       port_(port),
       certificate_(std::move(certificate)),
+      router_(router),
       random_(std::random_device{}()) {}
 
 std::uint32_t ConferenceManager::random_u32() { return static_cast<std::uint32_t>(random_()); }
@@ -223,6 +224,7 @@ Result<ConferenceModified, Colibri2Error> ConferenceManager::handle(const Confer
     }
     auto updated = update_endpoint(found->second, e, now);
     if (!updated) return fail(std::move(updated).error());
+    sync_router(conference, found->second);
     response.endpoints.push_back(std::move(*updated));
   }
 
@@ -288,7 +290,8 @@ Result<signaling::Endpoint, Colibri2Error> ConferenceManager::create_endpoint(
   signaling::Endpoint response;
   response.id = request.id;
   response.transport = local_transport(e);
-  c.endpoints.emplace(request.id, std::move(e));
+  const EndpointState& stored = c.endpoints.emplace(request.id, std::move(e)).first->second;
+  sync_router(c, stored);
   ++counters_.endpoints_created;
   kLog.info("Created endpoint {} in conference {}", request.id.str(), c.id);
   return response;
@@ -369,6 +372,7 @@ signaling::Transport ConferenceManager::local_transport(const EndpointState& e) 
 void ConferenceManager::expire_endpoint(Conference& c, const signaling::EndpointId& id) {
   auto it = c.endpoints.find(id);
   if (it == c.endpoints.end()) return;
+  if (router_) router_->remove_endpoint(it->second.transport);
   port_.remove(it->second.transport);
   c.endpoints.erase(it);
   ++counters_.endpoints_expired;
@@ -379,12 +383,19 @@ void ConferenceManager::expire_conference(const signaling::MeetingId& id) {
   auto it = conferences_.find(id);
   if (it == conferences_.end()) return;
   for (auto& [endpoint_id, e] : it->second.endpoints) {
+    if (router_) router_->remove_endpoint(e.transport);
     port_.remove(e.transport);
     ++counters_.endpoints_expired;
   }
   kLog.info("Expired conference {} (meeting {})", it->second.id, id.str());
   conferences_.erase(it);
   ++counters_.conferences_expired;
+}
+
+void ConferenceManager::sync_router(const Conference& c, const EndpointState& e) {
+  if (!router_) return;
+  EndpointMediaDescription d{e.medias, e.sources, e.force_mute};
+  router_->set_endpoint(c.id, e.transport, c.audio_feedback_ssrc.value(), c.video_feedback_ssrc.value(), d);
 }
 
 void ConferenceManager::expire_idle(Timestamp now) {

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bridge/conference/router.hpp"
 #include "bridge/core/result.hpp"
 #include "bridge/core/time.hpp"
 #include "bridge/dtls/dtls_certificate.hpp"
@@ -63,8 +64,9 @@ struct Conference {
 
 class ConferenceManager {
  public:
+  // `router` (may be null in tests of signaling alone) is told about every endpoint's media.
   ConferenceManager(ConferenceOptions options, transport::MediaPort& port,
-                    std::shared_ptr<const dtls::DtlsCertificate> certificate);
+                    std::shared_ptr<const dtls::DtlsCertificate> certificate, Router* router = nullptr);
 
   Result<signaling::ConferenceModified, signaling::Colibri2Error> handle(
       const signaling::ConferenceModify& request, Timestamp now);
@@ -77,6 +79,7 @@ class ConferenceManager {
   void set_graceful_shutdown(bool on) { graceful_shutdown_ = on; }
 
   const Conference* find(const signaling::MeetingId& id) const;
+  const std::unordered_map<signaling::MeetingId, Conference>& conferences() const { return conferences_; }
   std::size_t conference_count() const { return conferences_.size(); }
   std::size_t endpoint_count() const;
 
@@ -97,12 +100,14 @@ class ConferenceManager {
   Result<bool, signaling::Colibri2Error> apply_sources(EndpointState& e, const signaling::Endpoint& request);
   signaling::Transport local_transport(const EndpointState& e);
   void expire_endpoint(Conference& c, const signaling::EndpointId& id);
+  void sync_router(const Conference& c, const EndpointState& e);
   void expire_conference(const signaling::MeetingId& id);
   std::uint32_t random_u32();
 
   ConferenceOptions options_;
   transport::MediaPort& port_;
   std::shared_ptr<const dtls::DtlsCertificate> certificate_;
+  Router* router_;
   std::unordered_map<signaling::MeetingId, Conference> conferences_;
   std::mt19937_64 random_;
   bool graceful_shutdown_ = false;

@@ -10,6 +10,7 @@
 #include "bridge/conference/conference_manager.hpp"
 #include "bridge/core/log.hpp"
 #include "bridge/core/version.hpp"
+#include "bridge/daemon/debug_api.hpp"
 #include "bridge/daemon/media_service.hpp"
 #include "bridge/health/health_checker.hpp"
 #include "bridge/http/about_api.hpp"
@@ -112,7 +113,7 @@ struct LoopResources {
 
 Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
     const config::BridgeConfig& config, health::HealthChecker& checker,
-    conference::ConferenceManager& conferences) {
+    conference::ConferenceManager& conferences, conference::Router& router) {
   const auto& ps = config.http.private_server;
   if (ps.key_store_path) {
     kLog.warn(
@@ -133,6 +134,7 @@ Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
     http::add_health_route(**server, [&checker] { return checker.status(health::Clock::now()); });
   }
   if (config.rest.version) http::add_version_route(**server);
+  if (config.rest.debug) add_debug_routes(**server, conferences, router);
   if (config.apis.rest_enabled) {
     http::add_colibri2_routes(
         **server,
@@ -179,22 +181,35 @@ int run(const config::BridgeConfig& config) {
     kLog.severe("Cannot start the media port: {}", media.error());
     return 1;
   }
+  MediaService& m = **media;
+  conference::Router router(m.port(), [&m](const SocketAddress& to, std::span<const std::uint8_t> datagram) {
+    m.queue_send(to, datagram);
+  });
+  m.set_media_handler([&router](Timestamp now, transport::EndpointId from, transport::PacketKind kind,
+                                std::span<std::uint8_t> packet, std::size_t length) {
+    if (kind == transport::PacketKind::kRtp) {
+      router.on_rtp(now, from, packet, length);
+    } else {
+      router.on_rtcp(now, from, packet, length);
+    }
+  });
+  m.set_timer_handler([&router](Timestamp now) { return router.on_timer(now); });
   conference::ConferenceManager conferences(
-      conference_options(config, (*media)->sockets().front().local_address().port()), (*media)->port(),
-      (*media)->certificate());
+      conference_options(config, m.sockets().front().local_address().port()), m.port(), m.certificate(),
+      &router);
   auto expire_interval =
       static_cast<guint>(std::max<std::int64_t>(config.expiration.check_interval.count(), 1));
   r.sources.push_back(g_timeout_add(
       expire_interval,
-      [](gpointer m) -> gboolean {
-        static_cast<conference::ConferenceManager*>(m)->expire_idle(Clock::now());
+      [](gpointer manager) -> gboolean {
+        static_cast<conference::ConferenceManager*>(manager)->expire_idle(Clock::now());
         return G_SOURCE_CONTINUE;
       },
       &conferences));
 
   std::unique_ptr<http::HttpServer> private_server;
   if (config.http.private_server.port != -1) {
-    auto started = start_private_server(config, checker, conferences);
+    auto started = start_private_server(config, checker, conferences, router);
     if (!started) {
       kLog.severe("Cannot start the private HTTP server: {}", started.error());
       return 1;

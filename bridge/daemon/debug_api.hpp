@@ -1,0 +1,15 @@
+// GET /debug on the private server (shared/docs/ops/http-api.md §2.7): the bridge summary JVB
+// gives, with each conference keyed by the bridge's own conference id and each endpoint's
+// media counters (the demo page's bitrate panel reads them). The full contents are free-form.
+#pragma once
+
+#include "bridge/conference/conference_manager.hpp"
+#include "bridge/conference/router.hpp"
+#include "bridge/http/http_server.hpp"
+
+namespace jvb::daemon {
+
+void add_debug_routes(http::HttpServer& server, const conference::ConferenceManager& conferences,
+                      conference::Router& router);
+
+}  // namespace jvb::daemon
