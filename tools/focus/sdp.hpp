@@ -1,0 +1,79 @@
+// The SDP the focus speaks with browsers, and the media it asks the bridge for. The focus is
+// always the offerer: its offers put every m-line on the bridge's one ICE/DTLS transport (BUNDLE),
+// carry the browser's own microphone and camera on mids "0" and "1", and one sendonly m-line per
+// remote audio or video stream (a remote camera appears as its first simulcast SSRC plus that
+// SSRC's RTX partner, which is what the bridge projects all layers onto; media-plane.md §2.1).
+// Answers are read back into the Colibri2 shapes the bridge takes (signaling.md §4.3.5-4.3.6).
+//
+// Codecs and header-extension ids are those Jicofo uses by default (media-plane.md §2.1). The
+// same table feeds the Colibri2 endpoint create and the SDP, because the bridge forwards packets
+// without rewriting payload types or extension ids: both must agree for every endpoint.
+//
+// Pure functions: no I/O, no clock, no global state; callable from any thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bridge/core/result.hpp"
+#include "bridge/signaling/colibri2.hpp"
+
+namespace jvb::focus {
+
+inline constexpr std::uint8_t kOpusPt = 111;
+inline constexpr std::uint8_t kVp8Pt = 100;
+inline constexpr std::uint8_t kVp8RtxPt = 96;
+inline constexpr std::uint8_t kAudioLevelExtId = 1;
+inline constexpr std::uint8_t kTransportCcExtId = 5;
+
+// The two m-lines every browser sends its own media on.
+inline constexpr std::string_view kLocalAudioMid = "0";
+inline constexpr std::string_view kLocalVideoMid = "1";
+
+// The <media> list of a Colibri2 endpoint create: opus and VP8 with RTX, audio-level and
+// transport-cc.
+std::vector<signaling::Media> endpoint_medias();
+
+// A stream the bridge forwards to a browser: one remote participant's audio or camera.
+struct RemoteStream {
+  std::string endpoint;
+  signaling::MediaType type = signaling::MediaType::kAudio;
+  std::uint32_t ssrc = 0;
+  std::optional<std::uint32_t> rtx_ssrc;  // video only
+  bool operator==(const RemoteStream&) const = default;
+};
+
+// One m-line of an offer. The local lines are sendrecv; a remote stream's line is sendonly (the
+// bridge sends); a line whose participant left stays in place, inactive, until it is reused.
+struct OfferLine {
+  std::string mid;
+  signaling::MediaType type = signaling::MediaType::kAudio;
+  bool local = false;
+  std::optional<RemoteStream> stream;  // remote lines only; empty = inactive
+};
+
+struct OfferParams {
+  signaling::IceUdpTransport bridge;  // the ICE transport from the bridge's endpoint create answer
+  std::uint64_t session_id = 0;
+  std::uint64_t version = 0;  // o= session version, increasing with each offer to one browser
+};
+
+std::string build_offer(const OfferParams& params, const std::vector<OfferLine>& lines);
+
+// What a browser's answer tells the bridge.
+struct Answer {
+  signaling::IceUdpTransport transport;         // ufrag, pwd, fingerprints (with setup), IP candidates
+  std::vector<signaling::MediaSource> sources;  // "<ep>-a0" and "<ep>-v0"; absent when not sending
+};
+
+// Reads an answer to build_offer(). `endpoint` names the sources. Errors say what is missing.
+Result<Answer, std::string> parse_answer(std::string_view sdp, std::string_view endpoint);
+
+// The stream other browsers receive for one media-source of a sender: its primary SSRC (the
+// first of the SIM group, else the only non-RTX SSRC) and, for video, that SSRC's FID partner.
+std::optional<RemoteStream> receive_stream(std::string_view endpoint, const signaling::MediaSource& source);
+
+}  // namespace jvb::focus
