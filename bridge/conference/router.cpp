@@ -6,6 +6,7 @@
 
 #include "bridge/codecs/vp8_descriptor.hpp"
 #include "bridge/core/strings.hpp"
+#include "bridge/media/feedback/sr_translator.hpp"
 #include "bridge/rtcp/fir.hpp"
 #include "bridge/rtcp/nack.hpp"
 #include "bridge/rtcp/pli.hpp"
@@ -452,20 +453,20 @@ void Router::forward_sender_report(Timestamp now, Endpoint& sender, std::span<co
   if (info == sender.ssrcs.end()) return;
   for (auto& [rid, receiver] : endpoints_) {
     if (rid == sender.id || receiver->conference != sender.conference) continue;
-    rtcp::SenderInfo translated = sr->sender_info();
     std::uint32_t out_ssrc = ssrc;
+    std::uint32_t rtp_timestamp = sr->sender_info().rtp_timestamp;
     if (info->second.kind == SsrcInfo::Kind::kVideo) {
       const VideoSource& source = sender.video_sources[static_cast<std::size_t>(info->second.source)];
       auto p = receiver->projections.find({sender.id, source.name});
       if (p == receiver->projections.end()) continue;
-      auto ts = p->second->projected_timestamp(ssrc, translated.rtp_timestamp);
+      auto ts = p->second->projected_timestamp(ssrc, rtp_timestamp);
       if (!ts) continue;  // an encoding this receiver does not get
-      translated.rtp_timestamp = *ts;
+      rtp_timestamp = *ts;
       out_ssrc = p->second->projected_ssrc();
     } else if (info->second.kind != SsrcInfo::Kind::kAudio) {
       continue;
     }
-    auto n = rtcp::write_sender_report(rtcp_scratch_, out_ssrc, translated, {});
+    auto n = media::write_translated_sender_report(*sr, out_ssrc, rtp_timestamp, std::nullopt, rtcp_scratch_);
     if (n) send_rtcp(*receiver, rtcp_scratch_, *n);
   }
 }
