@@ -35,10 +35,13 @@ build_and_test() {
   grep -q 'Fail: *0$' "$dir/test.log" || sed -n '/^--- command ---/,$p' "$dir/test.log" | head -300
   /usr/bin/python3 - "$dir/meson-logs/testlog.json" >>"$summary" <<'PY'
 import json, re, sys
-passed = failed = 0
+passed = failed = skipped = 0
 for line in open(sys.argv[1]):
     t = json.loads(line)
-    ok = t["result"] in ("OK", "EXPECTEDFAIL", "SKIP")
+    if t["result"] == "SKIP":
+        skipped += 1
+        continue
+    ok = t["result"] in ("OK", "EXPECTEDFAIL")
     m = re.search(r"\[doctest\] test cases:\s*(\d+) \|\s*(\d+) passed \|\s*(\d+) failed", t.get("stdout") or "")
     if m and ok:
         passed += int(m.group(2))
@@ -48,7 +51,7 @@ for line in open(sys.argv[1]):
         passed += 1
     else:
         failed += 1
-print(passed, failed)
+print(passed, failed, skipped)
 PY
 }
 
@@ -57,7 +60,11 @@ build_and_test build-asan "--buildtype=debug -Db_sanitize=address,undefined -Db_
 build_and_test build-fuzz "--buildtype=debugoptimized -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false" fuzz \
   CC=clang CXX=clang++
 
-read -r passed failed < <(awk '{p += $1; f += $2} END {print p + 0, f + 0}' "$summary")
+read -r passed failed skipped < <(awk '{p += $1; f += $2; s += $3} END {print p + 0, f + 0, s + 0}' "$summary")
 failed=$((failed + build_failures))
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]

@@ -218,26 +218,18 @@ def run(focus_binary, page_dir, tmp):
 
 
 def main():
-    outer = webdriver.in_loopback_namespace([sys.executable, os.path.abspath(__file__)] + sys.argv[1:])
-    if outer == 77:
-        print("skipped: needs root and unshare for a loopback-only network namespace")
-        return 77
-    if outer is not None:
-        return outer
     if len(sys.argv) != 4:
         print(__doc__)
         return 2
     d.BINARY = os.path.abspath(sys.argv[1])
-    tmp = tempfile.mkdtemp(prefix="jvb-call-")
-    try:
-        run(os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3]), tmp)
-    except AssertionError as e:
-        print(f"FAIL: {e}")
-        return 1
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("PASS")
-    return 0
+
+    def run_in_tmp():
+        tmp = tempfile.mkdtemp(prefix="jvb-call-")
+        try:
+            run(os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3]), tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return webdriver.run_test(__file__, run_in_tmp)
 
 
 if __name__ == "__main__":

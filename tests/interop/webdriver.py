@@ -6,6 +6,7 @@ Waits are bounded reads of process output or HTTP calls with timeouts: no sleepi
 import http.server
 import json
 import os
+import sys
 import select
 import shutil
 import socket
@@ -136,3 +137,22 @@ def in_loopback_namespace(argv, marker="JVB_IN_NETNS"):
     env = dict(os.environ, **{marker: "1"})
     inner = "ip link set lo up && exec \"$@\""
     return subprocess.call(["unshare", "-n", "sh", "-c", inner, "sh"] + argv, env=env)
+
+
+def run_test(script, run):
+    """The main() of a browser test: re-runs `script` in a loopback-only network namespace and
+    there calls run(), which raises AssertionError on failure. Returns the exit status: 0
+    passed, 1 failed, 77 skipped (meson's code; only where namespaces cannot be made)."""
+    outer = in_loopback_namespace([sys.executable, os.path.abspath(script)] + sys.argv[1:])
+    if outer == 77:
+        print("skipped: needs root and unshare for a loopback-only network namespace")
+        return 77
+    if outer is not None:
+        return outer
+    try:
+        run()
+    except AssertionError as e:
+        print(f"FAIL: {e}")
+        return 1
+    print("PASS")
+    return 0
