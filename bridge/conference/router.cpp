@@ -78,6 +78,10 @@ struct Router::Endpoint {
       projections;
   media::PacketCache cache;
   std::unordered_map<std::uint32_t, std::uint16_t> rtx_sequence;
+  // Per SSRC this receiver gets: its keyframe requests (JVB limits each receiver, §4.5), and
+  // what was sent on it, for the counts of translated sender reports (§3.8).
+  std::unordered_map<std::uint32_t, media::KeyframeRequestWindow> keyframe_windows;
+  std::unordered_map<std::uint32_t, media::SentCounts> sent;
 
   RateMeter in, out;
 };
@@ -229,7 +233,7 @@ void Router::on_rtp(Timestamp now, transport::EndpointId from, std::span<std::ui
   if (sender->transport_cc_id) {
     if (auto ext = parsed->find_extension(sender->transport_cc_id)) {
       if (auto seq = rtp::parse_transport_sequence_number(ext->data))
-        sender->transport_cc.on_packet(now, *seq);
+        sender->transport_cc.on_packet(now, *seq, parsed->marker());
     }
   }
   auto info_it = sender->ssrcs.find(parsed->ssrc());
@@ -239,8 +243,8 @@ void Router::on_rtp(Timestamp now, transport::EndpointId from, std::span<std::ui
   }
   SsrcInfo info = info_it->second;
   if (info.kind == SsrcInfo::Kind::kAudio) {
-    if (sender->mute.audio) {
-      ++counters_.dropped_muted;
+    if (!sender->audio_pts.contains(parsed->payload_type())) {
+      ++counters_.dropped_unknown_pt;
       return;
     }
     auto& stats = sender->receive_stats[parsed->ssrc()];
@@ -250,11 +254,12 @@ void Router::on_rtp(Timestamp now, transport::EndpointId from, std::span<std::ui
           parsed->ssrc(), rate == sender->clock_rates.end() ? 48000 : rate->second);
     }
     stats->on_packet(now, parsed->sequence_number(), parsed->timestamp(), length);
+    // Force-muted media is received (so it is not reported as loss) but goes nowhere.
+    if (sender->mute.audio) {
+      ++counters_.dropped_muted;
+      return;
+    }
     forward_audio(now, *sender, slot, length, *parsed);
-    return;
-  }
-  if (sender->mute.video) {
-    ++counters_.dropped_muted;
     return;
   }
   VideoSource& source = sender->video_sources[static_cast<std::size_t>(info.source)];
@@ -295,6 +300,11 @@ void Router::on_rtp(Timestamp now, transport::EndpointId from, std::span<std::ui
   auto& nack = sender->nacks[ssrc];
   if (!nack) nack = std::make_unique<media::NackGenerator>();
   nack->on_packet(now, parsed->sequence_number());
+  // After the NACK generator, so muted packets are not asked for again (media-plane.md §2.3).
+  if (sender->mute.video) {
+    ++counters_.dropped_muted;
+    return;
+  }
   // Padding-only packets (bandwidth probes) do not make an encoding active.
   auto enc = static_cast<std::size_t>(info.encoding);
   if (!parsed->payload().empty()) source.last_packet[enc] = now;
@@ -307,7 +317,7 @@ void Router::on_rtp(Timestamp now, transport::EndpointId from, std::span<std::ui
 }
 
 void Router::forward_audio(Timestamp now, Endpoint& sender, std::span<std::uint8_t> slot, std::size_t length,
-                           const rtp::RtpPacket&) {
+                           const rtp::RtpPacket& parsed) {
   rtp::ExtensionIdSet keep;
   if (sender.audio_level_id) keep.add(sender.audio_level_id);
   for (auto& [rid, receiver] : endpoints_) {
@@ -316,6 +326,9 @@ void Router::forward_audio(Timestamp now, Endpoint& sender, std::span<std::uint8
     auto stripped = rtp::strip_header_extensions(std::span(scratch_.data(), length), keep);
     if (!stripped) continue;
     receiver->out.add(now, *stripped);
+    auto& sent = receiver->sent[parsed.ssrc()];
+    ++sent.packets;
+    sent.octets += static_cast<std::uint32_t>(parsed.payload_size());
     send_rtp(*receiver, scratch_, *stripped);
   }
 }
@@ -349,13 +362,19 @@ void Router::forward_video(Timestamp now, Endpoint& sender, VideoSource& source,
     receiver->cache.store(projection->projected_ssrc(), seq, now,
                           std::span<const std::uint8_t>(scratch_.data(), *stripped));
     receiver->out.add(now, *stripped);
+    auto& sent = receiver->sent[projection->projected_ssrc()];
+    ++sent.packets;
+    sent.octets += static_cast<std::uint32_t>(copy->payload_size());
     send_rtp(*receiver, scratch_, *stripped);
   }
 }
 
-void Router::request_keyframe(Timestamp now, Endpoint& sender, VideoSource& source, int encoding) {
+void Router::request_keyframe(Timestamp now, Endpoint& sender, VideoSource& source, int encoding,
+                              media::KeyframeRequestWindow* receiver_window) {
   if (encoding < 0 || static_cast<std::size_t>(encoding) >= source.encodings.size()) return;
-  if (!source.keyframes.should_request(now)) return;
+  bool allowed = receiver_window ? source.keyframes.should_request(now, *receiver_window)
+                                 : source.keyframes.should_request(now);
+  if (!allowed) return;
   auto n = rtcp::write_pli(
       rtcp_scratch_, {sender.feedback_video_ssrc, source.encodings[static_cast<std::size_t>(encoding)]});
   if (!n) return;
@@ -391,6 +410,7 @@ void Router::on_rtcp(Timestamp now, transport::EndpointId from, std::span<std::u
     }
     // Receiver reports, REMB, transport-cc feedback, SDES and BYE end here (§4.1).
   }
+  if (it.error()) ++counters_.dropped_malformed_rtcp;
 }
 
 void Router::handle_keyframe_request(Timestamp now, Endpoint& receiver, std::uint32_t media_ssrc) {
@@ -402,7 +422,7 @@ void Router::handle_keyframe_request(Timestamp now, Endpoint& receiver, std::uin
       if (source.name != key.second) continue;
       int encoding = projection->current_encoding();
       if (encoding < 0) encoding = projection->target();
-      request_keyframe(now, *sender, source, encoding);
+      request_keyframe(now, *sender, source, encoding, &receiver.keyframe_windows[media_ssrc]);
       return;
     }
   }
@@ -466,7 +486,10 @@ void Router::forward_sender_report(Timestamp now, Endpoint& sender, std::span<co
     } else if (info->second.kind != SsrcInfo::Kind::kAudio) {
       continue;
     }
-    auto n = media::write_translated_sender_report(*sr, out_ssrc, rtp_timestamp, std::nullopt, rtcp_scratch_);
+    // The counts are what this receiver was sent on that SSRC, not what the sender sent.
+    auto sent = receiver->sent.find(out_ssrc);
+    if (sent == receiver->sent.end()) continue;
+    auto n = media::write_translated_sender_report(*sr, out_ssrc, rtp_timestamp, sent->second, rtcp_scratch_);
     if (n) send_rtcp(*receiver, rtcp_scratch_, *n);
   }
 }

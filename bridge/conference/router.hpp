@@ -33,6 +33,7 @@
 #include "bridge/media/feedback/receive_statistics.hpp"
 #include "bridge/media/feedback/rr_generator.hpp"
 #include "bridge/media/feedback/rtx.hpp"
+#include "bridge/media/feedback/sr_translator.hpp"
 #include "bridge/media/feedback/tcc_feedback_generator.hpp"
 #include "bridge/media/projection/keyframe_requester.hpp"
 #include "bridge/media/projection/video_projection.hpp"
@@ -91,7 +92,7 @@ class Router {
   struct Counters {
     std::uint64_t rtp_in = 0, rtcp_in = 0;
     std::uint64_t dropped_unparsable = 0, dropped_unknown_ssrc = 0, dropped_muted = 0, dropped_unknown_pt = 0;
-    std::uint64_t dropped_duplicate = 0, dropped_rtx_padding = 0;
+    std::uint64_t dropped_duplicate = 0, dropped_rtx_padding = 0, dropped_malformed_rtcp = 0;
     std::uint64_t rtp_out = 0, rtcp_out = 0, send_failures = 0;
     std::uint64_t keyframe_requests_sent = 0, nacks_received = 0, retransmissions = 0,
                   retransmission_misses = 0;
@@ -106,7 +107,9 @@ class Router {
                      const rtp::RtpPacket& parsed);
   void forward_video(Timestamp now, Endpoint& sender, VideoSource& source, int encoding,
                      std::span<const std::uint8_t> packet, const rtp::RtpPacket& parsed);
-  void request_keyframe(Timestamp now, Endpoint& sender, VideoSource& source, int encoding);
+  // A receiver's request counts against that receiver's own limit as well as the source's.
+  void request_keyframe(Timestamp now, Endpoint& sender, VideoSource& source, int encoding,
+                        media::KeyframeRequestWindow* receiver_window = nullptr);
   void handle_keyframe_request(Timestamp now, Endpoint& receiver, std::uint32_t media_ssrc);
   void handle_nack(Timestamp now, Endpoint& receiver, std::uint32_t media_ssrc, std::uint16_t seq);
   void forward_sender_report(Timestamp now, Endpoint& sender, std::span<const std::uint8_t> sr_packet);
