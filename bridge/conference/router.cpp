@@ -388,9 +388,9 @@ void Router::on_rtcp(Timestamp now, transport::EndpointId from, std::span<std::u
   Endpoint* endpoint = find(from);
   if (!endpoint || length > slot.size()) return;
   endpoint->in.add(now, length);
-  // Copy: answering (PLI to a sender, RTX to this receiver) reuses the scratch buffers.
-  std::vector<std::uint8_t> compound(slot.begin(), slot.begin() + static_cast<std::ptrdiff_t>(length));
-  rtcp::RtcpCompoundIterator it(compound);
+  // Answers (PLIs to senders, RTX to this receiver) are built in the scratch buffers, never in
+  // `slot`, so the compound can be read in place.
+  rtcp::RtcpCompoundIterator it(std::span<const std::uint8_t>(slot.data(), length));
   while (auto packet = it.next()) {
     if (packet->packet_type == rtcp::kPtSenderReport) {
       forward_sender_report(now, *endpoint, packet->packet);
