@@ -13,6 +13,8 @@
 #include "bridge/signaling/colibri2_json.hpp"  // the shared size limits (kMax*)
 #include "xmpp/colibri2_xml.hpp"
 
+#include "bridge/core/strings.hpp"
+
 namespace jvb::xmpp {
 namespace {
 
@@ -134,22 +136,13 @@ bool get_required_string(Ctx& ctx, const Elem& e, std::string_view name, std::st
   return true;
 }
 
-bool equals_ci(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = (s[i] >= 'A' && s[i] <= 'Z') ? static_cast<char>(s[i] - 'A' + 'a') : s[i];
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
-
 // §4.0: true/false in any case (and the XML Schema forms 1/0); absent keeps the default.
 bool get_bool(Ctx& ctx, const Elem& e, std::string_view name, bool& out) {
   const std::string* v = find_attr(e, name);
   if (!v) return true;
-  if (equals_ci(*v, "true") || *v == "1") {
+  if (iequals(*v, "true") || *v == "1") {
     out = true;
-  } else if (equals_ci(*v, "false") || *v == "0") {
+  } else if (iequals(*v, "false") || *v == "0") {
     out = false;
   } else {
     return fail(ctx, attr_path(e, name), "expected true or false");
@@ -468,23 +461,10 @@ bool decode_relay(Ctx& ctx, const Elem& e, Relay& out) {
   return true;
 }
 
-bool is_header_name(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && equals_ci(s.substr(0, prefix.size()), prefix);
-}
-
 bool decode_http_header(Ctx& ctx, const Elem& e, std::pair<std::string, std::string>& out) {
   if (!get_required_string(ctx, e, "name", out.first) || !get_string(ctx, e, "value", out.second))
     return false;
-  return is_header_name(out.first) || fail(ctx, attr_path(e, "name"), "invalid header name");
+  return is_http_header_name(out.first) || fail(ctx, attr_path(e, "name"), "invalid header name");
 }
 
 bool decode_named(Ctx& ctx, const Elem& e, std::string& out) {
@@ -510,7 +490,7 @@ bool decode_connect(Ctx& ctx, const Elem& e, Connect& out) {
     return false;
   }
   // §4.3.11: only WebSocket URLs.
-  if (!starts_with_ci(out.url, "ws://") && !starts_with_ci(out.url, "wss://")) {
+  if (!is_websocket_url(out.url)) {
     return fail(ctx, attr_path(e, "url"), "expected a ws: or wss: URL");
   }
   if (auto ping = first_child(e, "ping", kNsColibri2)) {

@@ -3,20 +3,13 @@
 // (e.g. the JSON SCTP role is written upper case, the XML one lower case).
 #include "bridge/signaling/colibri2.hpp"
 
+#include "bridge/core/strings.hpp"
+
 #include <algorithm>
 #include <array>
 
 namespace jvb::signaling {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 // Looks `text` up in a table of {wire name, value}.
 template <class E, std::size_t N>
@@ -101,6 +94,19 @@ SsrcGroupSemantics classify_ssrc_group_semantics(std::string_view text) {
 
 bool Endpoint::has_capability(std::string_view name) const {
   return std::find(capabilities.begin(), capabilities.end(), name) != capabilities.end();
+}
+
+bool is_websocket_url(std::string_view url) {
+  return starts_with_icase(url, "ws://") || starts_with_icase(url, "wss://");
+}
+
+bool is_http_header_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    if (!ok) return false;
+  }
+  return true;
 }
 
 }  // namespace jvb::signaling

@@ -309,6 +309,11 @@ struct Connect {
   bool operator==(const Connect&) const = default;
 };
 
+// §4.3.11 rules every codec applies to a <connects> entry: a ws: or wss: URL, and HTTP header
+// names made of letters, digits and '-'.
+bool is_websocket_url(std::string_view url);
+bool is_http_header_name(std::string_view name);
+
 // ---- Top-level messages ----
 
 // <conference-modify> (§4.3.1).

@@ -2,6 +2,8 @@
 // JVB's Conferences.java answers).
 #include "bridge/signaling/colibri2_error.hpp"
 
+#include "bridge/core/strings.hpp"
+
 #include <array>
 #include <utility>
 
@@ -14,16 +16,6 @@ Colibri2Error make(StanzaErrorCondition condition, Colibri2ErrorReason reason, s
   e.reason = reason;
   e.text = std::move(text);
   return e;
-}
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
 }
 
 constexpr std::array<std::pair<std::string_view, StanzaErrorCondition>, 10> kConditions{{

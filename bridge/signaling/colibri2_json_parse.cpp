@@ -473,24 +473,6 @@ bool decode_relay(Ctx& ctx, const Json& j, const std::string& path, Relay& out) 
   return true;
 }
 
-bool is_header_name(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    const char c = (s[i] >= 'A' && s[i] <= 'Z') ? static_cast<char>(s[i] - 'A' + 'a') : s[i];
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
-
 bool decode_connect(Ctx& ctx, const Json& j, const std::string& path, Connect& out) {
   if (!expect_object(ctx, j, path) || !get_string(ctx, j, "id", path, out.id) ||
       !get_bool(ctx, j, "create", path, out.create) || !get_bool(ctx, j, "expire", path, out.expire) ||
@@ -503,7 +485,7 @@ bool decode_connect(Ctx& ctx, const Json& j, const std::string& path, Connect& o
     return false;
   }
   // §4.3.11: only WebSocket URLs.
-  if (!starts_with_ci(out.url, "ws://") && !starts_with_ci(out.url, "wss://")) {
+  if (!is_websocket_url(out.url)) {
     return fail(ctx, child(path, "url"), "expected a ws: or wss: URL");
   }
   if (const Json* headers = find(j, "headers")) {
@@ -511,7 +493,8 @@ bool decode_connect(Ctx& ctx, const Json& j, const std::string& path, Connect& o
     if (!expect_object(ctx, *headers, p)) return false;
     if (headers->size() > kMaxParameters) return fail(ctx, p, "too many headers");
     for (const auto& [name, value] : headers->items()) {
-      if (!is_header_name(name) || name.size() > kMaxStringBytes) return fail(ctx, p, "invalid header name");
+      if (!is_http_header_name(name) || name.size() > kMaxStringBytes)
+        return fail(ctx, p, "invalid header name");
       if (!check_string(ctx, value, child(p, name))) return false;
       out.http_headers.emplace_back(name, value.get<std::string>());
     }
