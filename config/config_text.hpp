@@ -6,14 +6,11 @@
 #include <string_view>
 #include <vector>
 
+#include "bridge/core/strings.hpp"
+
 namespace jvb::config {
 
-inline std::string trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
-}
+inline std::string trim(std::string_view s) { return std::string(trim_view(s)); }
 
 inline std::string to_upper(std::string_view s) {
   std::string out(s);
