@@ -19,6 +19,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include <gloox/tag.h>
 
@@ -38,6 +39,12 @@ inline constexpr const char* kNsIceUdp = "urn:xmpp:jingle:transports:ice-udp:1";
 inline constexpr const char* kNsDtls = "urn:xmpp:jingle:apps:dtls:0";
 inline constexpr const char* kNsColibri = "http://jitsi.org/protocol/colibri";
 inline constexpr const char* kNsStanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
+
+// The namespace an element is in (§4.0 "be namespace-aware"): the one its prefix is bound to,
+// else the nearest default namespace declared on it or on an ancestor; "" when there is none.
+// Needed because gloox's Tag::xmlns() does not inherit default namespaces. Also used by the IQ
+// dispatcher (xmpp/bridge_iq.hpp) for the payload of an <iq>.
+std::string effective_namespace(const gloox::Tag& tag);
 
 // Parses a <conference-modify xmlns='jitsi:colibri2'> element (§4.3.1). The element's namespace
 // may be declared on it or inherited from its parent; a different name or namespace is a

@@ -536,19 +536,10 @@ Colibri2Error decode_error(std::string text) {
   return e;
 }
 
-// The namespace of the top element: declared on it or inherited from its ancestors.
-std::string effective_ns(const gloox::Tag& tag) {
-  for (const gloox::Tag* t = &tag; t; t = t->parent()) {
-    std::string ns = t->xmlns();
-    if (!ns.empty()) return ns;
-  }
-  return {};
-}
-
 template <class Message, class Decode>
 Result<Message, Colibri2Error> decode_top(const gloox::Tag& tag, std::string_view name, Decode decode) {
   try {
-    Elem root{&tag, effective_ns(tag), std::string(name)};
+    Elem root{&tag, effective_namespace(tag), std::string(name)};
     if (tag.name() != name || root.ns != kNsColibri2) {
       return unexpected(decode_error("expected <" + std::string(name) + " xmlns='" + kNsColibri2 + "'>"));
     }
@@ -563,6 +554,18 @@ Result<Message, Colibri2Error> decode_top(const gloox::Tag& tag, std::string_vie
 }
 
 }  // namespace
+
+std::string effective_namespace(const gloox::Tag& tag) {
+  // gloox resolves a prefix through the declarations of the ancestors by itself; an unbound
+  // prefix gives "" (no namespace), never the parent's.
+  if (!tag.prefix().empty()) return tag.xmlns();
+  // The default namespace is the nearest xmlns='...' declaration. An ancestor's own prefix does
+  // not matter here, which is why its xmlns() (the namespace of that ancestor's name) is not used.
+  for (const gloox::Tag* t = &tag; t; t = t->parent()) {
+    if (t->hasAttribute("xmlns")) return t->findAttribute("xmlns");
+  }
+  return {};
+}
 
 Result<ConferenceModify, Colibri2Error> parse_conference_modify(const gloox::Tag& conference_modify) {
   return decode_top<ConferenceModify>(conference_modify, "conference-modify", decode_conference_modify);

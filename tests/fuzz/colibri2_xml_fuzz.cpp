@@ -9,31 +9,16 @@
 #include <memory>
 #include <string>
 
-#include <gloox/parser.h>
 #include <gloox/tag.h>
-#include <gloox/taghandler.h>
 
+#include "tests/fuzz/gloox_input.hpp"
 #include "xmpp/colibri2_xml.hpp"
 
 namespace {
 
 using namespace jvb::signaling;
 using namespace jvb::xmpp;
-
-class FirstTag : public gloox::TagHandler {
- public:
-  void handleTag(gloox::Tag* tag) override {
-    if (!tag_) tag_.reset(tag->clone());
-  }
-  std::unique_ptr<gloox::Tag> tag_;
-};
-
-std::unique_ptr<gloox::Tag> parse_xml(std::string text) {
-  FirstTag handler;
-  gloox::Parser parser(&handler);
-  if (parser.feed(text) >= 0) return nullptr;
-  return std::move(handler.tag_);
-}
+using jvb::fuzz::parse_document;
 
 template <class R>
 void check_failure(const R& r) {
@@ -45,7 +30,7 @@ void check(const gloox::Tag& tag, int depth) {
   if (tag.name() == "conference-modify") {
     auto request = parse_conference_modify(tag);
     if (request) {
-      auto text = parse_xml(serialize_conference_modify(*request)->xml());
+      auto text = parse_document(serialize_conference_modify(*request)->xml());
       if (!text) std::abort();
       auto again = parse_conference_modify(*text);
       if (!again || !(*again == *request)) std::abort();
@@ -56,7 +41,7 @@ void check(const gloox::Tag& tag, int depth) {
   if (tag.name() == "conference-modified") {
     auto response = parse_conference_modified(tag);
     if (response) {
-      auto text = parse_xml(serialize_conference_modified(*response)->xml());
+      auto text = parse_document(serialize_conference_modified(*response)->xml());
       if (!text) std::abort();
       auto again = parse_conference_modified(*text);
       if (!again || !(*again == *response)) std::abort();
@@ -70,7 +55,7 @@ void check(const gloox::Tag& tag, int depth) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  auto tag = parse_xml(std::string(reinterpret_cast<const char*>(data), size));
+  auto tag = parse_document(std::string(reinterpret_cast<const char*>(data), size));
   if (tag) check(*tag, 0);
   return 0;
 }

@@ -1,0 +1,96 @@
+// The brewery stats presence of xmpp/stats_presence.hpp (shared/docs/protocol/signaling.md §2.2,
+// §2.3), written the way JVB's ColibriStatsExtension comes out (vectors/xmpp/presence-*.xml).
+#include "xmpp/stats_presence.hpp"
+
+#include <cmath>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "xmpp/colibri2_xml.hpp"  // kNsColibri
+
+namespace jvb::xmpp {
+namespace {
+
+void add_stat(gloox::Tag* stats, std::string_view name, const std::string& value) {
+  auto stat = std::make_unique<gloox::Tag>("stat");
+  stat->addAttribute("name", std::string(name));
+  // gloox refuses empty values and bytes XML cannot carry; a <stat> without value would be
+  // malformed, so such a stat is left out like an unset one.
+  if (!stat->addAttribute("value", value)) return;
+  // The <stat> children inherit the colibri namespace (§2.3: "no xmlns").
+  stats->addChild(stat.release());
+}
+
+void add_stat(gloox::Tag* stats, std::string_view name, const std::optional<std::string>& value) {
+  if (value) add_stat(stats, name, *value);
+}
+
+void add_stat(gloox::Tag* stats, std::string_view name, bool value) {
+  add_stat(stats, name, std::string(value ? "true" : "false"));
+}
+
+}  // namespace
+
+std::string stat_double(double value) {
+  // Jicofo parses with Java's Double.parseDouble, which rejects fmt's "nan" and "inf".
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
+  std::string out = fmt::format("{}", value);
+  // fmt writes whole numbers without a fraction ("0"); Java's Double.toString, which produced
+  // the values Jicofo is used to, writes "0.0". Either parses; match the vectors.
+  if (out.find_first_of(".e") == std::string::npos) out += ".0";
+  return out;
+}
+
+std::string stat_timestamp(std::chrono::system_clock::time_point time) {
+  using namespace std::chrono;
+  // floor, not truncation toward zero, so that instants before 1970 land on the right day.
+  const auto ms = floor<milliseconds>(time);
+  const auto day = floor<days>(ms);
+  const year_month_day date{day};
+  const hh_mm_ss clock{ms - day};
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                     clock.hours().count(), clock.minutes().count(), clock.seconds().count(),
+                     clock.subseconds().count());
+}
+
+std::unique_ptr<gloox::Tag> stats_element(const BridgeStats& s) {
+  auto stats = std::make_unique<gloox::Tag>("stats");
+  stats->setXmlns(kNsColibri);
+  gloox::Tag* t = stats.get();
+  add_stat(t, "stress_level", stat_double(s.stress_level));
+  add_stat(t, "average_participant_stress", stat_double(s.average_participant_stress));
+  add_stat(t, "drain", s.drain);
+  add_stat(t, "graceful_shutdown", s.graceful_shutdown);
+  add_stat(t, "shutting_down", s.shutting_down);
+  add_stat(t, "healthy", s.healthy);
+  add_stat(t, "version", s.version);
+  // Absent, not empty, when unset: Jicofo compares release, and takes any relay_id as "can
+  // cascade" (§2.3 table).
+  add_stat(t, "release", s.release);
+  add_stat(t, "region", s.region);
+  add_stat(t, "relay_id", s.relay_id);
+  add_stat(t, "conferences", std::to_string(s.conferences));
+  add_stat(t, "participants", std::to_string(s.participants));
+  add_stat(t, "mucs_joined", std::to_string(s.mucs_joined));
+  add_stat(t, "muc_clients_connected", std::to_string(s.muc_clients_connected));
+  add_stat(t, "current_timestamp", stat_timestamp(s.now));
+  return stats;
+}
+
+std::unique_ptr<gloox::Tag> brewery_presence(const std::string& occupant_jid, const BridgeStats& stats,
+                                             bool join) {
+  auto presence = std::make_unique<gloox::Tag>("presence");
+  presence->addAttribute("to", occupant_jid);
+  if (join) {
+    auto* muc = new gloox::Tag(presence.get(), "x");  // owned by the presence
+    muc->setXmlns(kNsMuc);
+  }
+  presence->addChild(stats_element(stats).release());
+  return presence;
+}
+
+}  // namespace jvb::xmpp
