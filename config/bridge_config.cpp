@@ -275,6 +275,13 @@ std::vector<StaticMapping> read_static_mappings(Reader& reader, std::vector<std:
 // Keys JVB reads that have no default (so they are absent from kReferenceDefaults), and old
 // names JVB still honours.
 const std::set<std::string, std::less<>> kOptionalKeys = {
+    "videobridge.apis.xmpp-component",
+    "videobridge.apis.xmpp-component.enabled",
+    "videobridge.apis.xmpp-component.hostname",
+    "videobridge.apis.xmpp-component.port",
+    "videobridge.apis.xmpp-component.domain",
+    "videobridge.apis.xmpp-component.secret",
+    "videobridge.apis.xmpp-component.allowed-jids",
     "videobridge.ice.ufrag-prefix",
     "videobridge.websockets.domain",
     "videobridge.websockets.tls",
@@ -448,6 +455,18 @@ BridgeConfig read_config(Reader& r, const std::map<std::string, std::string>& le
   c.apis.rest_enabled = r.boolean("videobridge.apis.rest.enabled") && legacy_rest;
   c.apis.presence_interval = r.duration("videobridge.apis.xmpp-client.presence-interval");
   c.apis.xmpp_accounts = read_xmpp_accounts(r.find("videobridge.apis.xmpp-client.configs"), legacy, warnings);
+  auto& component = c.apis.xmpp_component;
+  component.enabled = r.optional_boolean("videobridge.apis.xmpp-component.enabled").value_or(false);
+  if (component.enabled) {
+    component.hostname = r.optional_string("videobridge.apis.xmpp-component.hostname").value_or("localhost");
+    if (r.present("videobridge.apis.xmpp-component.port"))
+      component.port = r.port("videobridge.apis.xmpp-component.port");
+    // Without these the server cannot accept the component: a configuration error.
+    component.domain = r.string("videobridge.apis.xmpp-component.domain");
+    component.secret = r.string("videobridge.apis.xmpp-component.secret");
+    if (r.present("videobridge.apis.xmpp-component.allowed-jids"))
+      component.allowed_jids = r.string_list("videobridge.apis.xmpp-component.allowed-jids");
+  }
 
   c.rest.debug = r.boolean("videobridge.rest.debug.enabled");
   c.rest.drain = r.boolean("videobridge.rest.drain.enabled");

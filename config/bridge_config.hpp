@@ -107,6 +107,15 @@ struct BridgeConfig {
     bool rest_enabled = false;
     milliseconds presence_interval{};
     std::vector<XmppAccount> xmpp_accounts;
+    // Ours, not JVB's (which dropped component mode in 2020): videobridge.apis.xmpp-component.
+    struct XmppComponent {
+      bool enabled = false;
+      std::string hostname = "localhost";
+      int port = 5347;
+      std::string domain;  // the component's JID, e.g. jvb.meet.example.org
+      std::string secret;
+      std::vector<std::string> allowed_jids;  // bare JIDs that may send requests; empty: any
+    } xmpp_component;
   } apis;
 
   struct Rest {

@@ -71,6 +71,16 @@ Value accounts(const std::vector<XmppAccount>& all) {
   return obj(std::move(out));
 }
 
+Value component(const BridgeConfig::Apis::XmppComponent& c) {
+  if (!c.enabled) return obj({{"enabled", flag(false)}});
+  return obj({{"enabled", flag(true)},
+              {"hostname", str(c.hostname)},
+              {"port", num(c.port)},
+              {"domain", str(c.domain)},
+              {"secret", str("********")},
+              {"allowed-jids", list(c.allowed_jids)}});
+}
+
 Value mappings(const std::vector<StaticMapping>& all) {
   Array out;
   for (const auto& m : all) {
@@ -100,7 +110,8 @@ hocon::Value to_value(const BridgeConfig& c) {
        obj({{"private", http_server(c.http.private_server)}, {"public", http_server(c.http.public_server)}})},
       {"apis", obj({{"rest", obj({{"enabled", flag(c.apis.rest_enabled)}})},
                     {"xmpp-client", obj({{"presence-interval", duration(c.apis.presence_interval)},
-                                         {"configs", accounts(c.apis.xmpp_accounts)}})}})},
+                                         {"configs", accounts(c.apis.xmpp_accounts)}})},
+                    {"xmpp-component", component(c.apis.xmpp_component)}})},
       {"rest", obj({{"debug", obj({{"enabled", flag(c.rest.debug)}})},
                     {"drain", obj({{"enabled", flag(c.rest.drain)}})},
                     {"health", obj({{"enabled", flag(c.rest.health)}})},

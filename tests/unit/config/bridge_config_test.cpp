@@ -340,7 +340,38 @@ TEST_CASE("bad values are errors naming the key") {
   check_error("videobridge.cc.max-oversend-bitrate = fast", "max-oversend-bitrate: expected a bit rate");
   check_error("videobridge.apis.rest.enabled = maybe", "videobridge.apis.rest.enabled: expected a boolean");
   check_error("videobridge.relay.enabled = true", "relay-id: is required");
+  check_error("videobridge.apis.xmpp-component { enabled = true, secret = s }",
+              "videobridge.apis.xmpp-component.domain: must not be null");
   check_error("videobridge { ice { udp.port = 1 }", "bad.conf:1:");  // unclosed brace: a syntax error
+}
+
+TEST_CASE("the XEP-0114 component: off by default, its keys known, read when enabled") {
+  test::TempDir dir;
+  auto off = load(dir, "videobridge.apis.xmpp-component { enabled = false, domain = jvb.example.org }");
+  CHECK_FALSE(off.config.apis.xmpp_component.enabled);
+  CHECK_FALSE(has_warning(off, "xmpp-component"));
+  auto on = load(dir, R"(
+    videobridge.apis.xmpp-component {
+      enabled = true
+      hostname = "xmpp.example.org"
+      port = 5348
+      domain = "jvb.example.org"
+      secret = "s3cret"
+      allowed-jids = [ "focus@auth.example.org" ]
+    }
+  )");
+  const auto& c = on.config.apis.xmpp_component;
+  CHECK(c.enabled);
+  CHECK(c.hostname == "xmpp.example.org");
+  CHECK(c.port == 5348);
+  CHECK(c.domain == "jvb.example.org");
+  CHECK(c.secret == "s3cret");
+  CHECK(c.allowed_jids == std::vector<std::string>{"focus@auth.example.org"});
+  CHECK(on.warnings.empty());
+  CHECK(to_value(on.config).to_json().find("s3cret") == std::string::npos);
+  auto defaults = load(dir, "videobridge.apis.xmpp-component { enabled = true, domain = d, secret = s }");
+  CHECK(defaults.config.apis.xmpp_component.hostname == "localhost");
+  CHECK(defaults.config.apis.xmpp_component.port == 5347);
 }
 
 TEST_CASE("a missing explicit config file is an error naming it") {
