@@ -215,14 +215,13 @@ void XmppSession::attempt() {
 }
 
 void XmppSession::on_tcp_failed(const std::string& error) {
-  kLog.warn("[{}] cannot connect to {}:{}: {}; retrying in {} ms", options_.name, options_.host,
-            options_.port, error, next_delay_.count());
-  std::chrono::milliseconds delay = next_delay_;
-  next_delay_ = std::min(next_delay_ * 2, options_.max_retry);
   static thread_local std::minstd_rand random{std::random_device{}()};
-  auto half = delay.count() / 2;
-  delay =
-      std::chrono::milliseconds(half + static_cast<std::int64_t>(random() % static_cast<unsigned>(half + 1)));
+  auto half = next_delay_.count() / 2;
+  std::chrono::milliseconds delay(half +
+                                  static_cast<std::int64_t>(random() % static_cast<unsigned>(half + 1)));
+  next_delay_ = std::min(next_delay_ * 2, options_.max_retry);
+  kLog.warn("[{}] cannot connect to {}:{}: {}; retrying in {} ms", options_.name, options_.host,
+            options_.port, error, delay.count());
   schedule_attempt(delay);
 }
 

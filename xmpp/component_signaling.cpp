@@ -1,0 +1,43 @@
+// See component_signaling.hpp.
+#include "xmpp/component_signaling.hpp"
+
+#include <gloox/component.h>
+#include <gloox/disco.h>
+
+#include <algorithm>
+
+#include "bridge/core/strings.hpp"
+#include "xmpp/iq_router.hpp"
+#include "xmpp/xmpp_session.hpp"
+
+namespace jvb::xmpp {
+
+ComponentSignaling::ComponentSignaling(ComponentAccount account, const BridgeIqServices& services)
+    : account_(std::move(account)) {
+  auto component = std::make_unique<gloox::Component>(gloox::XMLNS_COMPONENT_ACCEPT, account_.hostname,
+                                                      account_.domain, account_.secret, account_.port);
+  // What component bridges announced before the brewery existed (§3).
+  component->disco()->setIdentity("conference", "bridge", "Videobridge");
+  SessionOptions options;
+  options.name = "component " + account_.domain;
+  options.host = account_.hostname;
+  options.port = account_.port;
+  session_ = std::make_unique<XmppSession>(std::move(options), std::move(component));
+  std::vector<std::string> allowed = account_.allowed_senders;
+  router_ = std::make_unique<IqRouter>(
+      session_->stream(), services,
+      [allowed](const gloox::JID& sender) {
+        return allowed.empty() ||
+               std::any_of(allowed.begin(), allowed.end(),
+                           [&sender](const std::string& jid) { return iequals(jid, sender.bare()); });
+      },
+      account_.domain);
+}
+
+ComponentSignaling::~ComponentSignaling() { router_.reset(); }
+
+void ComponentSignaling::start() { session_->start(); }
+void ComponentSignaling::stop() { session_->stop(); }
+bool ComponentSignaling::online() const { return session_->online(); }
+
+}  // namespace jvb::xmpp

@@ -1,0 +1,83 @@
+// The MUC-client signaling plugin, the way a stock Jicofo finds and uses bridges
+// (shared/docs/protocol/signaling.md §2): one per XMPP account of
+// videobridge.apis.xmpp-client.configs. It logs in to the server, joins every brewery room with
+// the bridge's nickname (the join presence is built by hand: it carries the stats, which gloox's
+// MUCRoom cannot), publishes the stats presence every presence interval, and answers the IQs
+// that reach it through the rooms. IQs from anywhere else are refused with `forbidden` (§2.4).
+//
+// A lost connection changes nothing but signaling: conferences keep running, the stream is
+// re-established with backoff (xmpp_session.hpp), and the rooms are joined again.
+//
+// Control thread only.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gloox/presencehandler.h>
+
+#include "xmpp/bridge_iq.hpp"
+#include "xmpp/stats_presence.hpp"
+
+namespace jvb::xmpp {
+
+class IqRouter;
+class XmppSession;
+
+struct MucAccount {
+  std::string id;        // the key of the account in the configuration, for logs
+  std::string hostname;  // where to connect
+  int port = 5222;
+  std::string domain;  // login domain
+  std::string username;
+  std::string password;
+  std::vector<std::string> rooms;  // brewery room JIDs
+  std::string nickname;
+  std::string security_mode = "required";  // "required", "ifpossible" or "disabled"
+  bool disable_certificate_verification = false;
+};
+
+class MucClient : gloox::PresenceHandler {
+ public:
+  // `services` and `stats` must outlive the client.
+  MucClient(MucAccount account, std::chrono::milliseconds presence_interval, const BridgeIqServices& services,
+            std::function<BridgeStats()> stats);
+  ~MucClient() override;
+  MucClient(const MucClient&) = delete;
+  MucClient& operator=(const MucClient&) = delete;
+
+  void start();
+  // Leaves the rooms and closes the stream (a clean exit, so Jicofo sees the bridge leave).
+  void stop();
+
+  bool online() const;
+  int rooms_joined() const;
+  const MucAccount& account() const { return account_; }
+
+ private:
+  struct Room {
+    std::string jid;  // lower case, as the server reports it
+    bool joined = false;
+    bool join_sent = false;
+  };
+
+  void on_online();
+  void on_offline();
+  void publish();
+  void send_presence(Room& room, bool join);
+  void submit_instant_room_form(const Room& room);
+  void handlePresence(const gloox::Presence& presence) override;
+
+  MucAccount account_;
+  std::chrono::milliseconds presence_interval_;
+  std::function<BridgeStats()> stats_;
+  std::unique_ptr<XmppSession> session_;
+  std::unique_ptr<IqRouter> router_;
+  std::vector<Room> rooms_;
+  unsigned presence_timer_ = 0;
+};
+
+}  // namespace jvb::xmpp
