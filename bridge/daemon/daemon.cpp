@@ -4,13 +4,16 @@
 #include <glib-unix.h>
 #include <glib.h>
 
+#include <fmt/ranges.h>
 #include <csignal>
+
 #include <memory>
 
 #include "bridge/conference/conference_manager.hpp"
 #include "bridge/core/log.hpp"
 #include "bridge/core/version.hpp"
 #include "bridge/daemon/debug_api.hpp"
+#include "bridge/daemon/load_monitor.hpp"
 #include "bridge/daemon/media_service.hpp"
 #include "bridge/health/health_checker.hpp"
 #include "bridge/http/about_api.hpp"
@@ -18,6 +21,8 @@
 #include "bridge/http/http_server.hpp"
 #include "ice/host_addresses.hpp"
 #include "ice/local_candidates.hpp"
+#include "xmpp/component_signaling.hpp"
+#include "xmpp/muc_client.hpp"
 
 namespace jvb::daemon {
 namespace {
@@ -146,6 +151,100 @@ Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
   return server;
 }
 
+xmpp::MucAccount muc_account(const config::XmppAccount& a) {
+  xmpp::MucAccount m;
+  m.id = a.id;
+  m.hostname = a.hostname;
+  m.port = a.port;
+  m.domain = a.domain;
+  m.username = a.username;
+  m.password = a.password;
+  m.rooms = a.muc_jids;
+  m.nickname = a.muc_nickname;
+  m.security_mode = a.security_mode;
+  m.disable_certificate_verification = a.disable_certificate_verification;
+  return m;
+}
+
+// The XMPP signaling plugins (shared/docs/protocol/signaling.md §2-§4): one MUC client per
+// configured account, and the XEP-0114 component when enabled. They share the conference
+// manager with the REST API, and publish the load and state below.
+struct XmppSignaling {
+  xmpp::BridgeIqServices services;
+  std::vector<std::unique_ptr<xmpp::MucClient>> clients;
+  std::unique_ptr<xmpp::ComponentSignaling> component;
+  std::unique_ptr<LoadMonitor> load;
+  guint load_timer = 0;
+
+  ~XmppSignaling() {
+    if (load_timer != 0) g_source_remove(load_timer);
+  }
+
+  void stop() {
+    for (auto& client : clients) client->stop();
+    if (component) component->stop();
+  }
+};
+
+std::unique_ptr<XmppSignaling> start_xmpp(const config::BridgeConfig& config, health::HealthChecker& checker,
+                                          conference::ConferenceManager& conferences, MediaService& media) {
+  auto x = std::make_unique<XmppSignaling>();
+  x->services.conference_modify = [&conferences](const signaling::ConferenceModify& request) {
+    return conferences.handle(request, Clock::now());
+  };
+  x->services.health = [&checker] {
+    auto status = checker.status(health::Clock::now());
+    return xmpp::HealthReport{status.healthy, status.message};
+  };
+  x->services.software_name = "JVB";
+  x->services.software_version = std::string(bridge_version());
+  x->load = std::make_unique<LoadMonitor>(config.load, [&media] { return media.datagrams(); });
+  x->load->sample(LoadMonitor::Clock::now());
+  x->load_timer = g_timeout_add(
+      static_cast<guint>(std::max<std::int64_t>(config.apis.presence_interval.count(), 1000)),
+      [](gpointer load) -> gboolean {
+        static_cast<LoadMonitor*>(load)->sample(LoadMonitor::Clock::now());
+        return G_SOURCE_CONTINUE;
+      },
+      x->load.get());
+
+  auto stats = [&config, &checker, &conferences, x = x.get()] {
+    xmpp::BridgeStats s;
+    s.stress_level = x->load->stress();
+    s.average_participant_stress = config.load.average_participant_stress;
+    s.drain = config.initial_drain_mode;
+    s.healthy = checker.status(health::Clock::now()).healthy;
+    s.version = std::string(bridge_version());
+    s.release = config.version_release;
+    s.region = config.relay.region;
+    s.relay_id = config.relay.relay_id;
+    s.conferences = static_cast<int>(conferences.conference_count());
+    s.participants = static_cast<int>(conferences.endpoint_count());
+    for (const auto& client : x->clients) {
+      s.muc_clients_connected += client->online() ? 1 : 0;
+      s.mucs_joined += client->rooms_joined();
+    }
+    s.now = std::chrono::system_clock::now();
+    return s;
+  };
+  for (const auto& account : config.apis.xmpp_accounts) {
+    x->clients.push_back(std::make_unique<xmpp::MucClient>(
+        muc_account(account), config.apis.presence_interval, x->services, stats));
+    kLog.info("XMPP account {}: {}@{} via {}:{}, brewery {}", account.id, account.username, account.domain,
+              account.hostname, account.port, fmt::join(account.muc_jids, ", "));
+  }
+  const auto& c = config.apis.xmpp_component;
+  if (c.enabled) {
+    x->component = std::make_unique<xmpp::ComponentSignaling>(
+        xmpp::ComponentAccount{c.hostname, c.port, c.domain, c.secret, c.allowed_jids}, x->services);
+    kLog.info("XMPP component {} via {}:{}{}", c.domain, c.hostname, c.port,
+              c.allowed_jids.empty() ? " (requests accepted from any JID)" : "");
+  }
+  for (auto& client : x->clients) client->start();
+  if (x->component) x->component->start();
+  return x;
+}
+
 }  // namespace
 
 int run(const config::BridgeConfig& config) {
@@ -216,8 +315,10 @@ int run(const config::BridgeConfig& config) {
     }
     private_server = std::move(*started);
   }
+  auto xmpp_signaling = start_xmpp(config, checker, conferences, m);
 
   g_main_loop_run(r.loop);
+  xmpp_signaling->stop();
   kLog.info("Stopped");
   return 0;
 }

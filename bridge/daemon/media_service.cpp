@@ -69,6 +69,7 @@ void MediaService::receive(io::UdpSocket& socket) {
   // Bounded: a flood must not starve the rest of the main loop.
   for (int round = 0; round < 8; ++round) {
     std::size_t n = socket.receive_batch(buffers_, kSlot, received);
+    datagrams_received_ += n;
     Timestamp now = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {
       auto delivery = port_.handle_datagram(now, received[i].from, received[i].data);
@@ -90,6 +91,7 @@ void MediaService::queue_send(const SocketAddress& to, std::span<const std::uint
 void MediaService::flush() {
   port_.drain_transmits([&](const ice::Transmit& t) { queue_send(t.destination, t.bytes); });
   if (out_queue_.empty()) return;
+  datagrams_sent_ += out_queue_.size();
   // One batch per socket; a destination of a family with no socket is dropped.
   for (auto& socket : sockets_) {
     out_batch_.clear();

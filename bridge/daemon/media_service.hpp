@@ -45,6 +45,8 @@ class MediaService {
   using TimerHandler = std::function<std::optional<Timestamp>(Timestamp now)>;
   void set_timer_handler(TimerHandler handler) { timer_handler_ = std::move(handler); }
   transport::MediaPort& port() { return port_; }
+  // Datagrams through the port since start, both directions: the packet-rate load measure.
+  std::uint64_t datagrams() const { return datagrams_received_ + datagrams_sent_; }
   const std::shared_ptr<const dtls::DtlsCertificate>& certificate() const { return certificate_; }
 
  private:
@@ -68,6 +70,8 @@ class MediaService {
   std::vector<std::uint8_t> out_bytes_;
   std::vector<std::pair<SocketAddress, std::pair<std::size_t, std::size_t>>> out_queue_;
   std::vector<io::OutgoingDatagram> out_batch_;
+  std::uint64_t datagrams_received_ = 0;
+  std::uint64_t datagrams_sent_ = 0;
 };
 
 }  // namespace jvb::daemon
