@@ -96,7 +96,6 @@ class XmppSession : gloox::ConnectionListener, gloox::EventHandler {
   bool running_ = false;
   bool online_ = false;
   bool streaming_ = false;  // gloox owns a socket (from TCP connect to loss)
-  bool cleanup_pending_ = false;
   std::string loss_reason_;
   int connections_ = 0;
   int unanswered_pings_ = 0;

@@ -185,8 +185,12 @@ Result<ConferenceModified, Colibri2Error> ConferenceManager::handle(const Confer
   }
   Conference& conference = it->second;
 
-  if (!request.relays.empty() && !options_.relays_enabled) {
-    return fail(Colibri2Error::feature_not_implemented("Octo is disabled in configuration."));
+  if (!request.relays.empty()) {
+    // Relays (signaling.md §5) are not built yet: refusing is what Jicofo handles, where an
+    // empty answer would make it wait for a relay transport that never comes.
+    return fail(Colibri2Error::feature_not_implemented(
+        options_.relays_enabled ? "Relays (Octo) are not supported by this bridge yet."
+                                : "Octo is disabled in configuration."));
   }
 
   // §4.3.2 rule 4: requests that only expire or force-mute skip unknown ids.
@@ -232,10 +236,10 @@ Result<ConferenceModified, Colibri2Error> ConferenceManager::handle(const Confer
     signaling::MediaSource audio, video;
     audio.type = signaling::MediaType::kAudio;
     audio.id = signaling::SourceName("jvb-a0");
-    audio.sources.push_back({conference.audio_feedback_ssrc, {}, {}, {}, {}});
+    audio.sources.push_back({conference.audio_feedback_ssrc, signaling::SourceName("jvb-a0"), {}, {}, {}});
     video.type = signaling::MediaType::kVideo;
     video.id = signaling::SourceName("jvb-v0");
-    video.sources.push_back({conference.video_feedback_ssrc, {}, {}, {}, {}});
+    video.sources.push_back({conference.video_feedback_ssrc, signaling::SourceName("jvb-v0"), {}, {}, {}});
     response.sources = std::vector<signaling::MediaSource>{std::move(audio), std::move(video)};
   }
 

@@ -90,6 +90,11 @@ conference::ConferenceOptions conference_options(const config::BridgeConfig& c, 
   o.ufrag_prefix = c.ice.ufrag_prefix.value_or("");
   o.sctp_enabled = c.sctp.enabled;
   o.relays_enabled = c.relay.enabled;
+  if (c.relay.enabled) {
+    kLog.warn(
+        "videobridge.relay.enabled is set, but this bridge has no relays (Octo) yet: relay requests are "
+        "refused with feature-not-implemented");
+  }
   o.endpoint_idle_timeout = c.expiration.timeout;
   return o;
 }

@@ -98,7 +98,9 @@ def case_vectors(tmp):
         actual = json.loads(body)
         # Feedback SSRCs are the bridge's own; compare their shape, and that they stay the same.
         if "sources" in actual:
-            ssrcs = [s["sources"][0] for s in actual["sources"]]
+            d.expect([s["sources"][0].get("name") for s in actual["sources"]] == ["jvb-a0", "jvb-v0"],
+                     f"feedback source names {actual['sources']}")
+            ssrcs = [s["sources"][0]["ssrc"] for s in actual["sources"]]
             d.expect(all(isinstance(x, int) and 0 <= x < 2 ** 32 for x in ssrcs), f"feedback SSRCs {ssrcs}")
             d.expect(feedback in (None, ssrcs), "feedback SSRCs changed within the conference")
             feedback = ssrcs

@@ -82,7 +82,9 @@ TEST_CASE("creating a conference with an endpoint answers its transport and the 
   REQUIRE(r->sources);
   REQUIRE(r->sources->size() == 2);
   CHECK((*r->sources)[0].id.str() == "jvb-a0");
+  CHECK((*r->sources)[0].sources[0].name.str() == "jvb-a0");
   CHECK((*r->sources)[1].id.str() == "jvb-v0");
+  CHECK((*r->sources)[1].sources[0].name.str() == "jvb-v0");
   CHECK(f.port.size() == 1);
 
   // A second endpoint: feedback sources again, the same SSRCs.
@@ -132,6 +134,16 @@ TEST_CASE("the errors Jicofo reacts to") {
   auto two_creates = f.modify("m1", {Fixture::new_endpoint("a"), Fixture::new_endpoint("b")});
   REQUIRE_FALSE(two_creates);
   CHECK(two_creates.error().reason == Colibri2ErrorReason::kFeatureNotImplemented);
+
+  // Relays are not built: refused, never silently accepted.
+  signaling::ConferenceModify relay_create;
+  relay_create.meeting_id = signaling::MeetingId("m1");
+  relay_create.relays.emplace_back();
+  relay_create.relays[0].id = signaling::RelayId("jvb-2");
+  relay_create.relays[0].create = true;
+  auto relay = f.manager.handle(relay_create, f.now);
+  REQUIRE_FALSE(relay);
+  CHECK(relay.error().condition == StanzaErrorCondition::kFeatureNotImplemented);
 
   f.manager.set_graceful_shutdown(true);
   auto shutdown = f.create("m2", "x");
