@@ -14,6 +14,7 @@ build_packages=(
 test_packages=(
   doctest-dev clang clang-format libclang-rt-14-dev python3 iproute2 util-linux
   chromium chromium-driver
+  prosody python3-slixmpp openssl
 )
 packages=("${build_packages[@]}")
 if [ "${1:-build}" = test ]; then packages+=("${test_packages[@]}"); fi
@@ -29,6 +30,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Debian's prosody package starts a system-wide server on *:5222 when installed. The tests run
+  # their own private instances, so forbid service starts for this install (policy-rc.d exit
+  # 101), unless the machine already has its own policy.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
