@@ -134,6 +134,12 @@ std::string_view usage_text() {
          "                      property is for JVB (config.file, SC_HOME_DIR_* and\n"
          "                      java.util.logging.config.file are the launcher's own)\n"
          "\n"
+         "Signaling, any combination:\n"
+         "  videobridge.apis.xmpp-client.configs   log in to each XMPP server, join its brewery\n"
+         "                                         room(s) and answer Jicofo there (JVB's way)\n"
+         "  videobridge.apis.xmpp-component        an XEP-0114 component (ours; off by default)\n"
+         "  videobridge.apis.rest.enabled          Colibri2 over HTTP on the private server\n"
+         "\n"
          "Exit status: 0 after a clean stop (SIGINT/SIGTERM), 64 for a usage error,\n"
          "78 for a configuration error, 1 when start-up fails otherwise.\n";
 }
