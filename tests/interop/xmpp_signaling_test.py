@@ -922,6 +922,35 @@ def case_reconnect(tmp):
     run_case(tmp, body)
 
 
+# --- h. several XMPP servers at once -----------------------------------------------------------
+
+def case_two_servers(tmp):
+    """Two accounts on two servers (JVB's multi-shard set-up): the bridge is in both breweries,
+    and a conference created through one shard is answered there while the other keeps working."""
+    async def body(scene):
+        east = scene.prosody("east")
+        west = scene.prosody("west")
+        second = client_conf(west, nick="jvb-w").split("videobridge.apis.xmpp-client.configs.shard", 1)[1]
+        scene.bridge(client_conf(east, nick="jvb-e") + "videobridge.apis.xmpp-client.configs.west" + second)
+        focus_east = await scene.focus(east)
+        focus_west = await scene.focus(west)
+        east_presence = await focus_east.bridge_presence("jvb-e")
+        west_presence = await focus_west.bridge_presence("jvb-w")
+        for presence in (east_presence, west_presence):
+            d.expect(stats_of(presence).get("drain") == "false", f"stats {stats_of(presence)}")
+        expect_result(await focus_east.request(focus_east.occupant_jid("jvb-e"),
+                                               conference("m-east", endpoint_create("ep1"), create=True)), "east")
+        expect_result(await focus_west.request(focus_west.occupant_jid("jvb-w"),
+                                               conference("m-west", endpoint_create("ep2"), create=True)), "west")
+        # Both shards see the bridge's whole load: two conferences, on either server.
+        since = time.monotonic()
+        for focus, nick in ((focus_east, "jvb-e"), (focus_west, "jvb-w")):
+            await until(lambda: (lambda p: p is not None and stats_of(p).get("conferences") == "2"
+                                 and stats_of(p).get("mucs_joined") == "2")(focus.room_presence(nick, since)),
+                        f"{nick}: a presence with conferences=2 and mucs_joined=2", timeout=5)
+    run_case(tmp, body)
+
+
 def main():
     d.BINARY = os.path.abspath(sys.argv[1])
     case = sys.argv[2]
