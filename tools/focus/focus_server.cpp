@@ -24,7 +24,6 @@
 #include <utility>
 
 #include "bridge/core/log.hpp"
-#include "bridge/signaling/colibri2_json.hpp"
 
 namespace jvb::focus {
 namespace {
@@ -46,10 +45,6 @@ std::string random_uuid() {
   std::string out(text);
   g_free(text);
   return out;
-}
-
-std::string conferences_path(const std::string& meeting_id) {
-  return meeting_id.empty() ? "colibri/v2/conferences" : "colibri/v2/conferences/" + meeting_id;
 }
 
 }  // namespace
@@ -86,8 +81,10 @@ struct FocusServer::Impl {
   }
 };
 
-FocusServer::FocusServer(FocusOptions options)
-    : options_(std::move(options)), impl_(std::make_unique<Impl>()), bridge_(options_.bridge_url) {}
+FocusServer::FocusServer(FocusOptions options, std::unique_ptr<ColibriClient> colibri)
+    : options_(std::move(options)), impl_(std::make_unique<Impl>()), colibri_(std::move(colibri)) {
+  if (!options_.stats_url.empty()) stats_http_ = std::make_unique<BridgeClient>(options_.stats_url);
+}
 
 FocusServer::~FocusServer() {
   if (impl_->stats_timer) g_source_remove(impl_->stats_timer);
@@ -102,8 +99,9 @@ FocusServer::~FocusServer() {
   }
 }
 
-Result<std::unique_ptr<FocusServer>, std::string> FocusServer::start(FocusOptions options) {
-  std::unique_ptr<FocusServer> self(new FocusServer(std::move(options)));
+Result<std::unique_ptr<FocusServer>, std::string> FocusServer::start(FocusOptions options,
+                                                                     std::unique_ptr<ColibriClient> colibri) {
+  std::unique_ptr<FocusServer> self(new FocusServer(std::move(options), std::move(colibri)));
   Impl& impl = *self->impl_;
   impl.server = soup_server_new("server-header", "jvb-focus ", nullptr);
   soup_server_add_handler(impl.server, "/", Impl::on_http, self.get(), nullptr);
@@ -286,35 +284,31 @@ void FocusServer::join(Client& client, const std::string& room_name, const std::
   // The endpoint id first, so the page never mistakes itself for a remote participant; the
   // offer follows once the bridge has allocated the endpoint.
   send(client.id, Json{{"type", "joined"}, {"endpoint", endpoint}, {"room", room_name}}.dump());
-  bridge_.send(room.meeting_id, create ? "POST" : "PATCH", conferences_path(create ? "" : room.meeting_id),
-               signaling::serialize_conference_modify_json(request),
-               [this, room_name, meeting = room.meeting_id, endpoint, create](const BridgeReply& reply) {
-                 on_endpoint_created(room_name, meeting, endpoint, create, reply);
-               });
+  colibri_->modify(
+      room.meeting_id, request,
+      [this, room_name, meeting = room.meeting_id, endpoint, create](const ColibriResult& reply) {
+        on_endpoint_created(room_name, meeting, endpoint, create, reply);
+      });
   broadcast_participants(room);
 }
 
 void FocusServer::on_endpoint_created(const std::string& room_name, const std::string& meeting_id,
                                       const std::string& endpoint, bool was_create,
-                                      const BridgeReply& reply) {
+                                      const ColibriResult& reply) {
   Room* room = find_room(room_name, meeting_id);
-  if (!reply.ok())
-    kLog.warn("Creating endpoint {} in room {} failed: {}", endpoint, room_name, reply.describe());
+  if (!reply)
+    kLog.warn("Creating endpoint {} in room {} failed: {}", endpoint, room_name, reply.error().text);
   // Gone already: leave() queued its expire behind this create.
   if (!room || !room->participants.count(endpoint)) return;
-  if (!reply.ok()) {
+  if (!reply) {
     if (was_create) room->conference_requested = false;
-    return remove_failed(*room, endpoint, "the bridge did not create the endpoint: " + reply.describe());
+    return remove_failed(*room, endpoint, "the bridge did not create the endpoint: " + reply.error().text);
   }
-  auto parsed = signaling::parse_conference_modified_json(reply.body);
   const signaling::IceUdpTransport* ice = nullptr;
-  if (parsed) {
-    for (const auto& e : parsed->endpoints)
-      if (e.id.str() == endpoint && e.transport && e.transport->ice) ice = &*e.transport->ice;
-  }
+  for (const auto& e : reply->endpoints)
+    if (e.id.str() == endpoint && e.transport && e.transport->ice) ice = &*e.transport->ice;
   if (!ice || ice->candidates.empty() || ice->fingerprints.empty())
-    return remove_failed(*room, endpoint,
-                         "the bridge's answer has no usable transport: " + reply.body.substr(0, 300));
+    return remove_failed(*room, endpoint, "the bridge's answer has no usable transport for " + endpoint);
   Participant& p = room->participants[endpoint];
   p.created = true;
   p.bridge_transport = *ice;
@@ -402,12 +396,11 @@ void FocusServer::on_answer(Client& client, const std::string& sdp) {
     if (e.transport || e.sources) {
       signaling::ConferenceModify request;
       request.endpoints.push_back(std::move(e));
-      bridge_.send(room.meeting_id, "PATCH", conferences_path(room.meeting_id),
-                   signaling::serialize_conference_modify_json(request),
-                   [this, room_name = room.name, meeting = room.meeting_id, endpoint = p.endpoint,
-                    sources = answer->sources](const BridgeReply& reply) {
-                     on_endpoint_updated(room_name, meeting, endpoint, sources, reply);
-                   });
+      colibri_->modify(room.meeting_id, request,
+                       [this, room_name = room.name, meeting = room.meeting_id, endpoint = p.endpoint,
+                        sources = answer->sources](const ColibriResult& reply) {
+                         on_endpoint_updated(room_name, meeting, endpoint, sources, reply);
+                       });
     }
   }
   if (p.renegotiate) send_offer(room, p);
@@ -415,13 +408,14 @@ void FocusServer::on_answer(Client& client, const std::string& sdp) {
 
 void FocusServer::on_endpoint_updated(const std::string& room_name, const std::string& meeting_id,
                                       const std::string& endpoint,
-                                      std::vector<signaling::MediaSource> sources, const BridgeReply& reply) {
+                                      std::vector<signaling::MediaSource> sources,
+                                      const ColibriResult& reply) {
   Room* room = find_room(room_name, meeting_id);
   if (!room || !room->participants.count(endpoint)) return;
   Participant& p = room->participants[endpoint];
-  if (!reply.ok()) {
-    kLog.warn("Updating endpoint {} failed: {}", endpoint, reply.describe());
-    return send_error(p.client, "the bridge refused the transport/sources: " + reply.describe());
+  if (!reply) {
+    kLog.warn("Updating endpoint {} failed: {}", endpoint, reply.error().text);
+    return send_error(p.client, "the bridge refused the transport/sources: " + reply.error().text);
   }
   if (sources == p.sources) return;
   kLog.info("Endpoint {} in room {} now sends {} source(s)", endpoint, room_name, sources.size());
@@ -449,10 +443,9 @@ void FocusServer::leave(Client& client) {
   e.id = signaling::EndpointId(endpoint);
   e.expire = true;
   request.endpoints.push_back(std::move(e));
-  bridge_.send(room.meeting_id, "PATCH", conferences_path(room.meeting_id),
-               signaling::serialize_conference_modify_json(request), [endpoint](const BridgeReply& reply) {
-                 if (!reply.ok()) kLog.warn("Expiring endpoint {} failed: {}", endpoint, reply.describe());
-               });
+  colibri_->modify(room.meeting_id, request, [endpoint](const ColibriResult& reply) {
+    if (!reply) kLog.warn("Expiring endpoint {} failed: {}", endpoint, reply.error().text);
+  });
   renegotiate_others(room, endpoint);
   broadcast_participants(room);
 }
@@ -462,12 +455,10 @@ void FocusServer::expire_conference(const Room& room) {
   signaling::ConferenceModify request;
   request.expire = true;
   ++pending_expires_;
-  bridge_.send(room.meeting_id, "PATCH", conferences_path(room.meeting_id),
-               signaling::serialize_conference_modify_json(request),
-               [this, meeting = room.meeting_id](const BridgeReply& reply) {
-                 if (!reply.ok()) kLog.warn("Expiring conference {} failed: {}", meeting, reply.describe());
-                 if (--pending_expires_ == 0 && shutdown_done_) std::exchange(shutdown_done_, nullptr)();
-               });
+  colibri_->modify(room.meeting_id, request, [this, meeting = room.meeting_id](const ColibriResult& reply) {
+    if (!reply) kLog.warn("Expiring conference {} failed: {}", meeting, reply.error().text);
+    if (--pending_expires_ == 0 && shutdown_done_) std::exchange(shutdown_done_, nullptr)();
+  });
 }
 
 void FocusServer::renegotiate_others(Room& room, const std::string& except) {
@@ -487,21 +478,18 @@ void FocusServer::broadcast_participants(const Room& room) {
 
 void FocusServer::fetch_stats() {
   if (stats_in_flight_ || rooms_.empty() || shutting_down_) return;
+  if (!stats_http_) return on_stats("stats unavailable: the focus has no --bridge-http URL", "");
   stats_in_flight_ = true;
-  bridge_.get("debug?full=true", [this](const BridgeReply& reply) {
+  stats_http_->get("debug?full=true", [this](const BridgeReply& reply) {
     stats_in_flight_ = false;
-    on_stats(reply);
+    on_stats(reply.ok() ? "" : "bridge /debug: " + reply.describe(), reply.body);
   });
 }
 
-void FocusServer::on_stats(const BridgeReply& reply) {
-  Json debug = reply.ok() ? Json::parse(reply.body, nullptr, false) : Json();
-  std::string error;
-  if (!reply.ok()) {
-    error = "bridge /debug: " + reply.describe();
-  } else if (!debug.is_object()) {
-    error = "bridge /debug: not a JSON object";
-  }
+void FocusServer::on_stats(const std::string& fetch_error, const std::string& body) {
+  Json debug = fetch_error.empty() ? Json::parse(body, nullptr, false) : Json();
+  std::string error = fetch_error;
+  if (error.empty() && !debug.is_object()) error = "bridge /debug: not a JSON object";
   if (!error.empty() && !stats_failing_) kLog.info("No stats for the pages: {}", error.substr(0, 200));
   stats_failing_ = !error.empty();
 

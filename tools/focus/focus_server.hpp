@@ -1,8 +1,8 @@
 // The focus: a small Jicofo stand-in for the demo and the browser tests. It serves the call page,
 // talks to each browser over a WebSocket (JSON messages, described in focus_server.cpp), and
-// allocates the browsers' endpoints on the bridge with Colibri2 over REST, the way Jicofo does
-// over XMPP (signaling.md §4.3, §6): one conference per room, one endpoint per browser, the
-// browser's transport and sources from its SDP answer, expire on leave.
+// allocates the browsers' endpoints on the bridge with Colibri2 the way Jicofo does (signaling.md
+// §4.3), through a ColibriClient (REST or XMPP): one conference per room, one endpoint per
+// browser, the browser's transport and sources from its SDP answer, expire on leave.
 //
 // The focus is always the SDP offerer; each browser has at most one offer outstanding, and a
 // change that needs renegotiation while one is outstanding is offered once the answer arrives.
@@ -18,12 +18,15 @@
 
 #include "bridge/core/result.hpp"
 #include "tools/focus/bridge_client.hpp"
+#include "tools/focus/colibri_client.hpp"
 #include "tools/focus/offer_layout.hpp"
 
 namespace jvb::focus {
 
 struct FocusOptions {
-  std::string bridge_url;  // the bridge's private HTTP server, e.g. http://127.0.0.1:8080/
+  // The bridge's private HTTP server, e.g. http://127.0.0.1:8080/, for the bitrate panel's
+  // GET /debug; empty: the panel says stats are unavailable.
+  std::string stats_url;
   std::string listen_host = "127.0.0.1";
   int listen_port = 0;  // 0: any free port
   std::string page_dir;
@@ -31,7 +34,9 @@ struct FocusOptions {
 
 class FocusServer {
  public:
-  static Result<std::unique_ptr<FocusServer>, std::string> start(FocusOptions options);
+  // `colibri` carries every Colibri2 request to the bridge(s).
+  static Result<std::unique_ptr<FocusServer>, std::string> start(FocusOptions options,
+                                                                 std::unique_ptr<ColibriClient> colibri);
   ~FocusServer();
   FocusServer(const FocusServer&) = delete;
   FocusServer& operator=(const FocusServer&) = delete;
@@ -78,7 +83,7 @@ class FocusServer {
     std::string endpoint;
   };
 
-  explicit FocusServer(FocusOptions options);
+  FocusServer(FocusOptions options, std::unique_ptr<ColibriClient> colibri);
 
   // Page and WebSocket plumbing: Impl's libsoup callbacks land here.
   void serve_page(void* message, const std::string& path);
@@ -91,11 +96,11 @@ class FocusServer {
   // The call.
   void join(Client& client, const std::string& room_name, const std::string& display_name);
   void on_endpoint_created(const std::string& room_name, const std::string& meeting_id,
-                           const std::string& endpoint, bool was_create, const BridgeReply& reply);
+                           const std::string& endpoint, bool was_create, const ColibriResult& reply);
   void on_answer(Client& client, const std::string& sdp);
   void on_endpoint_updated(const std::string& room_name, const std::string& meeting_id,
                            const std::string& endpoint, std::vector<signaling::MediaSource> sources,
-                           const BridgeReply& reply);
+                           const ColibriResult& reply);
   void leave(Client& client);
   void remove_failed(Room& room, const std::string& endpoint, const std::string& why);
   void send_offer(Room& room, Participant& participant);
@@ -104,14 +109,16 @@ class FocusServer {
 
   // Stats for the pages, from the bridge's /debug.
   void fetch_stats();
-  void on_stats(const BridgeReply& reply);
+  // `error` empty: `body` is the bridge's /debug answer.
+  void on_stats(const std::string& error, const std::string& body);
 
   Room* find_room(const std::string& name, const std::string& meeting_id);
   void expire_conference(const Room& room);
 
   FocusOptions options_;
   std::unique_ptr<Impl> impl_;
-  BridgeClient bridge_;
+  std::unique_ptr<ColibriClient> colibri_;
+  std::unique_ptr<BridgeClient> stats_http_;  // null without options_.stats_url
   std::string url_;
   std::map<std::string, Room> rooms_;
   std::map<std::uint64_t, Client> clients_;
