@@ -1,6 +1,8 @@
 #!/usr/bin/python3
-"""A real call through the bridge: the daemon, the focus (tools/focus, Colibri2 over REST) and
-three headless Chromium pages in one room, inside a loopback-only network namespace.
+"""A real call through the bridge: the daemon, the focus (tools/focus) and three headless
+Chromium pages in one room, inside a loopback-only network namespace. The focus drives the bridge
+the way Jicofo does, with Colibri2 IQs through the brewery room of a private Prosody (mode xmpp),
+or over the bridge's Colibri2 REST API (mode rest).
 
 Checks, in order: every page joins, answers the focus's offers, and connects ICE and DTLS to the
 bridge; every page is offered the other two's audio and video; every page decodes video frames
@@ -8,7 +10,7 @@ and receives audio from each of the others (VP8 simulcast sent, projected by the
 leaves, the other two are renegotiated without it and keep receiving from each other; a fourth
 joins and all three see each other. Prints the counters.
 
-Usage: call_chromium_test.py VIDEOBRIDGE_BINARY FOCUS_BINARY PAGE_DIR"""
+Usage: call_chromium_test.py VIDEOBRIDGE_BINARY FOCUS_BINARY PAGE_DIR xmpp|rest"""
 
 import os
 import re
@@ -20,10 +22,13 @@ import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "dev"))
 import colibri2_rest_test as rest  # noqa: E402
 import daemon_test as d  # noqa: E402
 import webdriver  # noqa: E402
+from prosody_instance import ProsodyInstance  # noqa: E402
 
 ROOM = "call-test"
 MIN_FRAMES = 31            # "more than 30 video frames" from each other participant
@@ -132,20 +137,82 @@ def expect_media(p, others, names, baseline=None, min_frames=MIN_FRAMES, min_aud
     return r["state"]
 
 
-def run(focus_binary, page_dir, tmp):
-    d.expect(webdriver.available(), "chromium and chromedriver are not installed (make test installs them)")
+def bridge_conf(prosody):
+    """The daemon's configuration: REST stays on for /debug (the focus's bitrate panel, and what
+    a failing test prints); with a Prosody, the bridge also joins its brewery."""
+    if prosody is None:
+        return rest.REST_CONF
+    return rest.REST_CONF + f"""
+videobridge.apis.xmpp-client.presence-interval = 1 second
+videobridge.apis.xmpp-client.configs.shard {{
+  HOSTNAME = "127.0.0.1", PORT = {prosody.c2s_port}, DOMAIN = "{prosody.auth_domain}"
+  USERNAME = "jvb", PASSWORD = "{prosody.passwords['jvb']}"
+  MUC_JIDS = "{prosody.brewery}", MUC_NICKNAME = "jvb-1"
+  DISABLE_CERTIFICATE_VERIFICATION = true
+}}
+"""
+
+
+class Call:
+    """Prosody (xmpp mode), the bridge and the focus, started in that order and stopped in
+    reverse; `url` is the call page."""
+
+    def __init__(self, mode, focus_binary, page_dir, tmp):
+        self.prosody = None
+        self.bridge = self.focus = None
+        if mode == "xmpp":
+            self.prosody = ProsodyInstance(os.path.join(tmp, "prosody"))
+            self.prosody.setup()
+            self.prosody.start()
+        self.bridge = Process([d.BINARY, "--config", d.write_conf(tmp, bridge_conf(self.prosody))], "videobridge")
+        self.base = self.bridge.url()
+        self.bridge.drain()
+        if self.prosody is None:
+            signaling = ["--bridge", self.base]
+        else:
+            p = self.prosody
+            signaling = ["--xmpp", f"127.0.0.1:{p.c2s_port}", "--domain", p.auth_domain, "--user", "focus",
+                         "--password", p.passwords["focus"], "--brewery", p.brewery,
+                         "--disable-certificate-verification", "--bridge-http", self.base]
+        self.focus = Process([focus_binary, *signaling, "--listen", "127.0.0.1:0", "--page-dir", page_dir], "focus")
+        self.url = self.focus.wait_for(r"^Focus listening on (http://127\.0\.0\.1:\d+/)$").group(1)
+        if self.prosody is not None:
+            # Conferences can only be placed once the focus knows a bridge.
+            self.focus.wait_for(r"Bridge \S+/jvb-1 joined the brewery")
+        self.focus.drain()
+
+    def debug(self):
+        return d.http("GET", self.base + "debug?full=true")[2].decode()
+
+    def close(self):
+        for proc in (self.focus, self.bridge):
+            if proc and proc.proc.poll() is None:
+                proc.proc.kill()
+                proc.proc.wait()
+            if proc and proc.thread:
+                proc.thread.join(timeout=5)
+        for proc, name in ((self.focus, "focus"), (self.bridge, "bridge")):
+            if proc:
+                print(f"--- last lines of {name} ---\n" + "\n".join(proc.output[-15:]))
+        if self.prosody:
+            self.prosody.stop()
+
+
+def start_clock():
     global DEADLINE
     started = time.monotonic()
     DEADLINE = started + TOTAL_S
-    bridge = Process([d.BINARY, "--config", d.write_conf(tmp, rest.REST_CONF)], "videobridge")
-    focus = None
+    return started
+
+
+def run(mode, focus_binary, page_dir, tmp):
+    d.expect(webdriver.available(), "chromium and chromedriver are not installed (make test installs them)")
+    started = start_clock()
+    call = None
     people = []
     try:
-        base = bridge.url()
-        bridge.drain()
-        focus = Process([focus_binary, "--bridge", base, "--listen", "127.0.0.1:0", "--page-dir", page_dir], "focus")
-        url = focus.wait_for(r"^Focus listening on (http://127\.0\.0\.1:\d+/)$").group(1)
-        focus.drain()
+        call = Call(mode, focus_binary, page_dir, tmp)
+        bridge, focus, url = call.bridge, call.focus, call.url
 
         print("three participants join")
         a, b, c = (Participant(n, url) for n in ("A", "B", "C"))
@@ -196,29 +263,25 @@ def run(focus_binary, page_dir, tmp):
         d.expect(created == 4, f"the bridge created {created} endpoints, expected 4")
         print(f"total {time.monotonic() - started:.1f} s")
     except AssertionError:
-        # What the bridge's packet path saw, to tell why media did not arrive.
-        try:
-            print("--- bridge /debug?full=true ---\n" + d.http("GET", base + "debug?full=true")[2].decode()[:6000])
-        except Exception as e:  # the bridge may be gone
-            print(f"(no /debug: {e})")
+        print_debug(call)
         raise
     finally:
         for p in people:
             p.close()
-        for proc in (focus, bridge):
-            if proc and proc.proc.poll() is None:
-                proc.proc.kill()
-                proc.proc.wait()
-            if proc and proc.thread:
-                proc.thread.join(timeout=5)
-        for proc, name in ((focus, "focus"), (bridge, "bridge")):
-            if proc:
-                tail = proc.output[-15:]
-                print(f"--- last lines of {name} ---\n" + "\n".join(tail))
+        if call:
+            call.close()
+
+
+def print_debug(call):
+    """What the bridge's packet path saw, to tell why media did not arrive."""
+    try:
+        print("--- bridge /debug?full=true ---\n" + call.debug()[:6000])
+    except Exception as e:  # the bridge may be gone
+        print(f"(no /debug: {e})")
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) != 5 or sys.argv[4] not in ("xmpp", "rest"):
         print(__doc__)
         return 2
     d.BINARY = os.path.abspath(sys.argv[1])
@@ -226,7 +289,7 @@ def main():
     def run_in_tmp():
         tmp = tempfile.mkdtemp(prefix="jvb-call-")
         try:
-            run(os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3]), tmp)
+            run(sys.argv[4], os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3]), tmp)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return webdriver.run_test(__file__, run_in_tmp)
