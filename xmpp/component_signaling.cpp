@@ -16,6 +16,8 @@ ComponentSignaling::ComponentSignaling(ComponentAccount account, const BridgeIqS
     : account_(std::move(account)) {
   auto component = std::make_unique<gloox::Component>(gloox::XMLNS_COMPONENT_ACCEPT, account_.hostname,
                                                       account_.domain, account_.secret, account_.port);
+  // XEP-0114 has no TLS; without this gloox would still load the CA bundle for nothing.
+  component->setTls(gloox::TLSDisabled);
   // What component bridges announced before the brewery existed (§3).
   component->disco()->setIdentity("conference", "bridge", "Videobridge");
   SessionOptions options;
