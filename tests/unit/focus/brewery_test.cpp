@@ -2,7 +2,7 @@
 // brewery presences, and Jicofo's selection order for a new conference.
 #include <doctest/doctest.h>
 
-#include "tests/unit/focus/xml_text.hpp"
+#include "tests/unit/xml_text.hpp"
 #include "tools/focus/brewery.hpp"
 
 namespace jvb::focus {

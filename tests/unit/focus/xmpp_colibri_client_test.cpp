@@ -2,7 +2,7 @@
 // as JVB and Prosody write them, and tolerance of incomplete or unusual ones.
 #include <doctest/doctest.h>
 
-#include "tests/unit/focus/xml_text.hpp"
+#include "tests/unit/xml_text.hpp"
 #include "tools/focus/xmpp_colibri_client.hpp"
 
 namespace jvb::focus {

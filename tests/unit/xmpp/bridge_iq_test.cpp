@@ -22,41 +22,18 @@
 #include <gloox/taghandler.h>
 
 #include "tests/unit/test_util.hpp"
+#include "tests/unit/xml_text.hpp"
 #include "xmpp/bridge_iq.hpp"
 #include "xmpp/colibri2_xml.hpp"
 
 using namespace jvb::signaling;
 using namespace jvb::xmpp;
+using jvb::test::parse_xml;
+using jvb::test::read_file;
 
 namespace {
 
 // ---- XML helpers ----
-
-class FirstTag : public gloox::TagHandler {
- public:
-  void handleTag(gloox::Tag* tag) override {
-    if (!tag_) tag_.reset(tag->clone());
-  }
-  std::unique_ptr<gloox::Tag> tag_;
-};
-
-// gloox's Parser stops at XML comments, which some vector files start with; the XMPP stream
-// never carries any (RFC 6120 §11.1).
-std::string without_comments(std::string text) {
-  for (auto b = text.find("<!--"); b != std::string::npos; b = text.find("<!--", b)) {
-    const auto e = text.find("-->", b);
-    text.erase(b, e == std::string::npos ? std::string::npos : e + 3 - b);
-  }
-  return text;
-}
-
-std::unique_ptr<gloox::Tag> parse_xml(const std::string& text) {
-  FirstTag handler;
-  gloox::Parser parser(&handler);
-  std::string copy = without_comments(text);
-  if (parser.feed(copy) >= 0) return nullptr;
-  return std::move(handler.tag_);
-}
 
 std::unique_ptr<gloox::Tag> must_parse(const std::string& text) {
   auto tag = parse_xml(text);
@@ -89,13 +66,6 @@ std::string describe(const gloox::Tag& tag, int depth = 0, const std::string& st
   out += ">" + trim(tag.cdata()) + "\n";
   for (const auto* child : tag.children()) out += describe(*child, depth + 1, depth == 0 ? ns : stream_ns);
   return out;
-}
-
-std::string read(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 std::optional<std::filesystem::path> vectors() {
@@ -185,33 +155,33 @@ TEST_CASE("bridge_iq: vectors of vectors/xmpp and vectors/colibri2") {
   BridgeIqServices services = fake.services();
 
   SUBCASE("health check, healthy: empty result (health.resp-ok.xml)") {
-    auto reply = answer(read(x / "health.req.xml"), true, services);
+    auto reply = answer(read_file(x / "health.req.xml"), true, services);
     REQUIRE(reply);
-    CHECK(describe(*reply) == describe(*must_parse(read(x / "health.resp-ok.xml"))));
+    CHECK(describe(*reply) == describe(*must_parse(read_file(x / "health.resp-ok.xml"))));
   }
   SUBCASE("health check, unhealthy: internal-server-error with the message (health.resp-unhealthy.xml)") {
     services.health = [] { return HealthReport{false, "No valid IP addresses available for harvesting."}; };
-    auto reply = answer(read(x / "health.req.xml"), true, services);
+    auto reply = answer(read_file(x / "health.req.xml"), true, services);
     REQUIRE(reply);
-    CHECK(describe(*reply) == describe(*must_parse(read(x / "health.resp-unhealthy.xml"))));
+    CHECK(describe(*reply) == describe(*must_parse(read_file(x / "health.resp-unhealthy.xml"))));
   }
   SUBCASE("version (version.resp.xml)") {
-    auto reply = answer(read(x / "version.req.xml"), true, services);
+    auto reply = answer(read_file(x / "version.req.xml"), true, services);
     REQUIRE(reply);
-    CHECK(describe(*reply) == describe(*must_parse(read(x / "version.resp.xml"))));
+    CHECK(describe(*reply) == describe(*must_parse(read_file(x / "version.resp.xml"))));
   }
   SUBCASE("colibri2 from outside the brewery: forbidden, service not called (non-muc.resp.xml)") {
-    auto reply = answer(read(x / "non-muc.req.xml"), false, services);
+    auto reply = answer(read_file(x / "non-muc.req.xml"), false, services);
     REQUIRE(reply);
-    CHECK(describe(*reply) == describe(*must_parse(read(x / "non-muc.resp.xml"))));
+    CHECK(describe(*reply) == describe(*must_parse(read_file(x / "non-muc.resp.xml"))));
     CHECK(fake.requests.empty());
   }
   SUBCASE("conference expire: the service gets the parsed request; empty conference-modified") {
-    const auto req = read(*dir / "colibri2" / "08-expire-conference.req.xml");
+    const auto req = read_file(*dir / "colibri2" / "08-expire-conference.req.xml");
     auto reply = answer(req, true, services);
     REQUIRE(reply);
     CHECK(describe(*reply) ==
-          describe(*must_parse(read(*dir / "colibri2" / "08-expire-conference.resp.xml"))));
+          describe(*must_parse(read_file(*dir / "colibri2" / "08-expire-conference.resp.xml"))));
     REQUIRE(fake.requests.size() == 1);
     CHECK(fake.requests[0].meeting_id.str() == "4340a148-a8cb-40a2-b0cb-2654e57ee90c");
     CHECK(fake.requests[0].expire);
@@ -223,14 +193,14 @@ TEST_CASE("bridge_iq: vectors of vectors/xmpp and vectors/colibri2") {
     const auto e = *dir / "colibri2" / "errors";
     fake.fail = Colibri2Error::conference_not_found(
         jvb::signaling::MeetingId("31d7cb96-56fd-45fc-8bb0-4d2be5415d0f"));
-    auto reply = answer(read(e / "e01-conference-not-found.req.xml"), true, services);
+    auto reply = answer(read_file(e / "e01-conference-not-found.req.xml"), true, services);
     REQUIRE(reply);
-    CHECK(describe(*reply) == describe(*must_parse(read(e / "e01-conference-not-found.resp.xml"))));
+    CHECK(describe(*reply) == describe(*must_parse(read_file(e / "e01-conference-not-found.resp.xml"))));
 
     fake.fail = Colibri2Error::unknown_endpoint(jvb::signaling::EndpointId("d6e86643"));
-    reply = answer(read(e / "e04-unknown-endpoint.req.xml"), true, services);
+    reply = answer(read_file(e / "e04-unknown-endpoint.req.xml"), true, services);
     REQUIRE(reply);
-    CHECK(describe(*reply) == describe(*must_parse(read(e / "e04-unknown-endpoint.resp.xml"))));
+    CHECK(describe(*reply) == describe(*must_parse(read_file(e / "e04-unknown-endpoint.resp.xml"))));
     CHECK(fake.requests.size() == 2);
   }
 }

@@ -21,37 +21,17 @@
 #include <gloox/taghandler.h>
 
 #include "tests/unit/test_util.hpp"
+#include "tests/unit/xml_text.hpp"
 #include "xmpp/colibri2_xml.hpp"
 
 using namespace jvb::signaling;
 using namespace jvb::xmpp;
+using jvb::test::parse_xml;
+using jvb::test::read_file;
 
 namespace {
 
 // ---- XML helpers ----
-
-// Collects the first complete top-level element gloox's Parser produces.
-class FirstTag : public gloox::TagHandler {
- public:
-  void handleTag(gloox::Tag* tag) override {
-    if (!tag_) tag_.reset(tag->clone());
-  }
-  std::unique_ptr<gloox::Tag> tag_;
-};
-
-std::unique_ptr<gloox::Tag> parse_xml(std::string text) {
-  FirstTag handler;
-  gloox::Parser parser(&handler);
-  if (parser.feed(text) >= 0) return nullptr;
-  return std::move(handler.tag_);
-}
-
-std::string read(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::optional<std::filesystem::path> vectors() {
   auto shared = jvb::test::shared_dir();
@@ -314,7 +294,7 @@ TEST_CASE("every vector request parses, round-trips, and carries the expected va
       const std::string name = entry.path().filename().string();
       if (name.size() < 8 || name.substr(name.size() - 8) != ".req.xml") continue;
       CAPTURE(name);
-      auto iq = parse_xml(read(entry.path()));
+      auto iq = parse_xml(read_file(entry.path()));
       REQUIRE(iq);
       const gloox::Tag* cm = iq_child(*iq, "conference-modify");
       REQUIRE(cm);
@@ -328,7 +308,7 @@ TEST_CASE("every vector request parses, round-trips, and carries the expected va
   CHECK(count >= 27);
 
   auto load = [&](const char* file) {
-    auto iq = parse_xml(read(*dir / file));
+    auto iq = parse_xml(read_file(*dir / file));
     REQUIRE(iq);
     auto r = parse_conference_modify(*iq_child(*iq, "conference-modify"));
     REQUIRE_MESSAGE(r.has_value(), why(r));
@@ -483,7 +463,7 @@ TEST_CASE("the answer to vector 01 matches JVB's response structurally") {
     MESSAGE("JVB_SHARED_DIR is not set: colibri2 vector cases skipped");
     return;
   }
-  auto iq = parse_xml(read(*dir / "01-create-conference-ep1.resp.xml"));
+  auto iq = parse_xml(read_file(*dir / "01-create-conference-ep1.resp.xml"));
   REQUIRE(iq);
   std::unique_ptr<gloox::Tag> expected(iq_child(*iq, "conference-modified")->clone());
   auto actual = serialize_conference_modified(answer_to_01());
@@ -515,7 +495,7 @@ TEST_CASE("every vector response parses as a conference-modified and round-trips
       const std::string name = entry.path().filename().string();
       if (name.size() < 9 || name.substr(name.size() - 9) != ".resp.xml") continue;
       CAPTURE(name);
-      auto iq = parse_xml(read(entry.path()));
+      auto iq = parse_xml(read_file(entry.path()));
       REQUIRE(iq);
       const gloox::Tag* cm = iq_child(*iq, "conference-modified");
       if (!cm) continue;  // an error response
@@ -796,7 +776,7 @@ TEST_CASE("error stanzas for each §4.4 row") {
   };
   for (const auto& [file, error] : cases) {
     CAPTURE(file);
-    auto iq = parse_xml(read(*dir / "errors" / file));
+    auto iq = parse_xml(read_file(*dir / "errors" / file));
     REQUIRE(iq);
     const gloox::Tag* expected = iq->findChild("error");
     REQUIRE(expected);

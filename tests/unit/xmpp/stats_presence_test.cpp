@@ -26,34 +26,16 @@
 #include <gloox/taghandler.h>
 
 #include "tests/unit/test_util.hpp"
+#include "tests/unit/xml_text.hpp"
 #include "xmpp/colibri2_xml.hpp"
 #include "xmpp/stats_presence.hpp"
 
 using namespace jvb::xmpp;
+using jvb::test::parse_xml;
+using jvb::test::read_file;
 using namespace std::chrono;
 
 namespace {
-
-class FirstTag : public gloox::TagHandler {
- public:
-  void handleTag(gloox::Tag* tag) override {
-    if (!tag_) tag_.reset(tag->clone());
-  }
-  std::unique_ptr<gloox::Tag> tag_;
-};
-
-// The presence vectors start with an XML comment, which gloox's Parser does not accept (an XMPP
-// stream never carries one, RFC 6120 §11.1).
-std::unique_ptr<gloox::Tag> parse_xml(std::string text) {
-  for (auto b = text.find("<!--"); b != std::string::npos; b = text.find("<!--", b)) {
-    const auto e = text.find("-->", b);
-    text.erase(b, e == std::string::npos ? std::string::npos : e + 3 - b);
-  }
-  FirstTag handler;
-  gloox::Parser parser(&handler);
-  if (parser.feed(text) >= 0) return nullptr;
-  return std::move(handler.tag_);
-}
 
 std::optional<std::filesystem::path> vectors() {
   auto shared = jvb::test::shared_dir();
@@ -64,10 +46,7 @@ std::optional<std::filesystem::path> vectors() {
 }
 
 std::unique_ptr<gloox::Tag> load(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  auto tag = parse_xml(s.str());
+  auto tag = parse_xml(read_file(p));
   REQUIRE_MESSAGE(tag, p.string());
   return tag;
 }
