@@ -79,6 +79,21 @@ std::optional<XmppAccount> make_account(const std::string& id, const AccountProp
   for (const auto& [name, value] : props) {
     if (!kKnownAccountProps.count(name)) warnings.push_back(label + ": unknown property " + name);
   }
+  auto account = xmpp_account_from_properties(id, props);
+  if (!account) {
+    warnings.push_back(std::string(where) + " " + account.error() + "; skipped");
+    return std::nullopt;
+  }
+  return std::move(*account);
+}
+
+}  // namespace
+
+Result<XmppAccount, std::string> xmpp_account_from_properties(
+    const std::string& id, const std::map<std::string, std::string>& properties) {
+  AccountProps props;
+  for (const auto& [name, value] : properties) props[to_upper(name)] = value;
+  const std::string label = "XMPP account '" + id + "'";
   std::vector<std::string> missing;
   for (auto name : kRequiredAccountProps) {
     auto it = props.find(std::string(name));
@@ -87,8 +102,7 @@ std::optional<XmppAccount> make_account(const std::string& id, const AccountProp
   if (!missing.empty()) {
     std::string list;
     for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-    warnings.push_back(label + " is incomplete (missing " + list + "); skipped");
-    return std::nullopt;
+    return unexpected(label + " is incomplete (missing " + list + ")");
   }
   auto get = [&](std::string_view name) -> std::string {
     auto it = props.find(std::string(name));
@@ -104,12 +118,12 @@ std::optional<XmppAccount> make_account(const std::string& id, const AccountProp
   std::string jids = get("MUC_JIDS");
   if (jids.size() >= 2 && jids.front() == '[' && jids.back() == ']') jids = jids.substr(1, jids.size() - 2);
   a.muc_jids = split_list(jids, ',');
+  if (a.muc_jids.empty()) return unexpected(label + ": MUC_JIDS names no room");
   if (std::string port = get("PORT"); !port.empty()) {
     int p = 0;
     auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
     if (ec != std::errc() || ptr != port.data() + port.size() || p <= 0 || p > 65535) {
-      warnings.push_back(label + ": PORT \"" + port + "\" is not a port number; skipped");
-      return std::nullopt;
+      return unexpected(label + ": PORT \"" + port + "\" is not a port number");
     }
     a.port = p;
   }
@@ -120,15 +134,12 @@ std::optional<XmppAccount> make_account(const std::string& id, const AccountProp
     bool local = a.hostname == "localhost" || a.hostname == "127.0.0.1" || a.hostname == "::1";
     mode = local ? "ifpossible" : "required";
   } else if (mode != "required" && mode != "ifpossible" && mode != "disabled") {
-    warnings.push_back(label + ": SECURITY_MODE \"" + get("SECURITY_MODE") +
-                       "\" is not one of required, ifpossible, disabled; skipped");
-    return std::nullopt;
+    return unexpected(label + ": SECURITY_MODE \"" + get("SECURITY_MODE") +
+                      "\" is not one of required, ifpossible, disabled");
   }
   a.security_mode = mode;
   return a;
 }
-
-}  // namespace
 
 std::vector<XmppAccount> read_xmpp_accounts(const hocon::Value* configs,
                                             const std::map<std::string, std::string>& legacy,

@@ -4,25 +4,24 @@
 #include <glib-unix.h>
 #include <glib.h>
 
-#include <fmt/ranges.h>
+#include <algorithm>
 #include <csignal>
-
 #include <memory>
 
 #include "bridge/conference/conference_manager.hpp"
 #include "bridge/core/log.hpp"
 #include "bridge/core/version.hpp"
 #include "bridge/daemon/debug_api.hpp"
-#include "bridge/daemon/load_monitor.hpp"
 #include "bridge/daemon/media_service.hpp"
+#include "bridge/daemon/ops_api.hpp"
+#include "bridge/daemon/shutdown_manager.hpp"
+#include "bridge/daemon/xmpp_signaling.hpp"
 #include "bridge/health/health_checker.hpp"
 #include "bridge/http/about_api.hpp"
 #include "bridge/http/colibri2_rest.hpp"
 #include "bridge/http/http_server.hpp"
 #include "ice/host_addresses.hpp"
 #include "ice/local_candidates.hpp"
-#include "xmpp/component_signaling.hpp"
-#include "xmpp/muc_client.hpp"
 
 namespace jvb::daemon {
 namespace {
@@ -123,7 +122,8 @@ struct LoopResources {
 
 Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
     const config::BridgeConfig& config, health::HealthChecker& checker,
-    conference::ConferenceManager& conferences, conference::Router& router) {
+    conference::ConferenceManager& conferences, conference::Router& router, const ShutdownManager& shutdown,
+    OpsApi ops) {
   const auto& ps = config.http.private_server;
   if (ps.key_store_path) {
     kLog.warn(
@@ -144,7 +144,10 @@ Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
     http::add_health_route(**server, [&checker] { return checker.status(health::Clock::now()); });
   }
   if (config.rest.version) http::add_version_route(**server);
-  if (config.rest.debug) add_debug_routes(**server, conferences, router);
+  if (config.rest.debug) add_debug_routes(**server, conferences, router, shutdown);
+  // config.rest.shutdown already includes the COLIBRI API switch (http-api.md §1.1).
+  add_ops_routes(**server, {config.rest.drain, config.rest.shutdown, config.apis.rest_enabled},
+                 std::move(ops));
   if (config.apis.rest_enabled) {
     http::add_colibri2_routes(
         **server,
@@ -156,98 +159,68 @@ Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
   return server;
 }
 
-xmpp::MucAccount muc_account(const config::XmppAccount& a) {
-  xmpp::MucAccount m;
-  m.id = a.id;
-  m.hostname = a.hostname;
-  m.port = a.port;
-  m.domain = a.domain;
-  m.username = a.username;
-  m.password = a.password;
-  m.rooms = a.muc_jids;
-  m.nickname = a.muc_nickname;
-  m.security_mode = a.security_mode;
-  m.disable_certificate_verification = a.disable_certificate_verification;
-  return m;
-}
+// Drives the ShutdownManager on the main loop: one GLib timer at the manager's next deadline,
+// re-armed after every step, and the loop quit when the manager says exit.
+class ShutdownDriver {
+ public:
+  ShutdownDriver(ShutdownManager& manager, conference::ConferenceManager& conferences, GMainLoop* loop)
+      : manager_(manager), conferences_(conferences), loop_(loop) {}
+  ~ShutdownDriver() {
+    if (timer_ != 0) g_source_remove(timer_);
+  }
+  ShutdownDriver(const ShutdownDriver&) = delete;
+  ShutdownDriver& operator=(const ShutdownDriver&) = delete;
 
-// The XMPP signaling plugins (shared/docs/protocol/signaling.md §2-§4): one MUC client per
-// configured account, and the XEP-0114 component when enabled. They share the conference
-// manager with the REST API, and publish the load and state below.
-struct XmppSignaling {
-  xmpp::BridgeIqServices services;
-  std::vector<std::unique_ptr<xmpp::MucClient>> clients;
-  std::unique_ptr<xmpp::ComponentSignaling> component;
-  std::unique_ptr<LoadMonitor> load;
-  guint load_timer = 0;
+  void begin(bool graceful) { apply(manager_.begin(graceful, Clock::now(), conferences_.endpoint_count())); }
 
-  ~XmppSignaling() {
-    if (load_timer != 0) g_source_remove(load_timer);
+ private:
+  void apply(ShutdownManager::Decision decision) {
+    if (manager_.refuses_new_conferences()) conferences_.set_graceful_shutdown(true);
+    if (timer_ != 0) g_source_remove(timer_);
+    timer_ = 0;
+    if (decision == ShutdownManager::Decision::kExit) {
+      g_main_loop_quit(loop_);
+      return;
+    }
+    auto deadline = manager_.next_deadline();
+    if (!deadline) return;
+    auto wait = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
+    timer_ = g_timeout_add(
+        static_cast<guint>(std::clamp<std::int64_t>(wait.count(), 0, G_MAXUINT)),
+        [](gpointer data) -> gboolean {
+          auto* self = static_cast<ShutdownDriver*>(data);
+          self->timer_ = 0;
+          self->apply(self->manager_.on_timer(Clock::now(), self->conferences_.endpoint_count()));
+          return G_SOURCE_REMOVE;
+        },
+        this);
   }
 
-  void stop() {
-    for (auto& client : clients) client->stop();
-    if (component) component->stop();
-  }
+  ShutdownManager& manager_;
+  conference::ConferenceManager& conferences_;
+  GMainLoop* loop_;
+  guint timer_ = 0;
 };
 
-std::unique_ptr<XmppSignaling> start_xmpp(const config::BridgeConfig& config, health::HealthChecker& checker,
-                                          conference::ConferenceManager& conferences, MediaService& media) {
-  auto x = std::make_unique<XmppSignaling>();
-  x->services.conference_modify = [&conferences](const signaling::ConferenceModify& request) {
-    return conferences.handle(request, Clock::now());
-  };
-  x->services.health = [&checker] {
-    auto status = checker.status(health::Clock::now());
-    return xmpp::HealthReport{status.healthy, status.message};
-  };
-  x->services.software_name = "JVB";
-  x->services.software_version = std::string(bridge_version());
-  x->load = std::make_unique<LoadMonitor>(config.load, [&media] { return media.datagrams(); });
-  x->load->sample(LoadMonitor::Clock::now());
-  x->load_timer = g_timeout_add(
-      static_cast<guint>(std::max<std::int64_t>(config.apis.presence_interval.count(), 1000)),
-      [](gpointer load) -> gboolean {
-        static_cast<LoadMonitor*>(load)->sample(LoadMonitor::Clock::now());
-        return G_SOURCE_CONTINUE;
-      },
-      x->load.get());
-
-  auto stats = [&config, &checker, &conferences, x = x.get()] {
-    xmpp::BridgeStats s;
-    s.stress_level = x->load->stress();
-    s.average_participant_stress = config.load.average_participant_stress;
-    s.drain = config.initial_drain_mode;
-    s.healthy = checker.status(health::Clock::now()).healthy;
-    s.version = std::string(bridge_version());
-    s.release = config.version_release;
-    s.region = config.relay.region;
-    s.relay_id = config.relay.relay_id;
-    s.conferences = static_cast<int>(conferences.conference_count());
-    s.participants = static_cast<int>(conferences.endpoint_count());
-    for (const auto& client : x->clients) {
-      s.muc_clients_connected += client->online() ? 1 : 0;
-      s.mucs_joined += client->rooms_joined();
+OpsApi ops_api(ShutdownManager& shutdown, ShutdownDriver& driver, XmppSignaling& xmpp) {
+  OpsApi api;
+  api.drain = [&shutdown] { return shutdown.drain(); };
+  api.set_drain = [&shutdown](bool on) { shutdown.set_drain(on); };
+  api.shutdown = [&driver](bool graceful) { driver.begin(graceful); };
+  api.add_muc_client = [&xmpp](const config::XmppAccount& account) {
+    switch (xmpp.add_client(account)) {
+      case XmppSignaling::AddOutcome::kUnchanged:
+        return OpsApi::AddOutcome::kUnchanged;
+      case XmppSignaling::AddOutcome::kReplaced:
+        return OpsApi::AddOutcome::kReplaced;
+      case XmppSignaling::AddOutcome::kAdded:
+        break;
     }
-    s.now = std::chrono::system_clock::now();
-    return s;
+    return OpsApi::AddOutcome::kAdded;
   };
-  for (const auto& account : config.apis.xmpp_accounts) {
-    x->clients.push_back(std::make_unique<xmpp::MucClient>(
-        muc_account(account), config.apis.presence_interval, x->services, stats));
-    kLog.info("XMPP account {}: {}@{} via {}:{}, brewery {}", account.id, account.username, account.domain,
-              account.hostname, account.port, fmt::join(account.muc_jids, ", "));
-  }
-  const auto& c = config.apis.xmpp_component;
-  if (c.enabled) {
-    x->component = std::make_unique<xmpp::ComponentSignaling>(
-        xmpp::ComponentAccount{c.hostname, c.port, c.domain, c.secret, c.allowed_jids}, x->services);
-    kLog.info("XMPP component {} via {}:{}{}", c.domain, c.hostname, c.port,
-              c.allowed_jids.empty() ? " (requests accepted from any JID)" : "");
-  }
-  for (auto& client : x->clients) client->start();
-  if (x->component) x->component->start();
-  return x;
+  api.remove_muc_client = [&xmpp](const std::string& id) { return xmpp.remove_client(id); };
+  api.muc_client_ids = [&xmpp] { return xmpp.client_ids(); };
+  return api;
 }
 
 }  // namespace
@@ -311,19 +284,29 @@ int run(const config::BridgeConfig& config) {
       },
       &conferences));
 
+  ShutdownManager shutdown(
+      {config.shutdown.graceful_shutdown_max_duration, config.shutdown.graceful_shutdown_min_participants,
+       config.shutdown.shutting_down_delay},
+      config.initial_drain_mode);
+  ShutdownDriver shutdown_driver(shutdown, conferences, r.loop);
+  // Built before the HTTP server, whose muc-client routes change its accounts; connects below.
+  XmppSignaling xmpp_signaling(config, checker, conferences, m, shutdown);
+
   std::unique_ptr<http::HttpServer> private_server;
   if (config.http.private_server.port != -1) {
-    auto started = start_private_server(config, checker, conferences, router);
+    auto started = start_private_server(config, checker, conferences, router, shutdown,
+                                        ops_api(shutdown, shutdown_driver, xmpp_signaling));
     if (!started) {
       kLog.severe("Cannot start the private HTTP server: {}", started.error());
       return 1;
     }
     private_server = std::move(*started);
   }
-  auto xmpp_signaling = start_xmpp(config, checker, conferences, m);
+  xmpp_signaling.start();
 
+  // Until a stop signal, or the end of a shutdown requested over HTTP.
   g_main_loop_run(r.loop);
-  xmpp_signaling->stop();
+  xmpp_signaling.stop();
   kLog.info("Stopped");
   return 0;
 }

@@ -46,13 +46,13 @@ nlohmann::json conference_json(const conference::Conference& c, conference::Rout
 }  // namespace
 
 void add_debug_routes(http::HttpServer& server, const conference::ConferenceManager& conferences,
-                      conference::Router& router) {
-  server.route("GET", "/debug", [&conferences, &router](const http::Request& r) {
+                      conference::Router& router, const ShutdownManager& shutdown) {
+  server.route("GET", "/debug", [&conferences, &router, &shutdown](const http::Request& r) {
     auto full = r.query.find("full");
     bool is_full = full != r.query.end() && full->second == "true";
     Timestamp now = Clock::now();
-    nlohmann::json out = {{"shutdown_state", "RUNNING"},
-                          {"drain", false},
+    nlohmann::json out = {{"shutdown_state", shutdown_state_name(shutdown.state())},
+                          {"drain", shutdown.drain()},
                           {"time", std::chrono::duration_cast<std::chrono::milliseconds>(
                                        std::chrono::system_clock::now().time_since_epoch())
                                        .count()}};

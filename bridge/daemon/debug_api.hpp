@@ -5,11 +5,13 @@
 
 #include "bridge/conference/conference_manager.hpp"
 #include "bridge/conference/router.hpp"
+#include "bridge/daemon/shutdown_manager.hpp"
 #include "bridge/http/http_server.hpp"
 
 namespace jvb::daemon {
 
+// `shutdown` gives the summary's shutdown_state and drain.
 void add_debug_routes(http::HttpServer& server, const conference::ConferenceManager& conferences,
-                      conference::Router& router);
+                      conference::Router& router, const ShutdownManager& shutdown);
 
 }  // namespace jvb::daemon

@@ -46,14 +46,9 @@ class Daemon:
             m = regex.search(line)
             if m:
                 return m
-        while time.monotonic() < end:
-            ready, _, _ = select.select([self.proc.stdout], [], [], end - time.monotonic())
-            if not ready:
-                break
-            chunk = os.read(self.proc.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            self._buffer += chunk
+        while True:
+            # Whole lines already read but not yet looked at (an earlier call returned in the
+            # middle of a chunk) come first: the daemon may print nothing more.
             while b"\n" in self._buffer:
                 raw, self._buffer = self._buffer.split(b"\n", 1)
                 line = raw.decode("utf-8", "replace")
@@ -62,6 +57,15 @@ class Daemon:
                 m = regex.search(line)
                 if m:
                     return m
+            if time.monotonic() >= end:
+                break
+            ready, _, _ = select.select([self.proc.stdout], [], [], end - time.monotonic())
+            if not ready:
+                break
+            chunk = os.read(self.proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            self._buffer += chunk
         raise AssertionError(f"daemon never printed /{pattern}/")
 
     def url(self):

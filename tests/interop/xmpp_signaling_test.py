@@ -3,7 +3,8 @@
 (tools/dev/prosody_instance.py) on free loopback ports, the real daemon logging in as jvb, and
 slixmpp playing Jicofo (focus@auth.DOMAIN, nick `focus` in the brewery). Covers login with and
 without TLS, the stats presence, the Colibri2 XML vectors replayed through the room, pipelined
-requests, the error cases of signaling.md §4.4, the XEP-0114 component and reconnection.
+requests, the error cases of signaling.md §4.4, the XEP-0114 component, reconnection, and an
+account added at run time with drain and graceful shutdown in its presence.
 
 Usage: xmpp_signaling_test.py VIDEOBRIDGE_BINARY CASE
 No fixed ports and no sleeps: every wait polls a condition until a deadline."""
@@ -948,6 +949,79 @@ def case_two_servers(tmp):
             await until(lambda: (lambda p: p is not None and stats_of(p).get("conferences") == "2"
                                  and stats_of(p).get("mucs_joined") == "2")(focus.room_presence(nick, since)),
                         f"{nick}: a presence with conferences=2 and mucs_joined=2", timeout=5)
+    run_case(tmp, body)
+
+
+# --- i. accounts, drain and shutdown at run time (http-api.md §2.5, §2.6, §2.9) ----------------
+
+def post_json(url, body):
+    """POST with a JSON body; (status, text). Blocking: call it through asyncio.to_thread."""
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=d.DEADLINE_S) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def case_runtime_client(tmp):
+    """A bridge without XMPP accounts gets one over POST /colibri/muc-client/add: it joins the
+    brewery and counts in the stats. Drain and a graceful shutdown show in its presence, creates
+    are then refused with the graceful_shutdown error, and /remove makes it leave the room."""
+    async def body(scene):
+        prosody = scene.prosody()
+        bridge = scene.bridge(d.BASE_CONF + """
+ice4j.harvest.allowed-addresses = [ "127.0.0.1" ]
+videobridge.apis.xmpp-client.presence-interval = 1 second
+videobridge.apis.rest.enabled = true
+videobridge.rest.shutdown.enabled = true
+""")
+        base = bridge.url()
+        focus = await scene.focus(prosody)
+        account = {"id": "shard", "hostname": "127.0.0.1", "port": str(prosody.c2s_port),
+                   "domain": prosody.auth_domain, "username": "jvb", "password": prosody.passwords["jvb"],
+                   "muc_jids": prosody.brewery, "muc_nickname": "jvb-rt", "security_mode": "disabled"}
+        status, text = await asyncio.to_thread(post_json, base + "colibri/muc-client/add", account)
+        d.expect(status == 200, f"add: {status} {text}")
+        s = stats_of(await focus.bridge_presence("jvb-rt"))
+        print("  first stats:", s)
+        for key, want in (("drain", "false"), ("graceful_shutdown", "false"), ("shutting_down", "false")):
+            d.expect(s.get(key) == want, f"stat {key} = {s.get(key)!r}")
+
+        def stat_since(since, key, want):
+            return focus.room_presence("jvb-rt", since, lambda p: p.find(q(NS_STATS, "stats")) is not None
+                                       and stats_of(p).get(key) == want)
+        await until(lambda: stat_since(0, "mucs_joined", "1") and stat_since(0, "muc_clients_connected", "1"),
+                    "mucs_joined=1 and muc_clients_connected=1", timeout=5)
+
+        t = time.monotonic()
+        status, _ = await asyncio.to_thread(post_json, base + "colibri/drain/enable", None)
+        d.expect(status == 200, f"drain/enable: {status}")
+        await until(lambda: stat_since(t, "drain", "true"), "drain=true in the presence", timeout=5)
+
+        # An endpoint keeps the bridge in GRACEFUL_SHUTDOWN.
+        to = focus.occupant_jid("jvb-rt")
+        expect_result(await focus.request(to, conference("m-rt", endpoint_create("ep1"), create=True)), "create")
+        t = time.monotonic()
+        status, _ = await asyncio.to_thread(post_json, base + "colibri/shutdown", {"graceful-shutdown": True})
+        d.expect(status == 200, f"shutdown: {status}")
+        p = await until(lambda: stat_since(t, "graceful_shutdown", "true"), "graceful_shutdown=true", timeout=5)
+        d.expect(stats_of(p).get("shutting_down") == "false", f"shutting_down in {stats_of(p)}")
+        got = error_of(await focus.request(to, conference("m-rt2", endpoint_create("ep2"), create=True)))
+        d.expect(got[:2] == ("service-unavailable", "graceful_shutdown"), f"create in graceful shutdown: {got}")
+        expect_result(await focus.request(to, conference("m-rt", endpoint_create("ep3"))),
+                      "a new endpoint in the existing conference")
+
+        t = time.monotonic()
+        status, _ = await asyncio.to_thread(post_json, base + "colibri/muc-client/remove", {"id": "shard"})
+        d.expect(status == 200, f"remove: {status}")
+        await until(lambda: focus.room_presence("jvb-rt", t, lambda p: p.get("type") == "unavailable"),
+                    "the removed client's unavailable presence")
+        status, _, listed = d.http("GET", base + "colibri/muc-client/list")
+        d.expect(status == 200 and json.loads(listed) == [], f"list after remove: {listed!r}")
     run_case(tmp, body)
 
 

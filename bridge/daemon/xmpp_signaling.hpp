@@ -1,0 +1,72 @@
+// The XMPP signaling plugins of the daemon (shared/docs/protocol/signaling.md §2-§4): one MUC
+// client per XMPP account, and the XEP-0114 component when enabled. They share the conference
+// manager with the REST API and publish the bridge's load, drain and shutdown state (§2.3, §4.6)
+// in the brewery presence.
+//
+// Accounts come from the configuration and, at run time, from /colibri/muc-client/add and
+// /remove (shared/docs/ops/http-api.md §2.9): an added client starts at once, a removed one
+// leaves its rooms and closes its stream.
+//
+// Control thread only.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bridge/conference/conference_manager.hpp"
+#include "bridge/daemon/load_monitor.hpp"
+#include "bridge/daemon/media_service.hpp"
+#include "bridge/daemon/shutdown_manager.hpp"
+#include "bridge/health/health_checker.hpp"
+#include "config/bridge_config.hpp"
+#include "xmpp/bridge_iq.hpp"
+#include "xmpp/component_signaling.hpp"
+#include "xmpp/muc_client.hpp"
+#include "xmpp/stats_presence.hpp"
+
+namespace jvb::daemon {
+
+class XmppSignaling {
+ public:
+  // Everything passed in must outlive this object. Nothing connects before start().
+  XmppSignaling(const config::BridgeConfig& config, health::HealthChecker& checker,
+                conference::ConferenceManager& conferences, MediaService& media,
+                const ShutdownManager& shutdown);
+  ~XmppSignaling();
+  XmppSignaling(const XmppSignaling&) = delete;
+  XmppSignaling& operator=(const XmppSignaling&) = delete;
+
+  void start();
+  // Leaves the brewery rooms and closes every stream (Jicofo sees the bridge leave).
+  void stop();
+
+  enum class AddOutcome { kAdded, kUnchanged, kReplaced };
+  // JVB's rule: an account whose id exists with the same hostname, port, domain and username
+  // is left alone; with any of them different, the old client goes and the new one starts.
+  AddOutcome add_client(const config::XmppAccount& account);
+  // False when no client has this id.
+  bool remove_client(std::string_view id);
+  // In the order they were added, configured accounts first.
+  std::vector<std::string> client_ids() const;
+
+  // What the next presence will carry.
+  xmpp::BridgeStats stats() const;
+
+ private:
+  std::unique_ptr<xmpp::MucClient> make_client(const config::XmppAccount& account);
+
+  const config::BridgeConfig& config_;
+  health::HealthChecker& checker_;
+  conference::ConferenceManager& conferences_;
+  const ShutdownManager& shutdown_;
+  xmpp::BridgeIqServices services_;
+  std::vector<std::unique_ptr<xmpp::MucClient>> clients_;
+  std::unique_ptr<xmpp::ComponentSignaling> component_;
+  std::unique_ptr<LoadMonitor> load_;
+  unsigned load_timer_ = 0;
+  bool started_ = false;
+};
+
+}  // namespace jvb::daemon
