@@ -678,9 +678,12 @@ def case_vectors(tmp):
         b = scene.bridge(client_conf(prosody, nick="jvb-b", extra=RELAY_CONF.format(
             relay_id=index["addresses"]["bridgeB_relay_id"], region="eu-central-1")
             + "videobridge.health.require-valid-address = true\n"), "jvb-b")
+        # A third bridge for E03, put into graceful shutdown over its private HTTP API.
+        c = scene.bridge(client_conf(prosody, nick="jvb-c", extra="videobridge.apis.rest.enabled = true\n"
+                                     "videobridge.rest.shutdown.enabled = true\n"), "jvb-c")
         focus = await scene.focus(prosody)
-        await focus.bridge_presence("jvb-a")
-        await focus.bridge_presence("jvb-b")
+        for nick in ("jvb-a", "jvb-b", "jvb-c"):
+            await focus.bridge_presence(nick)
         nicks = {"bridgeA": "jvb-a", "bridgeB": "jvb-b"}
         feedback = {}
         skipped = []
@@ -689,6 +692,11 @@ def case_vectors(tmp):
             target = nicks[case["target"]]
             if case["id"] == "H2":
                 target = "jvb-b"
+            elif case["id"] == "E03":
+                target = "jvb-c"
+                status, body_text = await asyncio.to_thread(post_json, c.url() + "colibri/shutdown",
+                                                            {"graceful-shutdown": True})
+                d.expect(status == 200, f"graceful shutdown of jvb-c: {status} {body_text}")
             elif case.get("precondition"):
                 skipped.append(f"{case['id']} ({case['precondition']})")
                 continue
