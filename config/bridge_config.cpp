@@ -454,6 +454,8 @@ BridgeConfig read_config(Reader& r, const std::map<std::string, std::string>& le
     legacy_rest = java_parse_boolean(*s);
   c.apis.rest_enabled = r.boolean("videobridge.apis.rest.enabled") && legacy_rest;
   c.apis.presence_interval = r.duration("videobridge.apis.xmpp-client.presence-interval");
+  c.apis.stats_filter_enabled = r.boolean("videobridge.apis.xmpp-client.stats-filter.enabled");
+  c.apis.stats_whitelist = r.string_list("videobridge.apis.xmpp-client.stats-filter.whitelist");
   c.apis.xmpp_accounts = read_xmpp_accounts(r.find("videobridge.apis.xmpp-client.configs"), legacy, warnings);
   auto& component = c.apis.xmpp_component;
   component.enabled = r.optional_boolean("videobridge.apis.xmpp-component.enabled").value_or(false);

@@ -106,6 +106,9 @@ struct BridgeConfig {
   struct Apis {
     bool rest_enabled = false;
     milliseconds presence_interval{};
+    // apis.xmpp-client.stats-filter: when enabled, the presence carries only these stats.
+    bool stats_filter_enabled = false;
+    std::vector<std::string> stats_whitelist;
     std::vector<XmppAccount> xmpp_accounts;
     // Ours, not JVB's (which dropped component mode in 2020): videobridge.apis.xmpp-component.
     struct XmppComponent {

@@ -110,6 +110,8 @@ hocon::Value to_value(const BridgeConfig& c) {
        obj({{"private", http_server(c.http.private_server)}, {"public", http_server(c.http.public_server)}})},
       {"apis", obj({{"rest", obj({{"enabled", flag(c.apis.rest_enabled)}})},
                     {"xmpp-client", obj({{"presence-interval", duration(c.apis.presence_interval)},
+                                         {"stats-filter", obj({{"enabled", flag(c.apis.stats_filter_enabled)},
+                                                               {"whitelist", list(c.apis.stats_whitelist)}})},
                                          {"configs", accounts(c.apis.xmpp_accounts)}})},
                     {"xmpp-component", component(c.apis.xmpp_component)}})},
       {"rest", obj({{"debug", obj({{"enabled", flag(c.rest.debug)}})},

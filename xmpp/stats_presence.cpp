@@ -2,6 +2,7 @@
 // §2.3), written the way JVB's ColibriStatsExtension comes out (vectors/xmpp/presence-*.xml).
 #include "xmpp/stats_presence.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <string_view>
@@ -78,7 +79,15 @@ std::unique_ptr<gloox::Tag> stats_element(const BridgeStats& s) {
   add_stat(t, "mucs_joined", std::to_string(s.mucs_joined));
   add_stat(t, "muc_clients_connected", std::to_string(s.muc_clients_connected));
   add_stat(t, "current_timestamp", stat_timestamp(s.now));
-  return stats;
+  if (!s.whitelist) return stats;
+  auto filtered = std::make_unique<gloox::Tag>("stats");
+  filtered->setXmlns(kNsColibri);
+  for (const gloox::Tag* stat : stats->children()) {
+    if (std::find(s.whitelist->begin(), s.whitelist->end(), stat->findAttribute("name")) !=
+        s.whitelist->end())
+      filtered->addChild(stat->clone());
+  }
+  return filtered;
 }
 
 std::unique_ptr<gloox::Tag> brewery_presence(const std::string& occupant_jid, const BridgeStats& stats,

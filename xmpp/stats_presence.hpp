@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <gloox/tag.h>
 
@@ -42,6 +43,9 @@ struct BridgeStats {
   int mucs_joined = 0;                        // mucs_joined
   int muc_clients_connected = 0;              // muc_clients_connected
   std::chrono::system_clock::time_point now;  // current_timestamp, "yyyy-MM-dd HH:mm:ss.SSS" UTC
+  // Not a stat: when set, only the stats named here are published (JVB's
+  // videobridge.apis.xmpp-client.stats-filter).
+  std::optional<std::vector<std::string>> whitelist;
 };
 
 // <stats xmlns='http://jitsi.org/protocol/colibri'> with one <stat name value/> per key, in the

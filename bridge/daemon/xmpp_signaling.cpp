@@ -152,6 +152,7 @@ xmpp::BridgeStats XmppSignaling::stats() const {
     s.mucs_joined += client->rooms_joined();
   }
   s.now = std::chrono::system_clock::now();
+  if (config_.apis.stats_filter_enabled) s.whitelist = config_.apis.stats_whitelist;
   return s;
 }
 

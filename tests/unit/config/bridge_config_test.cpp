@@ -345,6 +345,17 @@ TEST_CASE("bad values are errors naming the key") {
   check_error("videobridge { ice { udp.port = 1 }", "bad.conf:1:");  // unclosed brace: a syntax error
 }
 
+TEST_CASE("the presence stats filter: JVB's default whitelist, off by default") {
+  test::TempDir dir;
+  auto off = load(dir, "");
+  CHECK_FALSE(off.config.apis.stats_filter_enabled);
+  CHECK(off.config.apis.stats_whitelist.size() == 12);
+  auto on =
+      load(dir, R"(videobridge.apis.xmpp-client.stats-filter { enabled = true, whitelist = [ drain ] })");
+  CHECK(on.config.apis.stats_filter_enabled);
+  CHECK(on.config.apis.stats_whitelist == std::vector<std::string>{"drain"});
+}
+
 TEST_CASE("the XEP-0114 component: off by default, its keys known, read when enabled") {
   test::TempDir dir;
   auto off = load(dir, "videobridge.apis.xmpp-component { enabled = false, domain = jvb.example.org }");

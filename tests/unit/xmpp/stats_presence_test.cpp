@@ -209,6 +209,15 @@ TEST_CASE("stats_presence: every stat, in order, with its value") {
   CHECK(stats_of(*presence) == expected);
 }
 
+TEST_CASE("stats_presence: with a whitelist (stats-filter), only the stats it names") {
+  BridgeStats s = vector_stats();
+  s.whitelist = std::vector<std::string>{"drain", "stress_level", "version", "no_such_stat"};
+  const Stats expected = {{"stress_level", "0.046875"}, {"drain", "false"}, {"version", "2.3.231-g4c1c7ad3"}};
+  CHECK(stats_of(*brewery_presence(kOccupant, s, false)) == expected);
+  s.whitelist = std::vector<std::string>{};
+  CHECK(stats_element(s)->children().empty());
+}
+
 TEST_CASE("stats_presence: the presence envelope") {
   auto presence = brewery_presence(kOccupant, BridgeStats{}, true);
   CHECK(presence->name() == "presence");
