@@ -160,16 +160,4 @@ def case_errors(tmp):
 
 
 if __name__ == "__main__":
-    import shutil
-    import tempfile
-    fn = globals().get("case_" + sys.argv[2])
-    d.BINARY = os.path.abspath(sys.argv[1])
-    tmp = tempfile.mkdtemp(prefix="jvb-rest-")
-    try:
-        fn(tmp)
-    except AssertionError as e:
-        print(f"FAIL {sys.argv[2]}: {e}")
-        sys.exit(1)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"PASS {sys.argv[2]}")
+    sys.exit(d.run_named_case(globals(), sys.argv))

@@ -273,25 +273,31 @@ def case_media_port_taken(tmp):
     expect(f"cannot bind UDP 0.0.0.0:{taken}" in p.stdout, "no message naming the taken port")
 
 
-def main():
+def run_named_case(cases, argv, missing=()):
+    """The main() of the case-per-test scripts: `argv` is [script, VIDEOBRIDGE_BINARY, CASE];
+    runs cases["case_" + CASE] in a fresh temporary directory and prints PASS or FAIL. `missing`
+    names what the machine lacks for these cases (then they fail, saying so)."""
     global BINARY
-    BINARY = os.path.abspath(sys.argv[1])
-    CASE = sys.argv[2]
-    fn = globals().get("case_" + CASE)
+    BINARY = os.path.abspath(argv[1])
+    case = argv[2]
+    fn = cases.get("case_" + case)
     if not fn:
-        print(f"unknown case {CASE}")
+        print(f"unknown case {case}")
         return 2
+    if missing:
+        print(f"FAIL {case}: missing {', '.join(missing)} (tools/install-deps.sh test installs them)")
+        return 1
     tmp = tempfile.mkdtemp(prefix="jvb-interop-")
     try:
         fn(tmp)
     except AssertionError as e:
-        print(f"FAIL {CASE}: {e}")
+        print(f"FAIL {case}: {e}")
         return 1
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"PASS {CASE}")
+    print(f"PASS {case}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_named_case(globals(), sys.argv))

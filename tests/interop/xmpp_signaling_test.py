@@ -20,7 +20,6 @@ import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -1033,29 +1032,7 @@ videobridge.rest.shutdown.enabled = true
     run_case(tmp, body)
 
 
-def main():
-    d.BINARY = os.path.abspath(sys.argv[1])
-    case = sys.argv[2]
-    fn = globals().get("case_" + case)
-    if not fn:
-        print(f"unknown case {case}")
-        return 2
-    missing = [what for what, ok in (("python3-slixmpp", slixmpp is not None), ("prosody", shutil.which("prosody")),
-                                     ("openssl", shutil.which("openssl"))) if not ok]
-    if missing:
-        print(f"FAIL {case}: missing {', '.join(missing)} (tools/install-deps.sh test installs them)")
-        return 1
-    tmp = tempfile.mkdtemp(prefix="jvb-xmpp-")
-    try:
-        fn(tmp)
-    except AssertionError as e:
-        print(f"FAIL {case}: {e}")
-        return 1
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"PASS {case}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(d.run_named_case(globals(), sys.argv, [
+        what for what, ok in (("python3-slixmpp", slixmpp is not None), ("prosody", shutil.which("prosody")),
+                              ("openssl", shutil.which("openssl"))) if not ok]))
