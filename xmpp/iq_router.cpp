@@ -55,9 +55,6 @@ IqRouter::~IqRouter() {
 }
 
 bool IqRouter::handleIq(const gloox::IQ& iq) {
-  if (&iq == last_iq_ && iq.id() == last_id_) return true;
-  last_iq_ = &iq;
-  last_id_ = iq.id();
   const gloox::Tag* payload = nullptr;
   for (const Route& route : kRoutes) {
     if (const auto* ext = iq.findExtension<RawPayload>(route.type); ext && ext->payload()) {

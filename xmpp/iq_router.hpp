@@ -38,9 +38,6 @@ class IqRouter : gloox::IqHandler {
   const BridgeIqServices& services_;
   std::function<bool(const gloox::JID&)> allowed_;
   std::string reply_from_;
-  // gloox calls the handler once per matching payload; an IQ carrying two is answered once.
-  const gloox::IQ* last_iq_ = nullptr;
-  std::string last_id_;
 };
 
 }  // namespace jvb::xmpp

@@ -190,6 +190,8 @@ void MucClient::handlePresence(const gloox::Presence& presence) {
     room->joined = true;
     kLog.info("[{}] joined the brewery {} as {}", account_.id, room->jid, account_.nickname);
     if (has_status(x, "201")) submit_instant_room_form(*room);
+    // The join carried the stats as they were before it (this room not yet joined).
+    send_presence(*room, false);
   }
 }
 

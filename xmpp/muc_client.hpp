@@ -53,6 +53,10 @@ class MucClient : gloox::PresenceHandler {
   // Leaves the rooms and closes the stream (a clean exit, so Jicofo sees the bridge leave).
   void stop();
 
+  // Sends the stats presence now rather than at the next interval (a drain or shutdown change
+  // should reach Jicofo before it picks this bridge again, or before the bridge exits).
+  void publish_now() { publish(); }
+
   bool online() const;
   int rooms_joined() const;
   const MucAccount& account() const { return account_; }

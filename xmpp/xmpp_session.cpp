@@ -11,12 +11,16 @@
 #include <gloox/event.h>
 #include <gloox/loghandler.h>
 #include <gloox/logsink.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <random>
+
+#include <fmt/format.h>
 
 #include "bridge/core/log.hpp"
 
@@ -24,18 +28,67 @@ namespace jvb::xmpp {
 namespace {
 
 constexpr log::Logger kLog{"XmppSession"};
-constexpr int kSendTimeoutS = 5;
+constexpr int kDeadPeerS = 60;
 constexpr const char* kSystemCaBundle = "/etc/ssl/certs/ca-certificates.crt";
+
+void remove_source(unsigned& id) {
+  if (id != 0) g_source_remove(id);
+  id = 0;
+}
 
 // A TCP connection whose socket was connected before gloox sees it; connect() only starts the
 // stream on it. gloox closes the socket when the stream ends.
+//
+// Sending never blocks the loop: what the socket does not take at once is kept and written when
+// it is writable again (gloox's own send() loops on a blocking socket). A peer that lets more
+// than kMaxPendingBytes pile up is cut off, which reads as a lost stream.
 class PreparedTcpConnection : public gloox::ConnectionTCPClient {
  public:
   PreparedTcpConnection(gloox::ConnectionDataHandler* handler, const gloox::LogSink& log,
                         const std::string& host, int port, int fd)
       : ConnectionTCPClient(handler, log, host, port), fd_(fd) {}
   ~PreparedTcpConnection() override {
+    remove_source(writable_watch_);
     if (fd_ >= 0) ::close(fd_);
+  }
+
+  bool send(const std::string& data) override {
+    if (m_socket < 0) return false;
+    if (pending_.empty()) {
+      std::size_t sent = write_some(data.data(), data.size());
+      if (sent == data.size()) return true;
+      if (broken_) return false;
+      pending_.append(data, sent, std::string::npos);
+    } else {
+      pending_ += data;
+    }
+    if (pending_.size() > kMaxPendingBytes) {
+      // The read side then sees the end of the stream and the session reconnects.
+      ::shutdown(m_socket, SHUT_RDWR);
+      pending_.clear();
+      return false;
+    }
+    if (writable_watch_ == 0) {
+      writable_watch_ = g_unix_fd_add(
+          m_socket, G_IO_OUT,
+          [](gint, GIOCondition, gpointer connection) -> gboolean {
+            auto* self = static_cast<PreparedTcpConnection*>(connection);
+            std::size_t sent = self->write_some(self->pending_.data(), self->pending_.size());
+            self->pending_.erase(0, sent);
+            if (!self->pending_.empty() && !self->broken_) return G_SOURCE_CONTINUE;
+            self->pending_.clear();
+            self->writable_watch_ = 0;
+            return G_SOURCE_REMOVE;
+          },
+          this);
+    }
+    return true;
+  }
+
+  void disconnect() override {
+    remove_source(writable_watch_);
+    pending_.clear();
+    ConnectionTCPClient::disconnect();
   }
   PreparedTcpConnection(const PreparedTcpConnection&) = delete;
   PreparedTcpConnection& operator=(const PreparedTcpConnection&) = delete;
@@ -51,8 +104,34 @@ class PreparedTcpConnection : public gloox::ConnectionTCPClient {
     return gloox::ConnNoError;
   }
 
+  static constexpr std::size_t kMaxPendingBytes = 4 << 20;
+
  private:
+  // Writes what the socket takes now; a hard error marks the connection broken (the read side
+  // reports the loss). MSG_NOSIGNAL: a reset peer must not raise SIGPIPE.
+  std::size_t write_some(const char* data, std::size_t size) {
+    std::size_t done = 0;
+    while (done < size && !broken_) {
+      ssize_t n = ::send(m_socket, data + done, size - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        done += static_cast<std::size_t>(n);
+        m_totalBytesOut += n;
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        break;
+      } else {
+        broken_ = true;
+        ::shutdown(m_socket, SHUT_RDWR);
+      }
+    }
+    return done;
+  }
+
   int fd_;
+  std::string pending_;
+  unsigned writable_watch_ = 0;
+  bool broken_ = false;
 };
 
 // gloox's log lines at fine level (every stanza is logged at debug, so only when asked for).
@@ -91,11 +170,6 @@ void disconnect_stream(gloox::ClientBase& stream) {
   } else if (auto* component = dynamic_cast<gloox::Component*>(&stream)) {
     component->disconnect();
   }
-}
-
-void remove_source(unsigned& id) {
-  if (id != 0) g_source_remove(id);
-  id = 0;
 }
 
 }  // namespace
@@ -141,12 +215,18 @@ struct XmppSession::Connect {
       session->on_tcp_failed("dup of the connected socket failed");
       return;
     }
+    // gloox reads only when the socket is readable; sends never wait (PreparedTcpConnection).
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    // gloox's send() blocks; a peer that stops reading must not hold the loop forever.
-    timeval send_timeout{kSendTimeoutS, 0};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
-    int keepalive = 1;
-    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &keepalive, sizeof keepalive);
+    // A peer that vanished without a FIN: data unacknowledged for kDeadPeerS, or an idle link
+    // whose keepalive probes go unanswered, ends the stream (XEP-0199 pings cover clients; a
+    // component has only whitespace keepalives, which this turns into a check).
+    int on = 1, idle = kDeadPeerS / 2, interval = kDeadPeerS / 6, probes = 3;
+    unsigned user_timeout_ms = kDeadPeerS * 1000;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
     session->on_tcp_connected(fd);
   }
 };
@@ -210,6 +290,11 @@ void XmppSession::schedule_attempt(std::chrono::milliseconds delay) {
 }
 
 void XmppSession::attempt() {
+  if (cleanup_idle_ != 0) {        // a loss not yet cleaned up (stop() then start()): finish it, and
+    remove_source(cleanup_idle_);  // it schedules the next attempt
+    cleanup_after_loss();
+    return;
+  }
   if (!running_ || streaming_ || connect_) return;
   kLog.fine("[{}] connecting to {}:{}", options_.name, options_.host, options_.port);
   connect_ = std::make_unique<Connect>(this);
@@ -265,8 +350,8 @@ void XmppSession::on_tcp_connected(int fd) {
       [](gpointer data) -> gboolean {
         auto* self = static_cast<XmppSession*>(data);
         self->login_timer_ = 0;
-        kLog.warn("[{}] no XMPP session within {} ms of connecting; reconnecting", self->options_.name,
-                  self->options_.login_timeout.count());
+        self->loss_reason_ =
+            fmt::format("no XMPP session within {} ms of connecting", self->options_.login_timeout.count());
         disconnect_stream(*self->stream_);
         return G_SOURCE_REMOVE;
       },
@@ -302,7 +387,10 @@ void XmppSession::lost(const std::string& reason) {
   streaming_ = false;
   if (loss_reason_.empty()) loss_reason_ = reason;
   if (cleanup_idle_ == 0) {
-    cleanup_idle_ = g_idle_add(
+    // At the media's priority: an idle source would starve behind a busy media socket and keep
+    // the bridge out of the brewery for as long as the load lasts.
+    cleanup_idle_ = g_timeout_add(
+        0,
         [](gpointer data) -> gboolean {
           auto* self = static_cast<XmppSession*>(data);
           self->cleanup_idle_ = 0;
@@ -338,7 +426,7 @@ void XmppSession::keepalive() {
     return;
   }
   if (unanswered_pings_ >= options_.keepalive_failures) {
-    kLog.warn("[{}] {} keepalive pings unanswered; reconnecting", options_.name, unanswered_pings_);
+    loss_reason_ = fmt::format("{} keepalive pings unanswered", unanswered_pings_);
     disconnect_stream(*stream_);
     return;
   }

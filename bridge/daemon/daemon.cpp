@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <functional>
 #include <memory>
 
 #include "bridge/conference/conference_manager.hpp"
@@ -173,9 +174,16 @@ class ShutdownDriver {
 
   void begin(bool graceful) { apply(manager_.begin(graceful, Clock::now(), conferences_.endpoint_count())); }
 
+  // Runs on every state change, before an exit.
+  std::function<void()> on_change;
+
  private:
   void apply(ShutdownManager::Decision decision) {
     if (manager_.refuses_new_conferences()) conferences_.set_graceful_shutdown(true);
+    if (manager_.state() != last_state_) {
+      last_state_ = manager_.state();
+      if (on_change) on_change();
+    }
     if (timer_ != 0) g_source_remove(timer_);
     timer_ = 0;
     if (decision == ShutdownManager::Decision::kExit) {
@@ -200,12 +208,17 @@ class ShutdownDriver {
   conference::ConferenceManager& conferences_;
   GMainLoop* loop_;
   guint timer_ = 0;
+  ShutdownState last_state_ = ShutdownState::kRunning;
 };
 
 OpsApi ops_api(ShutdownManager& shutdown, ShutdownDriver& driver, XmppSignaling& xmpp) {
   OpsApi api;
   api.drain = [&shutdown] { return shutdown.drain(); };
-  api.set_drain = [&shutdown](bool on) { shutdown.set_drain(on); };
+  api.set_drain = [&shutdown, &xmpp](bool on) {
+    bool changed = shutdown.drain() != on;
+    shutdown.set_drain(on);
+    if (changed) xmpp.publish_now();
+  };
   api.shutdown = [&driver](bool graceful) { driver.begin(graceful); };
   api.add_muc_client = [&xmpp](const config::XmppAccount& account) {
     switch (xmpp.add_client(account)) {
@@ -291,6 +304,7 @@ int run(const config::BridgeConfig& config) {
   ShutdownDriver shutdown_driver(shutdown, conferences, r.loop);
   // Built before the HTTP server, whose muc-client routes change its accounts; connects below.
   XmppSignaling xmpp_signaling(config, checker, conferences, m, shutdown);
+  shutdown_driver.on_change = [&xmpp_signaling] { xmpp_signaling.publish_now(); };
 
   std::unique_ptr<http::HttpServer> private_server;
   if (config.http.private_server.port != -1) {

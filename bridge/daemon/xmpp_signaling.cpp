@@ -13,6 +13,9 @@
 namespace jvb::daemon {
 namespace {
 
+// How often the stress is measured (the load over the last period).
+constexpr guint kLoadSampleIntervalMs = 5000;
+
 constexpr log::Logger kLog{"Videobridge"};
 
 xmpp::MucAccount muc_account(const config::XmppAccount& a) {
@@ -77,8 +80,9 @@ std::unique_ptr<xmpp::MucClient> XmppSignaling::make_client(const config::XmppAc
 void XmppSignaling::start() {
   if (started_) return;
   started_ = true;
+  // Its own period: the stress must stay current whatever the presence interval.
   load_timer_ = g_timeout_add(
-      static_cast<guint>(std::max<std::int64_t>(config_.apis.presence_interval.count(), 1000)),
+      kLoadSampleIntervalMs,
       [](gpointer load) -> gboolean {
         static_cast<LoadMonitor*>(load)->sample(LoadMonitor::Clock::now());
         return G_SOURCE_CONTINUE;
@@ -91,6 +95,8 @@ void XmppSignaling::start() {
 void XmppSignaling::stop() {
   for (auto& client : clients_) client->stop();
   if (component_) component_->stop();
+  if (load_timer_ != 0) g_source_remove(load_timer_);
+  load_timer_ = 0;
   started_ = false;
 }
 
@@ -129,6 +135,10 @@ std::vector<std::string> XmppSignaling::client_ids() const {
   std::vector<std::string> ids;
   for (const auto& client : clients_) ids.push_back(client->account().id);
   return ids;
+}
+
+void XmppSignaling::publish_now() {
+  for (auto& client : clients_) client->publish_now();
 }
 
 xmpp::BridgeStats XmppSignaling::stats() const {

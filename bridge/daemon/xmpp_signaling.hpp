@@ -53,6 +53,8 @@ class XmppSignaling {
 
   // What the next presence will carry.
   xmpp::BridgeStats stats() const;
+  // Every client's presence now, e.g. after a drain or shutdown state change.
+  void publish_now();
 
  private:
   std::unique_ptr<xmpp::MucClient> make_client(const config::XmppAccount& account);
