@@ -1,6 +1,7 @@
 // A gloox stanza extension that keeps the matched child element as it arrived, so the parsers
-// of this module see every attribute and unknown child (gloox rebuilds stanzas from their typed
-// extensions and would drop the rest).
+// see every attribute and unknown child (gloox rebuilds stanzas from their typed extensions and
+// would drop the rest); on an outgoing stanza it carries a hand-built element. Used by the
+// bridge's plugins and by the focus.
 #pragma once
 
 #include <memory>
@@ -24,7 +25,11 @@ class RawPayload : public gloox::StanzaExtension {
  public:
   // `filter` is gloox's XPath subset, e.g. "/iq/healthcheck[@xmlns='...']".
   RawPayload(int type, std::string filter, const gloox::Tag* matched = nullptr)
-      : StanzaExtension(type), filter_(std::move(filter)), tag_(matched ? matched->clone() : nullptr) {
+      : RawPayload(type, std::move(filter),
+                   std::unique_ptr<gloox::Tag>(matched ? matched->clone() : nullptr)) {}
+  // Takes `element` for an outgoing stanza.
+  RawPayload(int type, std::string filter, std::unique_ptr<gloox::Tag> element)
+      : StanzaExtension(type), filter_(std::move(filter)), tag_(std::move(element)) {
     m_valid = true;
   }
 

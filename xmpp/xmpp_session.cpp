@@ -244,17 +244,21 @@ XmppSession::XmppSession(SessionOptions options, std::unique_ptr<gloox::ClientBa
 
 XmppSession::~XmppSession() {
   running_ = false;
-  if (connect_) {
-    g_cancellable_cancel(connect_->cancellable);
-    connect_->session = nullptr;
-    connect_.release();  // the pending callback frees it
-  }
+  abandon_connect();
   clear_sources();
   remove_source(cleanup_idle_);
   // Not listening any more: the disconnect must not schedule work on a dead session.
   stream_->removeConnectionListener(this);
   if (streaming_) disconnect_stream(*stream_);
   stream_->logInstance().removeLogHandler(log_bridge_.get());
+}
+
+// The connect in flight, if any, is cancelled; its callback still runs and frees it.
+void XmppSession::abandon_connect() {
+  if (!connect_) return;
+  g_cancellable_cancel(connect_->cancellable);
+  connect_->session = nullptr;
+  connect_.release();
 }
 
 void XmppSession::start() {
@@ -267,11 +271,7 @@ void XmppSession::start() {
 void XmppSession::stop() {
   if (!running_) return;
   running_ = false;
-  if (connect_) {
-    g_cancellable_cancel(connect_->cancellable);
-    connect_->session = nullptr;
-    connect_.release();
-  }
+  abandon_connect();
   remove_source(retry_timer_);
   if (streaming_) disconnect_stream(*stream_);  // reports through onDisconnect
 }

@@ -35,7 +35,8 @@ struct SessionOptions {
   std::string ping_target;
   std::chrono::milliseconds keepalive_interval{30'000};
   int keepalive_failures = 2;  // unanswered pings in a row before the stream is dropped
-  // TCP connect plus stream negotiation and authentication must finish within this.
+  // Bounds the TCP connect (per address tried, in whole seconds) and, once connected, the
+  // stream negotiation and authentication.
   std::chrono::milliseconds login_timeout{10'000};
   // Reconnect delays: the first retry after `first_retry`, doubling up to `max_retry`, each
   // drawn from [delay/2, delay] so a fleet of bridges does not reconnect in lockstep.
@@ -69,6 +70,7 @@ class XmppSession : gloox::ConnectionListener, gloox::EventHandler {
  private:
   struct Connect;
 
+  void abandon_connect();
   void schedule_attempt(std::chrono::milliseconds delay);
   void attempt();
   void on_tcp_connected(int fd);

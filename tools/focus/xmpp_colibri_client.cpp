@@ -14,6 +14,7 @@
 
 #include "bridge/core/log.hpp"
 #include "xmpp/colibri2_xml.hpp"
+#include "xmpp/raw_payload.hpp"
 #include "xmpp/xmpp_session.hpp"
 
 namespace jvb::focus {
@@ -34,28 +35,9 @@ enum : int {
 // A stanza child kept as a copy of its Tag. gloox only hands handlers the children that a
 // registered extension matched, so every child the focus reads needs one; and sending a custom
 // child also goes through an extension.
-class TagCopy : public gloox::StanzaExtension {
- public:
-  TagCopy(int type, std::string filter, gloox::Tag* tag = nullptr)
-      : StanzaExtension(type), filter_(std::move(filter)), tag_(tag) {}
-  const std::string& filterString() const override { return filter_; }
-  gloox::StanzaExtension* newInstance(const gloox::Tag* tag) const override {
-    return new TagCopy(extensionType(), filter_, tag ? tag->clone() : nullptr);
-  }
-  gloox::Tag* tag() const override { return tag_ ? tag_->clone() : nullptr; }
-  gloox::StanzaExtension* clone() const override {
-    return new TagCopy(extensionType(), filter_, tag_ ? tag_->clone() : nullptr);
-  }
-  const gloox::Tag* element() const { return tag_.get(); }
-
- private:
-  std::string filter_;
-  std::unique_ptr<gloox::Tag> tag_;
-};
-
 const gloox::Tag* find_copy(const gloox::Stanza& stanza, int type) {
-  const auto* copy = stanza.findExtension<TagCopy>(type);
-  return copy ? copy->element() : nullptr;
+  const auto* copy = stanza.findExtension<xmpp::RawPayload>(type);
+  return copy ? copy->payload() : nullptr;
 }
 
 ColibriFailure plain_failure(std::string text) {
@@ -104,15 +86,15 @@ XmppColibriClient::XmppColibriClient(XmppColibriOptions options)
       queue_(brewery_, options_.request_timeout) {
   auto client = std::make_unique<gloox::Client>(
       gloox::JID(options_.user + "@" + options_.domain + "/" + options_.nick), options_.password);
-  // No roster and no initial presence to the server: the focus only lives in the brewery.
+  // No roster: the focus only lives in the brewery.
   client->disableRoster();
-  client->registerStanzaExtension(
-      new TagCopy(kExtBridgeStats, std::string("/presence/stats[@xmlns='") + xmpp::kNsColibri + "']"));
-  client->registerStanzaExtension(new TagCopy(
+  client->registerStanzaExtension(new xmpp::RawPayload(
+      kExtBridgeStats, std::string("/presence/stats[@xmlns='") + xmpp::kNsColibri + "']"));
+  client->registerStanzaExtension(new xmpp::RawPayload(
       kExtConferenceModified, std::string("/iq/conference-modified[@xmlns='") + xmpp::kNsColibri2 + "']"));
   // gloox's own Error extension keeps only one application-specific child; the colibri2
   // <error reason> and <endpoint> are both needed (§4.4).
-  client->registerStanzaExtension(new TagCopy(kExtStanzaError, "/iq/error|/presence/error"));
+  client->registerStanzaExtension(new xmpp::RawPayload(kExtStanzaError, "/iq/error|/presence/error"));
   client->registerPresenceHandler(this);
 
   xmpp::SessionOptions session_options;
@@ -167,7 +149,7 @@ void XmppColibriClient::join_brewery() {
   auto* x = new gloox::Tag("x");
   x->setXmlns(kNsMuc);
   new gloox::Tag(x, "history", "maxstanzas", "0");
-  join.addExtension(new TagCopy(kExtPayload, "", x));
+  join.addExtension(new xmpp::RawPayload(kExtPayload, "", std::unique_ptr<gloox::Tag>(x)));
   kLog.info("Joining the brewery {} as {}", brewery_, nick_);
   session_->stream().send(join);
 }
@@ -251,7 +233,7 @@ void XmppColibriClient::flush() {
     // IQ type get, as Jicofo sends it (§4.3.1).
     gloox::IQ iq(gloox::IQ::Get, gloox::JID(outgoing.bridge), stream.getID());
     iq.addExtension(
-        new TagCopy(kExtPayload, "", xmpp::serialize_conference_modify(outgoing.request).release()));
+        new xmpp::RawPayload(kExtPayload, "", xmpp::serialize_conference_modify(outgoing.request)));
     kLog.fine("conference-modify #{} for {} to {}", outgoing.serial, outgoing.request.meeting_id.str(),
               outgoing.bridge);
     // The context carries the queue's serial back to handleIqID; serials fit an int for the
