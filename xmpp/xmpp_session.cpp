@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "bridge/core/log.hpp"
+#include "xmpp/prepared_tcp_connection.hpp"
 
 namespace jvb::xmpp {
 namespace {
@@ -35,104 +36,6 @@ void remove_source(unsigned& id) {
   if (id != 0) g_source_remove(id);
   id = 0;
 }
-
-// A TCP connection whose socket was connected before gloox sees it; connect() only starts the
-// stream on it. gloox closes the socket when the stream ends.
-//
-// Sending never blocks the loop: what the socket does not take at once is kept and written when
-// it is writable again (gloox's own send() loops on a blocking socket). A peer that lets more
-// than kMaxPendingBytes pile up is cut off, which reads as a lost stream.
-class PreparedTcpConnection : public gloox::ConnectionTCPClient {
- public:
-  PreparedTcpConnection(gloox::ConnectionDataHandler* handler, const gloox::LogSink& log,
-                        const std::string& host, int port, int fd)
-      : ConnectionTCPClient(handler, log, host, port), fd_(fd) {}
-  ~PreparedTcpConnection() override {
-    remove_source(writable_watch_);
-    if (fd_ >= 0) ::close(fd_);
-  }
-
-  bool send(const std::string& data) override {
-    if (m_socket < 0) return false;
-    if (pending_.empty()) {
-      std::size_t sent = write_some(data.data(), data.size());
-      if (sent == data.size()) return true;
-      if (broken_) return false;
-      pending_.append(data, sent, std::string::npos);
-    } else {
-      pending_ += data;
-    }
-    if (pending_.size() > kMaxPendingBytes) {
-      // The read side then sees the end of the stream and the session reconnects.
-      ::shutdown(m_socket, SHUT_RDWR);
-      pending_.clear();
-      return false;
-    }
-    if (writable_watch_ == 0) {
-      writable_watch_ = g_unix_fd_add(
-          m_socket, G_IO_OUT,
-          [](gint, GIOCondition, gpointer connection) -> gboolean {
-            auto* self = static_cast<PreparedTcpConnection*>(connection);
-            std::size_t sent = self->write_some(self->pending_.data(), self->pending_.size());
-            self->pending_.erase(0, sent);
-            if (!self->pending_.empty() && !self->broken_) return G_SOURCE_CONTINUE;
-            self->pending_.clear();
-            self->writable_watch_ = 0;
-            return G_SOURCE_REMOVE;
-          },
-          this);
-    }
-    return true;
-  }
-
-  void disconnect() override {
-    remove_source(writable_watch_);
-    pending_.clear();
-    ConnectionTCPClient::disconnect();
-  }
-  PreparedTcpConnection(const PreparedTcpConnection&) = delete;
-  PreparedTcpConnection& operator=(const PreparedTcpConnection&) = delete;
-
-  gloox::ConnectionError connect() override {
-    if (!m_handler) return gloox::ConnNotConnected;
-    if (fd_ < 0) return gloox::ConnNotConnected;  // a socket is used for one stream only
-    m_socket = fd_;
-    fd_ = -1;
-    m_state = gloox::StateConnected;
-    m_cancel = false;
-    m_handler->handleConnect(this);
-    return gloox::ConnNoError;
-  }
-
-  static constexpr std::size_t kMaxPendingBytes = 4 << 20;
-
- private:
-  // Writes what the socket takes now; a hard error marks the connection broken (the read side
-  // reports the loss). MSG_NOSIGNAL: a reset peer must not raise SIGPIPE.
-  std::size_t write_some(const char* data, std::size_t size) {
-    std::size_t done = 0;
-    while (done < size && !broken_) {
-      ssize_t n = ::send(m_socket, data + done, size - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n > 0) {
-        done += static_cast<std::size_t>(n);
-        m_totalBytesOut += n;
-      } else if (n < 0 && errno == EINTR) {
-        continue;
-      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        break;
-      } else {
-        broken_ = true;
-        ::shutdown(m_socket, SHUT_RDWR);
-      }
-    }
-    return done;
-  }
-
-  int fd_;
-  std::string pending_;
-  unsigned writable_watch_ = 0;
-  bool broken_ = false;
-};
 
 // gloox's log lines at fine level (every stanza is logged at debug, so only when asked for).
 // SASL PLAIN sends the password in base64, and the component handshake a hash of the secret:
