@@ -31,12 +31,17 @@ videobridge {
 """
 
 
+# Every Daemon started in this process: run_named_case kills what a failed case left running.
+_started = []
+
+
 class Daemon:
     def __init__(self, args, env=None, prefix=()):
         self.output = []
         self.proc = subprocess.Popen(list(prefix) + [BINARY] + args, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, env=env)
         self._buffer = b""
+        _started.append(self)
 
     def wait_for(self, pattern):
         """Reads output lines until one matches `pattern`; returns the match."""
@@ -294,6 +299,10 @@ def run_named_case(cases, argv, missing=()):
         print(f"FAIL {case}: {e}")
         return 1
     finally:
+        for daemon in _started:
+            if daemon.proc.poll() is None:
+                daemon.proc.kill()
+                daemon.proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"PASS {case}")
     return 0
