@@ -128,8 +128,7 @@ Result<XmppAccount, std::string> xmpp_account_from_properties(
     a.port = p;
   }
   a.disable_certificate_verification = java_parse_boolean(get("DISABLE_CERTIFICATE_VERIFICATION"));
-  std::string mode = get("SECURITY_MODE");
-  for (char& c : mode) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string mode = ascii_lowercase(get("SECURITY_MODE"));
   if (mode.empty()) {
     bool local = a.hostname == "localhost" || a.hostname == "127.0.0.1" || a.hostname == "::1";
     mode = local ? "ifpossible" : "required";

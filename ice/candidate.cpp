@@ -4,6 +4,8 @@
 #include <charconv>
 #include <vector>
 
+#include "bridge/core/strings.hpp"
+
 namespace jvb::ice {
 namespace {
 
@@ -28,17 +30,6 @@ std::optional<T> parse_number(std::string_view s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
   return v;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 std::optional<CandidateType> parse_type(std::string_view s) {

@@ -21,11 +21,6 @@ namespace {
 constexpr log::Logger kLog{"MucClient"};
 constexpr const char* kNsMucUser = "http://jabber.org/protocol/muc#user";
 
-std::string lower(std::string s) {
-  for (char& c : s) c = ascii_lower(c);
-  return s;
-}
-
 gloox::TLSPolicy tls_policy(const std::string& security_mode) {
   if (security_mode == "disabled") return gloox::TLSDisabled;
   if (security_mode == "ifpossible") return gloox::TLSOptional;
@@ -57,7 +52,7 @@ bool has_status(const gloox::Tag* muc_user, const char* code) {
 MucClient::MucClient(MucAccount account, std::chrono::milliseconds presence_interval,
                      const BridgeIqServices& services, std::function<BridgeStats()> stats)
     : account_(std::move(account)), presence_interval_(presence_interval), stats_(std::move(stats)) {
-  for (const auto& jid : account_.rooms) rooms_.push_back({lower(jid)});
+  for (const auto& jid : account_.rooms) rooms_.push_back({ascii_lowercase(jid)});
   auto client = std::make_unique<gloox::Client>(gloox::JID(account_.username + "@" + account_.domain),
                                                 account_.password);
   client->setTls(tls_policy(account_.security_mode));
@@ -80,7 +75,7 @@ MucClient::MucClient(MucAccount account, std::chrono::milliseconds presence_inte
   std::vector<std::string> room_jids;
   for (const auto& room : rooms_) room_jids.push_back(room.jid);
   router_ = std::make_unique<IqRouter>(session_->stream(), services, [room_jids](const gloox::JID& sender) {
-    std::string bare = lower(sender.bare());
+    std::string bare = ascii_lowercase(sender.bare());
     return std::find(room_jids.begin(), room_jids.end(), bare) != room_jids.end();
   });
 }
@@ -168,7 +163,7 @@ void MucClient::submit_instant_room_form(const Room& room) {
 
 void MucClient::handlePresence(const gloox::Presence& presence) {
   if (presence.from().resource() != account_.nickname) return;
-  std::string bare = lower(presence.from().bare());
+  std::string bare = ascii_lowercase(presence.from().bare());
   auto room = std::find_if(rooms_.begin(), rooms_.end(), [&bare](const Room& r) { return r.jid == bare; });
   if (room == rooms_.end()) return;
   if (presence.subtype() == gloox::Presence::Error) {

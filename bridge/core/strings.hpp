@@ -3,12 +3,18 @@
 #pragma once
 
 #include <cctype>
+#include <string>
 #include <string_view>
 
 namespace jvb {
 
 // ASCII only, whatever the process locale: wire names are ASCII.
 inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+inline std::string ascii_lowercase(std::string s) {
+  for (char& c : s) c = ascii_lower(c);
+  return s;
+}
 
 inline bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

@@ -2,22 +2,17 @@
 #include "tools/focus/brewery.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <tuple>
 
+#include "bridge/core/strings.hpp"
+
 namespace jvb::focus {
 namespace {
 
-std::string lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 std::optional<bool> parse_bool(const std::string& value) {
-  std::string lower = lowercase(value);
+  std::string lower = ascii_lowercase(value);
   if (lower == "true" || lower == "1") return true;
   if (lower == "false" || lower == "0") return false;
   return std::nullopt;
@@ -56,8 +51,8 @@ BridgeStatsUpdate parse_bridge_stats(const gloox::Tag& stats) {
 
 std::string normalize_occupant_jid(const std::string& jid) {
   auto slash = jid.find('/');
-  if (slash == std::string::npos) return lowercase(jid);
-  return lowercase(jid.substr(0, slash)) + jid.substr(slash);
+  if (slash == std::string::npos) return ascii_lowercase(jid);
+  return ascii_lowercase(jid.substr(0, slash)) + jid.substr(slash);
 }
 
 BreweryChange Brewery::on_stats(const std::string& occupant, const BridgeStatsUpdate& stats) {

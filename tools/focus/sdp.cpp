@@ -7,8 +7,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
+
+#include "bridge/core/strings.hpp"
 
 namespace jvb::focus {
 namespace {
@@ -157,9 +158,7 @@ std::optional<signaling::Candidate> parse_candidate(std::string_view value) {
   auto type = signaling::parse_candidate_type(t[7]);
   if (!component || !priority || !port || !type) return std::nullopt;
   c.component = *component;
-  c.protocol = std::string(t[2]);
-  std::transform(c.protocol.begin(), c.protocol.end(), c.protocol.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  c.protocol = ascii_lowercase(std::string(t[2]));
   c.priority = *priority;
   c.ip = std::string(t[4]);
   c.port = *port;
