@@ -12,28 +12,27 @@
 
 namespace jvb::xmpp {
 
-ComponentSignaling::ComponentSignaling(ComponentAccount account, const BridgeIqServices& services)
-    : account_(std::move(account)) {
-  auto component = std::make_unique<gloox::Component>(gloox::XMLNS_COMPONENT_ACCEPT, account_.hostname,
-                                                      account_.domain, account_.secret, account_.port);
+ComponentSignaling::ComponentSignaling(const config::BridgeConfig::Apis::XmppComponent& account,
+                                       const BridgeIqServices& services) {
+  auto component = std::make_unique<gloox::Component>(gloox::XMLNS_COMPONENT_ACCEPT, account.hostname,
+                                                      account.domain, account.secret, account.port);
   // XEP-0114 has no TLS; without this gloox would still load the CA bundle for nothing.
   component->setTls(gloox::TLSDisabled);
   // What component bridges announced before the brewery existed (§3).
   component->disco()->setIdentity("conference", "bridge", "Videobridge");
   SessionOptions options;
-  options.name = "component " + account_.domain;
-  options.host = account_.hostname;
-  options.port = account_.port;
+  options.name = "component " + account.domain;
+  options.host = account.hostname;
+  options.port = account.port;
   session_ = std::make_unique<XmppSession>(std::move(options), std::move(component));
-  std::vector<std::string> allowed = account_.allowed_senders;
   router_ = std::make_unique<IqRouter>(
       session_->stream(), services,
-      [allowed](const gloox::JID& sender) {
+      [allowed = account.allowed_jids](const gloox::JID& sender) {
         return allowed.empty() ||
                std::any_of(allowed.begin(), allowed.end(),
                            [&sender](const std::string& jid) { return iequals(jid, sender.bare()); });
       },
-      account_.domain);
+      account.domain);
 }
 
 ComponentSignaling::~ComponentSignaling() { router_.reset(); }

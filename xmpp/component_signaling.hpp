@@ -2,7 +2,7 @@
 // port as its own domain (e.g. jvb.meet.example.org) with a shared secret, and answers the same
 // Colibri2, health-check and version requests as the MUC client (signaling.md §3 explains why a
 // stock Jicofo cannot use this; older stacks and custom focus services can). Requests may come
-// from any JID unless `allowed_senders` names bare JIDs; everything else gets `forbidden`.
+// from any JID unless `allowed_jids` names bare JIDs; everything else gets `forbidden`.
 //
 // Control thread only.
 #pragma once
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "config/bridge_config.hpp"
 #include "xmpp/bridge_iq.hpp"
 
 namespace jvb::xmpp {
@@ -18,17 +19,10 @@ namespace jvb::xmpp {
 class IqRouter;
 class XmppSession;
 
-struct ComponentAccount {
-  std::string hostname;  // the XMPP server
-  int port = 5347;
-  std::string domain;  // the component's own JID
-  std::string secret;
-  std::vector<std::string> allowed_senders;  // bare JIDs; empty: any
-};
-
 class ComponentSignaling {
  public:
-  ComponentSignaling(ComponentAccount account, const BridgeIqServices& services);
+  ComponentSignaling(const config::BridgeConfig::Apis::XmppComponent& account,
+                     const BridgeIqServices& services);
   ~ComponentSignaling();
   ComponentSignaling(const ComponentSignaling&) = delete;
   ComponentSignaling& operator=(const ComponentSignaling&) = delete;
@@ -38,7 +32,6 @@ class ComponentSignaling {
   bool online() const;
 
  private:
-  ComponentAccount account_;
   std::unique_ptr<XmppSession> session_;
   std::unique_ptr<IqRouter> router_;
 };

@@ -49,10 +49,10 @@ bool has_status(const gloox::Tag* muc_user, const char* code) {
 
 }  // namespace
 
-MucClient::MucClient(MucAccount account, std::chrono::milliseconds presence_interval,
+MucClient::MucClient(config::XmppAccount account, std::chrono::milliseconds presence_interval,
                      const BridgeIqServices& services, std::function<BridgeStats()> stats)
     : account_(std::move(account)), presence_interval_(presence_interval), stats_(std::move(stats)) {
-  for (const auto& jid : account_.rooms) rooms_.push_back({ascii_lowercase(jid)});
+  for (const auto& jid : account_.muc_jids) rooms_.push_back({ascii_lowercase(jid)});
   auto client = std::make_unique<gloox::Client>(gloox::JID(account_.username + "@" + account_.domain),
                                                 account_.password);
   client->setTls(tls_policy(account_.security_mode));
@@ -105,7 +105,7 @@ void MucClient::stop() {
   if (session_->online()) {
     for (auto& room : rooms_) {
       if (!room.join_sent) continue;
-      gloox::Presence leave(gloox::Presence::Unavailable, gloox::JID(room.jid + "/" + account_.nickname));
+      gloox::Presence leave(gloox::Presence::Unavailable, gloox::JID(room.jid + "/" + account_.muc_nickname));
       session_->stream().send(leave);
       room.joined = room.join_sent = false;
     }
@@ -135,7 +135,8 @@ void MucClient::publish() {
 }
 
 void MucClient::send_presence(Room& room, bool join) {
-  std::unique_ptr<gloox::Tag> presence = brewery_presence(room.jid + "/" + account_.nickname, stats_(), join);
+  std::unique_ptr<gloox::Tag> presence =
+      brewery_presence(room.jid + "/" + account_.muc_nickname, stats_(), join);
   if (join) room.join_sent = true;
   session_->stream().send(presence.release());
 }
@@ -162,13 +163,13 @@ void MucClient::submit_instant_room_form(const Room& room) {
 }
 
 void MucClient::handlePresence(const gloox::Presence& presence) {
-  if (presence.from().resource() != account_.nickname) return;
+  if (presence.from().resource() != account_.muc_nickname) return;
   std::string bare = ascii_lowercase(presence.from().bare());
   auto room = std::find_if(rooms_.begin(), rooms_.end(), [&bare](const Room& r) { return r.jid == bare; });
   if (room == rooms_.end()) return;
   if (presence.subtype() == gloox::Presence::Error) {
     const gloox::Error* error = presence.error();
-    kLog.severe("[{}] cannot join {} as {}: {}{}", account_.id, room->jid, account_.nickname,
+    kLog.severe("[{}] cannot join {} as {}: {}{}", account_.id, room->jid, account_.muc_nickname,
                 condition_name(error), error && !error->text().empty() ? " (" + error->text() + ")" : "");
     // Retried with the next periodic presence.
     room->joined = room->join_sent = false;
@@ -183,7 +184,7 @@ void MucClient::handlePresence(const gloox::Presence& presence) {
   }
   if (!room->joined) {
     room->joined = true;
-    kLog.info("[{}] joined the brewery {} as {}", account_.id, room->jid, account_.nickname);
+    kLog.info("[{}] joined the brewery {} as {}", account_.id, room->jid, account_.muc_nickname);
     if (has_status(x, "201")) submit_instant_room_form(*room);
     // The join carried the stats as they were before it (this room not yet joined).
     send_presence(*room, false);

@@ -19,6 +19,7 @@
 
 #include <gloox/presencehandler.h>
 
+#include "config/bridge_config.hpp"
 #include "xmpp/bridge_iq.hpp"
 #include "xmpp/stats_presence.hpp"
 
@@ -27,24 +28,11 @@ namespace jvb::xmpp {
 class IqRouter;
 class XmppSession;
 
-struct MucAccount {
-  std::string id;        // the key of the account in the configuration, for logs
-  std::string hostname;  // where to connect
-  int port = 5222;
-  std::string domain;  // login domain
-  std::string username;
-  std::string password;
-  std::vector<std::string> rooms;  // brewery room JIDs
-  std::string nickname;
-  std::string security_mode = "required";  // "required", "ifpossible" or "disabled"
-  bool disable_certificate_verification = false;
-};
-
 class MucClient : gloox::PresenceHandler {
  public:
   // `services` and `stats` must outlive the client.
-  MucClient(MucAccount account, std::chrono::milliseconds presence_interval, const BridgeIqServices& services,
-            std::function<BridgeStats()> stats);
+  MucClient(config::XmppAccount account, std::chrono::milliseconds presence_interval,
+            const BridgeIqServices& services, std::function<BridgeStats()> stats);
   ~MucClient() override;
   MucClient(const MucClient&) = delete;
   MucClient& operator=(const MucClient&) = delete;
@@ -59,7 +47,7 @@ class MucClient : gloox::PresenceHandler {
 
   bool online() const;
   int rooms_joined() const;
-  const MucAccount& account() const { return account_; }
+  const config::XmppAccount& account() const { return account_; }
 
  private:
   struct Room {
@@ -75,7 +63,7 @@ class MucClient : gloox::PresenceHandler {
   void submit_instant_room_form(const Room& room);
   void handlePresence(const gloox::Presence& presence) override;
 
-  MucAccount account_;
+  config::XmppAccount account_;
   std::chrono::milliseconds presence_interval_;
   std::function<BridgeStats()> stats_;
   std::unique_ptr<XmppSession> session_;

@@ -18,23 +18,8 @@ constexpr guint kLoadSampleIntervalMs = 5000;
 
 constexpr log::Logger kLog{"Videobridge"};
 
-xmpp::MucAccount muc_account(const config::XmppAccount& a) {
-  xmpp::MucAccount m;
-  m.id = a.id;
-  m.hostname = a.hostname;
-  m.port = a.port;
-  m.domain = a.domain;
-  m.username = a.username;
-  m.password = a.password;
-  m.rooms = a.muc_jids;
-  m.nickname = a.muc_nickname;
-  m.security_mode = a.security_mode;
-  m.disable_certificate_verification = a.disable_certificate_verification;
-  return m;
-}
-
 // The fields JVB compares to decide whether an add is a repeat of what is already running.
-bool same_connection(const xmpp::MucAccount& a, const config::XmppAccount& b) {
+bool same_connection(const config::XmppAccount& a, const config::XmppAccount& b) {
   return a.hostname == b.hostname && a.port == b.port && a.domain == b.domain && a.username == b.username;
 }
 
@@ -59,8 +44,7 @@ XmppSignaling::XmppSignaling(const config::BridgeConfig& config, health::HealthC
   for (const auto& account : config.apis.xmpp_accounts) clients_.push_back(make_client(account));
   const auto& c = config.apis.xmpp_component;
   if (c.enabled) {
-    component_ = std::make_unique<xmpp::ComponentSignaling>(
-        xmpp::ComponentAccount{c.hostname, c.port, c.domain, c.secret, c.allowed_jids}, services_);
+    component_ = std::make_unique<xmpp::ComponentSignaling>(c, services_);
     kLog.info("XMPP component {} via {}:{}{}", c.domain, c.hostname, c.port,
               c.allowed_jids.empty() ? " (requests accepted from any JID)" : "");
   }
@@ -73,7 +57,7 @@ XmppSignaling::~XmppSignaling() {
 std::unique_ptr<xmpp::MucClient> XmppSignaling::make_client(const config::XmppAccount& account) {
   kLog.info("XMPP account {}: {}@{} via {}:{}, brewery {}", account.id, account.username, account.domain,
             account.hostname, account.port, fmt::join(account.muc_jids, ", "));
-  return std::make_unique<xmpp::MucClient>(muc_account(account), config_.apis.presence_interval, services_,
+  return std::make_unique<xmpp::MucClient>(account, config_.apis.presence_interval, services_,
                                            [this] { return stats(); });
 }
 
