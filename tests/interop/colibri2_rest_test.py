@@ -61,18 +61,6 @@ def compare(expected, actual, path="$"):
         d.expect(expected == actual, f"{path}: {actual!r} != {expected!r}")
 
 
-def call(method, url, body, content_type="application/json"):
-    import urllib.request
-    import urllib.error
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(req, timeout=d.DEADLINE_S) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
 def case_vectors(tmp):
     vectors = vectors_dir()
     if not vectors:
@@ -90,9 +78,9 @@ def case_vectors(tmp):
         expected = json.load(open(os.path.join(vectors, name + ".response.json")))
         if "meeting-id" in request and request.get("create"):
             meeting = request["meeting-id"]
-            status, body = call("POST", base + "colibri/v2/conferences", request)
+            status, body = d.call("POST", base + "colibri/v2/conferences", request)
         else:
-            status, body = call("PATCH", f"{base}colibri/v2/conferences/{meeting}", request)
+            status, body = d.call("PATCH", f"{base}colibri/v2/conferences/{meeting}", request)
         print(f"  {name}: {status} {body[:200]}")
         d.expect(status == 200, f"{name}: status {status} {body}")
         actual = json.loads(body)
@@ -108,7 +96,7 @@ def case_vectors(tmp):
                 e["sources"] = a["sources"]
         compare(expected, actual)
     # rest-04 expired the conference.
-    status, _ = call("PATCH", f"{base}colibri/v2/conferences/{meeting}", {"endpoints": []})
+    status, _ = d.call("PATCH", f"{base}colibri/v2/conferences/{meeting}", {"endpoints": []})
     d.expect(status == 404, f"PATCH after expire: {status}")
     d.expect(daemon.stop() == 0, "exit status")
 
@@ -119,7 +107,7 @@ def case_errors(tmp):
     create = {"meeting-id": "m-1", "name": "room@conference.example.org", "create": True,
               "endpoints": [{"id": "ep1", "create": True, "capabilities": ["source-names"],
                              "transport": {"ice-controlling": True}}]}
-    status, body = call("POST", base + "colibri/v2/conferences", create)
+    status, body = d.call("POST", base + "colibri/v2/conferences", create)
     d.expect(status == 200, f"create: {status} {body}")
     ep = json.loads(body)["endpoints"][0]
     d.expect(ep["transport"]["transport"]["fingerprints"][0]["setup"] == "actpass", f"fingerprint {ep}")
@@ -146,14 +134,14 @@ def case_errors(tmp):
         if method == "GET":
             status, answer = d.http("GET", base + path)[0], ""
         else:
-            status, answer = call(method, base + path, body)
+            status, answer = d.call(method, base + path, body)
         print(f"  {method} {path}: {status} {answer[:120]}")
         d.expect(status == want, f"{method} {path} {body!r}: {status}, expected {want}")
         d.expect(text in answer, f"{method} {path}: {answer!r} lacks {text!r}")
-    status, _ = call("POST", base + "colibri/v2/conferences", create, content_type="text/plain")
+    status, _ = d.call("POST", base + "colibri/v2/conferences", create, content_type="text/plain")
     d.expect(status == 415, f"text/plain body: {status}")
     # The conference survived the bad requests, and its endpoint still answers.
-    status, body = call("PATCH", base + "colibri/v2/conferences/m-1",
+    status, body = d.call("PATCH", base + "colibri/v2/conferences/m-1",
                         {"endpoints": [{"id": "ep1", "force-mute": {"audio": True}}]})
     d.expect(status == 200 and json.loads(body)["endpoints"][0]["id"] == "ep1", f"after errors: {status} {body}")
     d.expect(daemon.stop() == 0, "exit status")

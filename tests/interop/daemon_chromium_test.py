@@ -38,7 +38,7 @@ def run(tmp):
     create = {"meeting-id": "chromium-1", "name": "room@conference.example.org", "create": True,
               "endpoints": [{"id": "abcd0001", "create": True, "capabilities": ["source-names"],
                              "transport": {"ice-controlling": True}}]}
-    status, body = rest.call("POST", base + "colibri/v2/conferences", create)
+    status, body = d.call("POST", base + "colibri/v2/conferences", create)
     d.expect(status == 200, f"create: {status} {body}")
     transport = json.loads(body)["endpoints"][0]["transport"]
     pages = webdriver.PageServer(PAGES)
@@ -52,7 +52,7 @@ def run(tmp):
             "xmlns": "urn:xmpp:jingle:transports:ice-udp:1", "ufrag": a["ufrag"], "pwd": a["pwd"], "rtcp-mux": True,
             "fingerprints": [{"fingerprint": a["fingerprint"]["value"], "hash": a["fingerprint"]["hash"],
                               "setup": a["setup"]}]}}}]}
-        status, body = rest.call("PATCH", base + "colibri/v2/conferences/chromium-1", update)
+        status, body = d.call("PATCH", base + "colibri/v2/conferences/chromium-1", update)
         d.expect(status == 200, f"transport update: {status} {body}")
         result = browser.call_async("waitForConnected", 20000)
         print("chromium:", json.dumps(result))

@@ -79,15 +79,32 @@ class Daemon:
 
     def stop(self, sig=signal.SIGTERM):
         self.proc.send_signal(sig)
+        return self.wait_exit("after the signal")
+
+    def wait_exit(self, what="by itself"):
+        """The exit status, once the rest of the output is read."""
         try:
             rest, _ = self.proc.communicate(timeout=DEADLINE_S)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            raise AssertionError("daemon did not stop after the signal")
+            self.proc.communicate()
+            raise AssertionError(f"daemon did not stop {what}")
         for line in (self._buffer + rest).decode("utf-8", "replace").splitlines():
             self.output.append(line)
             print("  daemon:", line)
         return self.proc.returncode
+
+
+def call(method, url, body=None, content_type="application/json"):
+    """An HTTP request with a JSON body (or raw bytes, or none); (status, text)."""
+    data = None if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {"Content-Type": content_type} if data is not None else {}
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=DEADLINE_S) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
 
 
 def http(method, url, data=None):
@@ -145,7 +162,7 @@ def _stop_with(tmp, sig):
     d.url()
     code = d.stop(sig)
     expect(code == 0, f"exit status {code} after {sig.name}")
-    expect(any(f"Received signal" in l for l in d.output), "no shutdown log line")
+    expect(any("Received signal" in l for l in d.output), "no shutdown log line")
     expect(any(l.endswith("Stopped") for l in d.output), "no final 'Stopped' line")
     expect(all(l.startswith("JVB ") for l in d.output if l.strip()), "a line is not in JVB's log format")
 

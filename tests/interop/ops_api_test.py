@@ -10,11 +10,8 @@ No fixed ports and no sleeps: waits are bounded reads of the daemon's output or 
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemon_test as d  # noqa: E402  (the Daemon runner and HTTP helpers)
@@ -27,33 +24,8 @@ ice4j.harvest.allowed-addresses = [ "127.0.0.1" ]
 """
 
 
-def call(method, url, body=None, content_type="application/json"):
-    data = None if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers = {"Content-Type": content_type} if data is not None else {}
-    req = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=d.DEADLINE_S) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
-def wait_exit(daemon):
-    """The exit status of a daemon that is expected to stop by itself."""
-    try:
-        rest, _ = daemon.proc.communicate(timeout=d.DEADLINE_S)
-    except subprocess.TimeoutExpired:
-        daemon.proc.kill()
-        daemon.proc.communicate()
-        raise AssertionError("the daemon did not exit after the shutdown")
-    for line in (daemon._buffer + rest).decode("utf-8", "replace").splitlines():
-        daemon.output.append(line)
-        print("  daemon:", line)
-    return daemon.proc.returncode
-
-
 def debug_state(base):
-    status, body = call("GET", base + "debug")
+    status, body = d.call("GET", base + "debug")
     d.expect(status == 200, f"/debug: {status}")
     return json.loads(body)
 
@@ -69,18 +41,18 @@ def case_drain(tmp):
     # and the COLIBRI and SHUTDOWN APIs off.
     daemon = d.Daemon(["--config", d.write_conf(tmp, d.BASE_CONF + "videobridge.initial-drain-mode = true\n")])
     base = daemon.url()
-    status, body = call("GET", base + "colibri/drain")
+    status, body = d.call("GET", base + "colibri/drain")
     d.expect(status == 200 and json.loads(body) == {"drain": True}, f"initial drain: {status} {body}")
     for action, want in (("disable", False), ("enable", True), ("enable", True), ("disable", False)):
-        status, body = call("POST", base + "colibri/drain/" + action)
+        status, body = d.call("POST", base + "colibri/drain/" + action)
         d.expect(status == 200 and body == "", f"POST drain/{action}: {status} {body!r}")
-        status, body = call("GET", base + "colibri/drain")
+        status, body = d.call("GET", base + "colibri/drain")
         d.expect(status == 200 and json.loads(body) == {"drain": want}, f"drain after {action}: {body}")
         d.expect(debug_state(base)["drain"] is want, "/debug disagrees with /colibri/drain")
-    d.expect(call("GET", base + "colibri/drain/enable")[0] == 405, "GET drain/enable is not 405")
-    d.expect(call("POST", base + "colibri/shutdown", {"graceful-shutdown": True})[0] == 404,
+    d.expect(d.call("GET", base + "colibri/drain/enable")[0] == 405, "GET drain/enable is not 405")
+    d.expect(d.call("POST", base + "colibri/shutdown", {"graceful-shutdown": True})[0] == 404,
              "/colibri/shutdown without the SHUTDOWN API")
-    d.expect(call("GET", base + "colibri/muc-client/list")[0] == 404, "muc-client without the COLIBRI API")
+    d.expect(d.call("GET", base + "colibri/muc-client/list")[0] == 404, "muc-client without the COLIBRI API")
     d.expect(daemon.proc.poll() is None, "the daemon died")
     d.expect(daemon.stop() == 0, "exit status")
 
@@ -88,8 +60,8 @@ def case_drain(tmp):
     daemon = d.Daemon(["--config", d.write_conf(tmp, d.BASE_CONF + "videobridge.rest.drain.enabled = false\n",
                                                 "off.conf")])
     base = daemon.url()
-    d.expect(call("GET", base + "colibri/drain")[0] == 404, "drain with the DRAIN API off")
-    d.expect(call("POST", base + "colibri/drain/enable")[0] == 404, "drain/enable with the DRAIN API off")
+    d.expect(d.call("GET", base + "colibri/drain")[0] == 404, "drain with the DRAIN API off")
+    d.expect(d.call("POST", base + "colibri/drain/enable")[0] == 404, "drain/enable with the DRAIN API off")
     d.expect(daemon.stop() == 0, "exit status")
 
 
@@ -100,9 +72,9 @@ def case_shutdown_idle(tmp):
     base = daemon.url()
     d.expect(debug_state(base)["shutdown_state"] == "RUNNING", "state before the request")
     asked = time.monotonic()
-    status, body = call("POST", base + "colibri/shutdown", {"graceful-shutdown": "true"})
+    status, body = d.call("POST", base + "colibri/shutdown", {"graceful-shutdown": "true"})
     d.expect(status == 200 and body == "", f"shutdown: {status} {body!r}")
-    code = wait_exit(daemon)
+    code = daemon.wait_exit()
     took = time.monotonic() - asked
     print(f"  exited {took:.2f} s after the request")
     d.expect(code == 0, f"exit status {code}")
@@ -117,29 +89,29 @@ def case_shutdown_with_endpoint(tmp):
     bridge shuts down."""
     daemon = d.Daemon(["--config", d.write_conf(tmp, OPS_CONF)])
     base = daemon.url()
-    status, body = call("POST", base + "colibri/v2/conferences", create_request("m-1", "ep1"))
+    status, body = d.call("POST", base + "colibri/v2/conferences", create_request("m-1", "ep1"))
     d.expect(status == 200, f"create before the shutdown: {status} {body}")
 
-    status, body = call("POST", base + "colibri/shutdown", {"graceful-shutdown": True})
+    status, body = d.call("POST", base + "colibri/shutdown", {"graceful-shutdown": True})
     d.expect(status == 200, f"shutdown: {status} {body}")
     d.expect(debug_state(base)["shutdown_state"] == "GRACEFUL_SHUTDOWN", "state after the request")
 
-    status, body = call("POST", base + "colibri/v2/conferences", create_request("m-2", "ep9"))
+    status, body = d.call("POST", base + "colibri/v2/conferences", create_request("m-2", "ep9"))
     print(f"  create during the graceful shutdown: {status} {body}")
     d.expect(status == 400 and "In graceful shutdown" in body, f"new conference: {status} {body}")
-    status, body = call("PATCH", base + "colibri/v2/conferences/m-1",
+    status, body = d.call("PATCH", base + "colibri/v2/conferences/m-1",
                         {"endpoints": create_request("m-1", "ep2")["endpoints"]})
     d.expect(status == 200 and json.loads(body)["endpoints"][0]["id"] == "ep2", f"new endpoint: {status} {body}")
     # A second request changes nothing.
-    d.expect(call("POST", base + "colibri/shutdown", {"graceful-shutdown": True})[0] == 200, "second request")
+    d.expect(d.call("POST", base + "colibri/shutdown", {"graceful-shutdown": True})[0] == 200, "second request")
     d.expect(debug_state(base)["shutdown_state"] == "GRACEFUL_SHUTDOWN", "state after the second request")
     d.expect(daemon.proc.poll() is None, "the daemon exited with endpoints left")
 
     # The last endpoints leave: SHUTTING_DOWN, then exit.
-    status, body = call("PATCH", base + "colibri/v2/conferences/m-1",
+    status, body = d.call("PATCH", base + "colibri/v2/conferences/m-1",
                         {"endpoints": [{"id": "ep1", "expire": True}, {"id": "ep2", "expire": True}]})
     d.expect(status == 200, f"expire: {status} {body}")
-    code = wait_exit(daemon)
+    code = daemon.wait_exit()
     d.expect(code == 0, f"exit status {code}")
     d.expect(any("SHUTTING_DOWN" in l for l in daemon.output), "no SHUTTING_DOWN log line")
 
@@ -149,19 +121,19 @@ def case_shutdown_errors(tmp):
     base = daemon.url()
     for body in (b"{}", b'{"graceful-shutdown": "maybe"}', b'{"graceful-shutdown": null}', b"[true]", b"{oops",
                  b"", b'{"graceful_shutdown": true}'):
-        status, answer = call("POST", base + "colibri/shutdown", body)
+        status, answer = d.call("POST", base + "colibri/shutdown", body)
         print(f"  {body!r}: {status} {answer}")
         d.expect(status == 400, f"{body!r}: {status}")
-    status, _ = call("POST", base + "colibri/shutdown", b'{"graceful-shutdown": true}', content_type="text/plain")
+    status, _ = d.call("POST", base + "colibri/shutdown", b'{"graceful-shutdown": true}', content_type="text/plain")
     d.expect(status == 415, f"text/plain: {status}")
-    d.expect(call("GET", base + "colibri/shutdown")[0] == 405, "GET /colibri/shutdown")
+    d.expect(d.call("GET", base + "colibri/shutdown")[0] == 405, "GET /colibri/shutdown")
     d.expect(debug_state(base)["shutdown_state"] == "RUNNING", "a bad request changed the state")
     # Not graceful: SHUTTING_DOWN with the endpoint still there, then exit.
-    status, _ = call("POST", base + "colibri/v2/conferences", create_request("m-1", "ep1"))
+    status, _ = d.call("POST", base + "colibri/v2/conferences", create_request("m-1", "ep1"))
     d.expect(status == 200, "create")
-    status, _ = call("POST", base + "colibri/shutdown", {"graceful-shutdown": "false"})
+    status, _ = d.call("POST", base + "colibri/shutdown", {"graceful-shutdown": "false"})
     d.expect(status == 200, f"non-graceful shutdown: {status}")
-    code = wait_exit(daemon)
+    code = daemon.wait_exit()
     d.expect(code == 0, f"exit status {code}")
 
 
@@ -173,7 +145,7 @@ def case_muc_client(tmp):
         port = refused.getsockname()[1]
         daemon = d.Daemon(["--config", d.write_conf(tmp, OPS_CONF)])
         base = daemon.url()
-        status, body = call("GET", base + "colibri/muc-client/list")
+        status, body = d.call("GET", base + "colibri/muc-client/list")
         d.expect(status == 200 and json.loads(body) == [], f"empty list: {status} {body}")
 
         good = {"id": "shard2", "hostname": "127.0.0.1", "port": str(port), "domain": "auth.meet.test",
@@ -190,31 +162,31 @@ def case_muc_client(tmp):
             (b"{nope", "not valid JSON"),
         ]
         for body, why in bad:
-            status, answer = call("POST", base + "colibri/muc-client/add", body)
+            status, answer = d.call("POST", base + "colibri/muc-client/add", body)
             print(f"  add {body!r}: {status} {answer}")
             d.expect(status == 400 and why in answer, f"add {body!r}: {status} {answer!r}")
-        d.expect(call("POST", base + "colibri/muc-client/add", good, content_type="text/plain")[0] == 415,
+        d.expect(d.call("POST", base + "colibri/muc-client/add", good, content_type="text/plain")[0] == 415,
                  "add with text/plain")
-        d.expect(json.loads(call("GET", base + "colibri/muc-client/list")[1]) == [], "a bad add left a client")
+        d.expect(json.loads(d.call("GET", base + "colibri/muc-client/list")[1]) == [], "a bad add left a client")
 
         # Names are case-insensitive.
         upper = {("id" if k == "id" else k.upper()): v for k, v in good.items()}
-        d.expect(call("POST", base + "colibri/muc-client/add", upper)[0] == 200, "add")
+        d.expect(d.call("POST", base + "colibri/muc-client/add", upper)[0] == 200, "add")
         daemon.wait_for(r"XMPP account shard2: jvb@auth\.meet\.test via 127\.0\.0\.1:" + str(port))
-        d.expect(json.loads(call("GET", base + "colibri/muc-client/list")[1]) == ["shard2"], "list after add")
+        d.expect(json.loads(d.call("GET", base + "colibri/muc-client/list")[1]) == ["shard2"], "list after add")
         # The same server and user again: nothing changes. Another domain: replaced.
-        d.expect(call("POST", base + "colibri/muc-client/add", dict(good, password="other"))[0] == 200, "re-add")
-        d.expect(call("POST", base + "colibri/muc-client/add", dict(good, domain="auth2.meet.test"))[0] == 200,
+        d.expect(d.call("POST", base + "colibri/muc-client/add", dict(good, password="other"))[0] == 200, "re-add")
+        d.expect(d.call("POST", base + "colibri/muc-client/add", dict(good, domain="auth2.meet.test"))[0] == 200,
                  "replace")
         daemon.wait_for(r"XMPP account shard2: jvb@auth2\.meet\.test")
-        d.expect(json.loads(call("GET", base + "colibri/muc-client/list")[1]) == ["shard2"], "list after replace")
+        d.expect(json.loads(d.call("GET", base + "colibri/muc-client/list")[1]) == ["shard2"], "list after replace")
 
         for body in ({"id": "nope"}, {"id": 1}, {}, b"]"):
-            status, answer = call("POST", base + "colibri/muc-client/remove", body)
+            status, answer = d.call("POST", base + "colibri/muc-client/remove", body)
             d.expect(status == 400, f"remove {body!r}: {status} {answer}")
-        d.expect(call("POST", base + "colibri/muc-client/remove", {"id": "shard2"})[0] == 200, "remove")
-        d.expect(json.loads(call("GET", base + "colibri/muc-client/list")[1]) == [], "list after remove")
-        d.expect(call("POST", base + "colibri/muc-client/remove", {"id": "shard2"})[0] == 400, "second remove")
+        d.expect(d.call("POST", base + "colibri/muc-client/remove", {"id": "shard2"})[0] == 200, "remove")
+        d.expect(json.loads(d.call("GET", base + "colibri/muc-client/list")[1]) == [], "list after remove")
+        d.expect(d.call("POST", base + "colibri/muc-client/remove", {"id": "shard2"})[0] == 400, "second remove")
         d.expect(daemon.proc.poll() is None, "the daemon died")
         d.expect(daemon.stop() == 0, "exit status")
 

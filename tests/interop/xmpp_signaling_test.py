@@ -672,9 +672,9 @@ def case_vectors(tmp):
         prosody = scene.prosody()
         # Bridge A and bridge B of the vectors. B is unhealthy (loopback is never a valid
         # address), which is H2's precondition.
-        a = scene.bridge(client_conf(prosody, nick="jvb-a", extra=RELAY_CONF.format(
+        scene.bridge(client_conf(prosody, nick="jvb-a", extra=RELAY_CONF.format(
             relay_id=index["addresses"]["bridgeA_relay_id"], region="us-east-1")), "jvb-a")
-        b = scene.bridge(client_conf(prosody, nick="jvb-b", extra=RELAY_CONF.format(
+        scene.bridge(client_conf(prosody, nick="jvb-b", extra=RELAY_CONF.format(
             relay_id=index["addresses"]["bridgeB_relay_id"], region="eu-central-1")
             + "videobridge.health.require-valid-address = true\n"), "jvb-b")
         # A third bridge for E03, put into graceful shutdown over its private HTTP API.
@@ -693,7 +693,7 @@ def case_vectors(tmp):
                 target = "jvb-b"
             elif case["id"] == "E03":
                 target = "jvb-c"
-                status, body_text = await asyncio.to_thread(post_json, c.url() + "colibri/shutdown",
+                status, body_text = await asyncio.to_thread(d.call, "POST", c.url() + "colibri/shutdown",
                                                             {"graceful-shutdown": True})
                 d.expect(status == 200, f"graceful shutdown of jvb-c: {status} {body_text}")
             elif case.get("precondition"):
@@ -871,7 +871,7 @@ async def component_answer(focus, to, child):
     end = time.monotonic() + DEADLINE_S
     while True:
         answer = await focus.request(to, child, "set")
-        if answer.find(f".//{{xmpp:prosody.im/protocol/component}}not-connected") is None:
+        if answer.find(".//{xmpp:prosody.im/protocol/component}not-connected") is None:
             return answer
         if time.monotonic() > end:
             raise AssertionError(f"component never answered: {ET.tostring(answer).decode()}")
@@ -961,19 +961,6 @@ def case_two_servers(tmp):
 
 # --- i. accounts, drain and shutdown at run time (http-api.md §2.5, §2.6, §2.9) ----------------
 
-def post_json(url, body):
-    """POST with a JSON body; (status, text). Blocking: call it through asyncio.to_thread."""
-    import urllib.error
-    import urllib.request
-    req = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None, method="POST",
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=d.DEADLINE_S) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
 def case_runtime_client(tmp):
     """A bridge without XMPP accounts gets one over POST /colibri/muc-client/add: it joins the
     brewery and counts in the stats. Drain and a graceful shutdown show in its presence, creates
@@ -992,7 +979,7 @@ videobridge.rest.shutdown.enabled = true
         account = {"id": "shard", "hostname": "127.0.0.1", "port": str(prosody.c2s_port),
                    "domain": prosody.auth_domain, "username": "jvb", "password": prosody.passwords["jvb"],
                    "muc_jids": prosody.brewery, "muc_nickname": "jvb-rt", "security_mode": "disabled"}
-        status, text = await asyncio.to_thread(post_json, base + "colibri/muc-client/add", account)
+        status, text = await asyncio.to_thread(d.call, "POST", base + "colibri/muc-client/add", account)
         d.expect(status == 200, f"add: {status} {text}")
         s = stats_of(await focus.bridge_presence("jvb-rt"))
         print("  first stats:", s)
@@ -1006,7 +993,7 @@ videobridge.rest.shutdown.enabled = true
                     "mucs_joined=1 and muc_clients_connected=1", timeout=5)
 
         t = time.monotonic()
-        status, _ = await asyncio.to_thread(post_json, base + "colibri/drain/enable", None)
+        status, _ = await asyncio.to_thread(d.call, "POST", base + "colibri/drain/enable", None)
         d.expect(status == 200, f"drain/enable: {status}")
         await until(lambda: stat_since(t, "drain", "true"), "drain=true in the presence", timeout=5)
 
@@ -1014,7 +1001,7 @@ videobridge.rest.shutdown.enabled = true
         to = focus.occupant_jid("jvb-rt")
         expect_result(await focus.request(to, conference("m-rt", endpoint_create("ep1"), create=True)), "create")
         t = time.monotonic()
-        status, _ = await asyncio.to_thread(post_json, base + "colibri/shutdown", {"graceful-shutdown": True})
+        status, _ = await asyncio.to_thread(d.call, "POST", base + "colibri/shutdown", {"graceful-shutdown": True})
         d.expect(status == 200, f"shutdown: {status}")
         p = await until(lambda: stat_since(t, "graceful_shutdown", "true"), "graceful_shutdown=true", timeout=5)
         d.expect(stats_of(p).get("shutting_down") == "false", f"shutting_down in {stats_of(p)}")
@@ -1024,7 +1011,7 @@ videobridge.rest.shutdown.enabled = true
                       "a new endpoint in the existing conference")
 
         t = time.monotonic()
-        status, _ = await asyncio.to_thread(post_json, base + "colibri/muc-client/remove", {"id": "shard"})
+        status, _ = await asyncio.to_thread(d.call, "POST", base + "colibri/muc-client/remove", {"id": "shard"})
         d.expect(status == 200, f"remove: {status}")
         await until(lambda: focus.room_presence("jvb-rt", t, lambda p: p.get("type") == "unavailable"),
                     "the removed client's unavailable presence")

@@ -20,7 +20,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import time
 
 START_DEADLINE_S = 15
