@@ -19,6 +19,7 @@ namespace jvb::conference {
 namespace {
 
 constexpr std::string_view kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+constexpr std::string_view kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
 constexpr std::string_view kTransportCcUri =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 constexpr std::size_t kMaxPacket = 1500;
@@ -26,11 +27,21 @@ constexpr std::size_t kBufferSize = kMaxPacket + srtp::SrtpSession::kMaxTrailer 
 
 struct SsrcInfo {
   enum class Kind { kAudio, kVideo, kRtx } kind = Kind::kAudio;
-  int source = -1;
-  int encoding = -1;
+  int source = -1;    // index into the sender's audio or video sources
+  int encoding = -1;  // video and RTX: the simulcast encoding
 };
 
 }  // namespace
+
+struct Router::AudioSource {
+  struct Subscriber {
+    Endpoint* receiver = nullptr;
+    media::SentCounts* sent = nullptr;  // in the receiver's `sent`
+  };
+  std::string name;
+  std::uint32_t ssrc = 0;
+  std::vector<Subscriber> subscribers;
+};
 
 struct Router::VideoSource {
   std::string name;
@@ -38,7 +49,18 @@ struct Router::VideoSource {
   std::vector<std::optional<std::uint32_t>> rtx;              // the RTX SSRC of each encoding (FID)
   std::vector<std::optional<Timestamp>> last_packet;          // when each encoding last sent media
   std::vector<std::uint64_t> packet_counts, keyframe_counts;  // per encoding, for /debug
+  std::vector<int> heights;                                   // per encoding, from its keyframes
+  std::vector<RateMeter> rates;                               // per encoding
   media::KeyframeRequester keyframes{true};
+  // One receiver's subscription: its projection of this source (owned by the receiver's
+  // `projections`), what it was sent on the projected SSRC, and its highest encoding.
+  struct Subscriber {
+    Endpoint* receiver = nullptr;
+    media::VideoProjection* projection = nullptr;
+    media::SentCounts* sent = nullptr;
+    int max_encoding = -1;
+  };
+  std::vector<Subscriber> subscribers;
 
   // The best encoding the sender is actually sending. Senders drop their upper layers when
   // their bandwidth estimate is low, so a receiver waiting for one would get nothing.
@@ -51,9 +73,16 @@ struct Router::VideoSource {
   static constexpr Duration kActiveWindow = std::chrono::seconds(1);
 };
 
+struct Router::Conference {
+  std::string id;
+  std::vector<Endpoint*> members;  // in join order
+};
+
 struct Router::Endpoint {
   transport::EndpointId id = 0;
-  std::string conference;
+  std::string endpoint_id;  // the Colibri2 id
+  Conference* conference = nullptr;
+  transport::EndpointTransport* transport = nullptr;  // on the port until remove_endpoint()
   std::uint32_t feedback_audio_ssrc = 0, feedback_video_ssrc = 0;
   signaling::ForceMute mute;
 
@@ -61,8 +90,9 @@ struct Router::Endpoint {
   std::map<std::uint8_t, std::uint8_t> rtx_apt;  // RTX payload type -> the payload type it repairs
   std::map<std::uint8_t, std::uint8_t> rtx_for;  // payload type -> its RTX payload type
   std::map<std::uint8_t, std::uint32_t> clock_rates;
-  std::uint8_t audio_level_id = 0, transport_cc_id = 0;
+  std::uint8_t audio_level_id = 0, transport_cc_id = 0, mid_id = 0;
 
+  std::vector<AudioSource> audio_sources;
   std::vector<VideoSource> video_sources;
   std::unordered_map<std::uint32_t, SsrcInfo> ssrcs;
 
@@ -73,18 +103,34 @@ struct Router::Endpoint {
   media::TransportCcFeedbackGenerator transport_cc;
   media::RrGenerator rr;
 
-  // As a receiver: one projection per (sender, video source), the cache of what was sent.
+  // As a receiver: what it asked for, one projection per (sender, video source) it has been
+  // given (kept while suspended, so a resumed source continues its sequence numbers), the cache
+  // of what was sent.
+  std::map<std::pair<transport::EndpointId, std::string>, VideoTarget> video_targets;
+  std::unique_ptr<media::SsrcRewriter> rewriter;  // only with the ssrc-rewriting capability
+  Router::AudioSubscription audio_subscription;
   std::map<std::pair<transport::EndpointId, std::string>, std::unique_ptr<media::VideoProjection>>
       projections;
   media::PacketCache cache;
   std::unordered_map<std::uint32_t, std::uint16_t> rtx_sequence;
   // Per SSRC this receiver gets: its keyframe requests (JVB limits each receiver, §4.5), and
-  // what was sent on it, for the counts of translated sender reports (§3.8).
+  // what was sent on it, for the counts of translated sender reports (§3.8). Node-based, so
+  // subscriptions may keep pointers to the counts.
   std::unordered_map<std::uint32_t, media::KeyframeRequestWindow> keyframe_windows;
   std::unordered_map<std::uint32_t, media::SentCounts> sent;
 
   RateMeter in, out;
+  std::optional<Timestamp> last_rtp;
+
+  // Media may go out: ICE and DTLS are up.
+  bool connected() const { return transport && transport->state() == transport::TransportState::kConnected; }
 };
+
+bool Router::AudioSubscription::wants(const std::string& source) const {
+  if (std::find(exclude.begin(), exclude.end(), source) != exclude.end()) return false;
+  if (std::find(include.begin(), include.end(), source) != include.end()) return true;
+  return all;
+}
 
 Router::Router(transport::MediaPort& port, Output output)
     : port_(port), output_(std::move(output)), scratch_(kBufferSize), rtcp_scratch_(kBufferSize) {}
@@ -106,7 +152,22 @@ void Router::set_endpoint(const std::string& conference, transport::EndpointId i
   }
   Endpoint& e = *slot;
   e.id = id;
-  e.conference = conference;
+  e.endpoint_id = d.endpoint_id;
+  e.transport = port_.find(id);
+  auto& conf = conferences_[conference];
+  if (!conf) {
+    conf = std::make_unique<Conference>();
+    conf->id = conference;
+  }
+  if (e.conference != conf.get()) {
+    if (e.conference) {
+      // Moved between conferences (signaling never does this, but the state must stay sane).
+      std::erase(e.conference->members, &e);
+      rebuild_routes(*e.conference);
+    }
+    e.conference = conf.get();
+    conf->members.push_back(&e);
+  }
   e.feedback_audio_ssrc = feedback_audio_ssrc;
   e.feedback_video_ssrc = feedback_video_ssrc;
   e.mute = d.force_mute;
@@ -139,15 +200,20 @@ void Router::set_endpoint(const std::string& conference, transport::EndpointId i
     for (const auto& ext : media.rtp_hdrexts) {
       if (ext.uri == kAudioLevelUri) e.audio_level_id = ext.id;
       if (ext.uri == kTransportCcUri) e.transport_cc_id = ext.id;
+      if (ext.uri == kMidUri) e.mid_id = ext.id;
     }
   }
 
   // Sources: audio SSRCs; video sources with their simulcast encodings (SIM) and RTX (FID).
+  std::vector<AudioSource> audio_sources;
   std::vector<VideoSource> sources;
   std::unordered_map<std::uint32_t, SsrcInfo> ssrcs;
   for (const auto& ms : d.sources) {
     if (ms.type == signaling::MediaType::kAudio) {
-      for (const auto& s : ms.sources) ssrcs[s.ssrc.value()] = {SsrcInfo::Kind::kAudio, -1, -1};
+      for (const auto& s : ms.sources) {
+        ssrcs[s.ssrc.value()] = {SsrcInfo::Kind::kAudio, static_cast<int>(audio_sources.size()), -1};
+        audio_sources.push_back({ms.id.str(), s.ssrc.value(), {}});
+      }
       continue;
     }
     VideoSource v;
@@ -176,25 +242,29 @@ void Router::set_endpoint(const std::string& conference, transport::EndpointId i
     v.last_packet.resize(v.encodings.size());
     v.packet_counts.resize(v.encodings.size());
     v.keyframe_counts.resize(v.encodings.size());
+    v.heights.assign(v.encodings.size(), -1);
+    v.rates.resize(v.encodings.size());
     for (std::size_t i = 0; i < v.encodings.size(); ++i) {
       auto rtx = rtx_of.find(v.encodings[i]);
       v.rtx.push_back(rtx == rtx_of.end() ? std::nullopt : std::optional<std::uint32_t>(rtx->second));
       ssrcs[v.encodings[i]] = {SsrcInfo::Kind::kVideo, index, static_cast<int>(i)};
       if (rtx != rtx_of.end()) ssrcs[rtx->second] = {SsrcInfo::Kind::kRtx, index, static_cast<int>(i)};
     }
-    // Keep a source's keyframe throttling across updates that do not change it.
+    // Keep what the bridge learnt of a source across updates that do not change it.
     for (auto& old : e.video_sources) {
       if (old.name == v.name && old.encodings == v.encodings) {
         v.keyframes = old.keyframes;
         v.last_packet = old.last_packet;
         v.packet_counts = old.packet_counts;
         v.keyframe_counts = old.keyframe_counts;
+        v.heights = old.heights;
+        v.rates = old.rates;
       }
     }
     sources.push_back(std::move(v));
   }
   // Projections of this sender's sources whose encodings changed start afresh.
-  for (auto& [rid, receiver] : endpoints_) {
+  for (Endpoint* receiver : conf->members) {
     for (auto it = receiver->projections.begin(); it != receiver->projections.end();) {
       bool stale = false;
       if (it->first.first == id) {
@@ -206,16 +276,141 @@ void Router::set_endpoint(const std::string& conference, transport::EndpointId i
       it = stale ? receiver->projections.erase(it) : std::next(it);
     }
   }
+  e.audio_sources = std::move(audio_sources);
   e.video_sources = std::move(sources);
   e.ssrcs = std::move(ssrcs);
+  rebuild_routes(*conf);
 }
 
 void Router::remove_endpoint(transport::EndpointId id) {
-  endpoints_.erase(id);
-  for (auto& [rid, receiver] : endpoints_) {
-    for (auto it = receiver->projections.begin(); it != receiver->projections.end();) {
-      it = it->first.first == id ? receiver->projections.erase(it) : std::next(it);
+  auto it = endpoints_.find(id);
+  if (it == endpoints_.end()) return;
+  Conference* conf = it->second->conference;
+  std::vector<std::uint32_t> ssrcs;
+  for (const auto& [ssrc, info] : it->second->ssrcs) ssrcs.push_back(ssrc);
+  endpoints_.erase(it);
+  if (!conf) return;
+  std::erase_if(conf->members, [&](const Endpoint* e) { return e->id == id; });
+  for (Endpoint* receiver : conf->members) {
+    if (!receiver->rewriter) continue;
+    for (auto ssrc : ssrcs) receiver->rewriter->remove_source(ssrc);
+  }
+  if (conf->members.empty()) {
+    conferences_.erase(conf->id);
+    return;
+  }
+  for (Endpoint* receiver : conf->members) {
+    for (auto p = receiver->projections.begin(); p != receiver->projections.end();) {
+      p = p->first.first == id ? receiver->projections.erase(p) : std::next(p);
     }
+    for (auto t = receiver->video_targets.begin(); t != receiver->video_targets.end();) {
+      t = t->first.first == id ? receiver->video_targets.erase(t) : std::next(t);
+    }
+  }
+  rebuild_routes(*conf);
+}
+
+void Router::set_video_targets(transport::EndpointId receiver_id, const std::vector<VideoTarget>& targets) {
+  Endpoint* receiver = find(receiver_id);
+  if (!receiver || !receiver->conference) return;
+  receiver->video_targets.clear();
+  for (const auto& t : targets) {
+    if (t.max_encoding >= 0 && t.sender != receiver_id) receiver->video_targets[{t.sender, t.source}] = t;
+  }
+  rebuild_routes(*receiver->conference);
+}
+
+void Router::set_audio_subscription(transport::EndpointId receiver_id, AudioSubscription subscription) {
+  Endpoint* receiver = find(receiver_id);
+  if (!receiver || !receiver->conference) return;
+  receiver->audio_subscription = std::move(subscription);
+  rebuild_routes(*receiver->conference);
+}
+
+void Router::enable_ssrc_rewriting(transport::EndpointId receiver_id, const media::SsrcRewriterConfig& config,
+                                   std::uint64_t seed) {
+  Endpoint* receiver = find(receiver_id);
+  if (!receiver || receiver->rewriter) return;
+  // Slot SSRCs must not collide with what the receiver already knows: its own SSRCs and the
+  // bridge's feedback SSRCs (RFC 3550 §8).
+  std::vector<std::uint32_t> reserved{receiver->feedback_audio_ssrc, receiver->feedback_video_ssrc};
+  for (const auto& [ssrc, info] : receiver->ssrcs) reserved.push_back(ssrc);
+  media::SsrcRewriterConfig c = config;
+  c.vp8_payload_types = receiver->vp8_pts;
+  c.mids = c.mids && receiver->mid_id != 0;
+  receiver->rewriter = std::make_unique<media::SsrcRewriter>(c, seed, reserved);
+  if (receiver->conference) rebuild_routes(*receiver->conference);
+}
+
+std::vector<media::SourceMapping> Router::take_mappings(transport::EndpointId receiver_id,
+                                                        media::SlotKind kind, bool all) {
+  Endpoint* receiver = find(receiver_id);
+  if (!receiver || !receiver->rewriter) return {};
+  return all ? receiver->rewriter->all_mappings(kind) : receiver->rewriter->take_mapping_updates(kind);
+}
+
+void Router::rebuild_routes(Conference& conf) {
+  // Receivers with SSRC rewriting get a video slot for every source they are to receive.
+  for (Endpoint* receiver : conf.members) {
+    if (!receiver->rewriter) continue;
+    std::vector<media::VideoSourceDesc> active;
+    for (const auto& [key, target] : receiver->video_targets) {
+      Endpoint* sender = find(key.first);
+      if (!sender) continue;
+      for (const auto& source : sender->video_sources) {
+        if (source.name == key.second)
+          active.push_back({source.name, sender->endpoint_id, source.encodings.front(), target.video_type});
+      }
+    }
+    receiver->rewriter->set_video_sources(active);
+  }
+  for (Endpoint* sender : conf.members) {
+    for (AudioSource& source : sender->audio_sources) {
+      source.subscribers.clear();
+      for (Endpoint* receiver : conf.members) {
+        if (receiver == sender || !receiver->audio_subscription.wants(source.name)) continue;
+        source.subscribers.push_back({receiver, &receiver->sent[source.ssrc]});
+      }
+    }
+    for (VideoSource& source : sender->video_sources) {
+      source.subscribers.clear();
+      for (Endpoint* receiver : conf.members) {
+        if (receiver == sender) continue;
+        auto target = receiver->video_targets.find({sender->id, source.name});
+        if (target == receiver->video_targets.end()) continue;
+        auto& projection = receiver->projections[{sender->id, source.name}];
+        if (!projection) {
+          projection = std::make_unique<media::VideoProjection>(
+              source.encodings.front(), static_cast<int>(source.encodings.size()), sender->vp8_pts);
+        }
+        source.subscribers.push_back(
+            {receiver, projection.get(), &receiver->sent[projection->projected_ssrc()],
+             std::min(target->second.max_encoding, static_cast<int>(source.encodings.size()) - 1)});
+      }
+    }
+  }
+}
+
+std::vector<Router::VideoSourceInfo> Router::video_sources(transport::EndpointId sender_id, Timestamp now) {
+  std::vector<VideoSourceInfo> out;
+  Endpoint* sender = find(sender_id);
+  if (!sender) return out;
+  for (auto& source : sender->video_sources) {
+    VideoSourceInfo info{source.name, {}};
+    for (std::size_t i = 0; i < source.encodings.size(); ++i) {
+      bool active = source.last_packet[i] && now - *source.last_packet[i] < VideoSource::kActiveWindow;
+      info.encodings.push_back({source.heights[i], active, source.rates[i].bits_per_second(now)});
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+void Router::request_keyframe(Timestamp now, transport::EndpointId sender_id, const std::string& name) {
+  Endpoint* sender = find(sender_id);
+  if (!sender) return;
+  for (auto& source : sender->video_sources) {
+    if (source.name == name) request_keyframe(now, *sender, source, std::max(source.best_active(now), 0));
   }
 }
 
@@ -225,6 +420,7 @@ void Router::on_rtp(Timestamp now, transport::EndpointId from, std::span<std::ui
   Endpoint* sender = find(from);
   if (!sender || length > slot.size()) return;
   sender->in.add(now, length);
+  sender->last_rtp = now;
   auto parsed = rtp::RtpPacket::parse(slot.first(length));
   if (!parsed) {
     ++counters_.dropped_unparsable;
@@ -254,12 +450,19 @@ void Router::on_rtp(Timestamp now, transport::EndpointId from, std::span<std::ui
           parsed->ssrc(), rate == sender->clock_rates.end() ? 48000 : rate->second);
     }
     stats->on_packet(now, parsed->sequence_number(), parsed->timestamp(), length);
-    // Force-muted media is received (so it is not reported as loss) but goes nowhere.
+    // Force-muted media is received (so it is not reported as loss) but goes nowhere, and does
+    // not count as speech (media-plane.md §7.1).
     if (sender->mute.audio) {
       ++counters_.dropped_muted;
       return;
     }
-    forward_audio(now, *sender, slot, length, *parsed);
+    if (sender->audio_level_id && audio_level_sink_) {
+      if (auto ext = parsed->find_extension(sender->audio_level_id)) {
+        if (auto level = rtp::parse_audio_level(ext->data)) audio_level_sink_(sender->id, level->level, now);
+      }
+    }
+    forward_audio(now, *sender, sender->audio_sources[static_cast<std::size_t>(info.source)],
+                  slot.first(length), *parsed);
     return;
   }
   VideoSource& source = sender->video_sources[static_cast<std::size_t>(info.source)];
@@ -309,64 +512,117 @@ void Router::on_rtp(Timestamp now, transport::EndpointId from, std::span<std::ui
   auto enc = static_cast<std::size_t>(info.encoding);
   if (!parsed->payload().empty()) source.last_packet[enc] = now;
   ++source.packet_counts[enc];
-  if (sender->vp8_pts.contains(parsed->payload_type()) && codecs::is_vp8_keyframe(parsed->payload())) {
-    ++source.keyframe_counts[enc];
-    source.keyframes.on_keyframe_received(now);
+  source.rates[enc].add(now, plain_length);
+  if (sender->vp8_pts.contains(parsed->payload_type())) {
+    if (auto descriptor = codecs::parse_vp8_descriptor(parsed->payload())) {
+      auto frame = codecs::parse_vp8_frame_info(*descriptor, parsed->payload().subspan(descriptor->size));
+      if (frame.keyframe) {
+        ++source.keyframe_counts[enc];
+        source.keyframes.on_keyframe_received(now);
+        if (frame.width && frame.height) source.heights[enc] = std::min(*frame.width, *frame.height);
+      }
+    }
   }
   forward_video(now, *sender, source, info.encoding, slot.first(plain_length), *parsed);
 }
 
-void Router::forward_audio(Timestamp now, Endpoint& sender, std::span<std::uint8_t> slot, std::size_t length,
-                           const rtp::RtpPacket& parsed) {
+void Router::forward_audio(Timestamp now, Endpoint& sender, AudioSource& source,
+                           std::span<std::uint8_t> packet, const rtp::RtpPacket& parsed) {
+  if (source.subscribers.empty()) return;
+  // Stripped once, in place: every receiver gets the same bytes.
   rtp::ExtensionIdSet keep;
   if (sender.audio_level_id) keep.add(sender.audio_level_id);
-  for (auto& [rid, receiver] : endpoints_) {
-    if (rid == sender.id || receiver->conference != sender.conference) continue;
-    std::memcpy(scratch_.data(), slot.data(), length);
-    auto stripped = rtp::strip_header_extensions(std::span(scratch_.data(), length), keep);
-    if (!stripped) continue;
-    receiver->out.add(now, *stripped);
-    auto& sent = receiver->sent[parsed.ssrc()];
-    ++sent.packets;
-    sent.octets += static_cast<std::uint32_t>(parsed.payload_size());
-    send_rtp(*receiver, scratch_, *stripped);
+  auto stripped = rtp::strip_header_extensions(packet, keep);
+  if (!stripped) return;
+  auto payload_size = static_cast<std::uint32_t>(parsed.payload_size());
+  for (auto& subscriber : source.subscribers) {
+    Endpoint& receiver = *subscriber.receiver;
+    if (!receiver.connected()) {
+      ++counters_.dropped_receiver_not_connected;
+      continue;
+    }
+    std::memcpy(scratch_.data(), packet.data(), *stripped);
+    std::size_t out_length = *stripped;
+    if (receiver.rewriter) {
+      auto n = rewrite_for(now, receiver, sender, nullptr, -1, &source.name, out_length);
+      if (!n) continue;
+      out_length = *n;
+    }
+    receiver.out.add(now, out_length);
+    ++subscriber.sent->packets;
+    subscriber.sent->octets += payload_size;
+    send_rtp(receiver, scratch_, out_length);
   }
 }
 
 void Router::forward_video(Timestamp now, Endpoint& sender, VideoSource& source, int encoding,
-                           std::span<const std::uint8_t> packet, const rtp::RtpPacket&) {
-  for (auto& [rid, receiver] : endpoints_) {
-    if (rid == sender.id || receiver->conference != sender.conference) continue;
-    auto& projection = receiver->projections[{sender.id, source.name}];
-    if (!projection) {
-      projection = std::make_unique<media::VideoProjection>(
-          source.encodings.front(), static_cast<int>(source.encodings.size()), sender.vp8_pts);
+                           std::span<std::uint8_t> packet, const rtp::RtpPacket&) {
+  if (source.subscribers.empty()) return;
+  // Video goes out without header extensions: none of the sender's apply to the receiver.
+  // Stripped and parsed once, in place; each receiver's projection rewrites its own copy.
+  auto stripped = rtp::strip_header_extensions(packet, rtp::ExtensionIdSet{});
+  if (!stripped) return;
+  auto plain = rtp::RtpPacket::parse(std::span<const std::uint8_t>(packet.data(), *stripped));
+  if (!plain) return;
+  const int best = source.best_active(now);
+  const auto payload_size = static_cast<std::uint32_t>(plain->payload_size());
+  for (auto& subscriber : source.subscribers) {
+    Endpoint& receiver = *subscriber.receiver;
+    // Offered to the projection only when it can go out: a frame the projection counted as
+    // forwarded but nobody received would leave the receiver waiting for a keyframe nobody
+    // asks for.
+    if (!receiver.connected()) {
+      ++counters_.dropped_receiver_not_connected;
+      continue;
     }
-    // Until receivers can state constraints (the bridge channel), each gets the best encoding
-    // the sender is actually sending.
-    int best = source.best_active(now);
-    if (best != projection->target()) projection->set_target(best);
-    std::memcpy(scratch_.data(), packet.data(), packet.size());
-    // Video goes out without header extensions: none of the sender's apply to the receiver.
-    auto stripped =
-        rtp::strip_header_extensions(std::span(scratch_.data(), packet.size()), rtp::ExtensionIdSet{});
-    if (!stripped) continue;
-    auto copy = rtp::RtpPacket::parse(std::span<const std::uint8_t>(scratch_.data(), *stripped));
-    if (!copy) continue;
-    auto decision = projection->on_packet(now, std::span(scratch_.data(), *stripped), *copy, encoding);
+    media::VideoProjection& projection = *subscriber.projection;
+    int target = std::min(subscriber.max_encoding, best);
+    if (target != projection.target()) projection.set_target(target);
+    std::memcpy(scratch_.data(), packet.data(), *stripped);
+    auto decision = projection.on_packet(now, std::span(scratch_.data(), *stripped), *plain, encoding);
     if (decision.request_keyframe && decision.keyframe_encoding >= 0) {
       request_keyframe(now, sender, source, decision.keyframe_encoding);
     }
     if (!decision.forward) continue;
+    std::size_t out_length = *stripped;
+    if (receiver.rewriter) {
+      auto n = rewrite_for(now, receiver, sender, &source, encoding, nullptr, out_length);
+      if (!n) continue;
+      out_length = *n;
+    }
+    // Cached as sent (on the slot SSRC when rewritten), so a NACK names what the receiver saw.
     std::uint16_t seq = static_cast<std::uint16_t>((scratch_[2] << 8) | scratch_[3]);
-    receiver->cache.store(projection->projected_ssrc(), seq, now,
-                          std::span<const std::uint8_t>(scratch_.data(), *stripped));
-    receiver->out.add(now, *stripped);
-    auto& sent = receiver->sent[projection->projected_ssrc()];
-    ++sent.packets;
-    sent.octets += static_cast<std::uint32_t>(copy->payload_size());
-    send_rtp(*receiver, scratch_, *stripped);
+    std::uint32_t ssrc = (std::uint32_t{scratch_[8]} << 24) | (std::uint32_t{scratch_[9]} << 16) |
+                         (std::uint32_t{scratch_[10]} << 8) | scratch_[11];
+    receiver.cache.store(ssrc, seq, now, std::span<const std::uint8_t>(scratch_.data(), out_length));
+    receiver.out.add(now, out_length);
+    ++subscriber.sent->packets;
+    subscriber.sent->octets += payload_size;
+    send_rtp(receiver, scratch_, out_length);
   }
+}
+
+std::optional<std::size_t> Router::rewrite_for(Timestamp now, Endpoint& receiver, Endpoint& sender,
+                                               VideoSource* source, int encoding,
+                                               const std::string* audio_name, std::size_t length) {
+  // The receiver's own copy in scratch_, after the projection: parsed again, as the rewriter
+  // reads the numbers the projection wrote.
+  auto view = rtp::RtpPacket::parse(std::span<const std::uint8_t>(scratch_.data(), length));
+  if (!view) return std::nullopt;
+  std::span<std::uint8_t> packet(scratch_.data(), length);
+  media::RewriteResult result =
+      source ? receiver.rewriter->rewrite_video(packet, *view)
+             : receiver.rewriter->rewrite_audio(packet, *view, {*audio_name, sender.endpoint_id});
+  if (result.request_keyframe && source) request_keyframe(now, sender, *source, encoding);
+  if (result.mapping_changed && mapping_sink_) mapping_sink_(receiver.id);
+  if (!result.forward()) {
+    ++counters_.dropped_by_rewriting;
+    return std::nullopt;
+  }
+  if (receiver.mid_id) {
+    if (auto n = receiver.rewriter->stamp_mid(scratch_, length, receiver.mid_id)) length = *n;
+  }
+  return length;
 }
 
 void Router::request_keyframe(Timestamp now, Endpoint& sender, VideoSource& source, int encoding,
@@ -414,6 +670,12 @@ void Router::on_rtcp(Timestamp now, transport::EndpointId from, std::span<std::u
 }
 
 void Router::handle_keyframe_request(Timestamp now, Endpoint& receiver, std::uint32_t media_ssrc) {
+  // A rewriting receiver names the slot: back to the source's primary SSRC (T-122).
+  if (receiver.rewriter) {
+    auto occupant = receiver.rewriter->find_send_ssrc(media_ssrc);
+    if (!occupant || occupant->kind != media::SlotKind::kVideo) return;
+    media_ssrc = occupant->original_ssrc;
+  }
   for (auto& [key, projection] : receiver.projections) {
     if (projection->projected_ssrc() != media_ssrc) continue;
     Endpoint* sender = find(key.first);
@@ -447,7 +709,20 @@ void Router::handle_nack(Timestamp now, Endpoint& receiver, std::uint32_t media_
   }
   std::uint8_t pt = (*cached)[1] & 0x7F;
   auto rtx_pt = receiver.rtx_for.find(pt);
-  if (rtx_ssrc && rtx_pt != receiver.rtx_for.end()) {
+  if (receiver.rewriter) {
+    // The cache holds the packet on its slot SSRC; RTX goes on the slot's RTX SSRC.
+    auto rtx = receiver.rewriter->next_rtx(media_ssrc);
+    if (rtx && rtx_pt != receiver.rtx_for.end()) {
+      auto n = media::build_rtx_packet(*cached, rtx->ssrc, rtx_pt->second, rtx->sequence_number, scratch_);
+      if (!n) return;
+      length = *n;
+    } else {
+      std::memcpy(scratch_.data(), cached->data(), length);
+    }
+    if (receiver.mid_id) {
+      if (auto n = receiver.rewriter->stamp_mid(scratch_, length, receiver.mid_id)) length = *n;
+    }
+  } else if (rtx_ssrc && rtx_pt != receiver.rtx_for.end()) {
     std::uint16_t rtx_seq = receiver.rtx_sequence[*rtx_ssrc]++;
     auto n = media::build_rtx_packet(*cached, *rtx_ssrc, rtx_pt->second, rtx_seq, scratch_);
     if (!n) return;
@@ -471,26 +746,35 @@ void Router::forward_sender_report(Timestamp now, Endpoint& sender, std::span<co
   }
   auto info = sender.ssrcs.find(ssrc);
   if (info == sender.ssrcs.end()) return;
-  for (auto& [rid, receiver] : endpoints_) {
-    if (rid == sender.id || receiver->conference != sender.conference) continue;
-    std::uint32_t out_ssrc = ssrc;
-    std::uint32_t rtp_timestamp = sr->sender_info().rtp_timestamp;
-    if (info->second.kind == SsrcInfo::Kind::kVideo) {
-      const VideoSource& source = sender.video_sources[static_cast<std::size_t>(info->second.source)];
-      auto p = receiver->projections.find({sender.id, source.name});
-      if (p == receiver->projections.end()) continue;
-      auto ts = p->second->projected_timestamp(ssrc, rtp_timestamp);
-      if (!ts) continue;  // an encoding this receiver does not get
-      rtp_timestamp = *ts;
-      out_ssrc = p->second->projected_ssrc();
-    } else if (info->second.kind != SsrcInfo::Kind::kAudio) {
-      continue;
+  const std::uint32_t rtp_timestamp = sr->sender_info().rtp_timestamp;
+  // The counts are what each receiver was sent on that SSRC, not what the sender sent.
+  if (info->second.kind == SsrcInfo::Kind::kAudio) {
+    for (auto& subscriber : sender.audio_sources[static_cast<std::size_t>(info->second.source)].subscribers) {
+      if (subscriber.sent->packets == 0) continue;
+      std::uint32_t out_ssrc = ssrc, out_ts = rtp_timestamp;
+      if (subscriber.receiver->rewriter) {
+        auto mapped = subscriber.receiver->rewriter->map_sender_report(ssrc, rtp_timestamp);
+        if (!mapped) continue;  // no slot: the receiver knows nothing of this SSRC
+        out_ssrc = mapped->ssrc;
+        out_ts = mapped->rtp_timestamp;
+      }
+      auto n = media::write_translated_sender_report(*sr, out_ssrc, out_ts, *subscriber.sent, rtcp_scratch_);
+      if (n) send_rtcp(*subscriber.receiver, rtcp_scratch_, *n);
     }
-    // The counts are what this receiver was sent on that SSRC, not what the sender sent.
-    auto sent = receiver->sent.find(out_ssrc);
-    if (sent == receiver->sent.end()) continue;
-    auto n = media::write_translated_sender_report(*sr, out_ssrc, rtp_timestamp, sent->second, rtcp_scratch_);
-    if (n) send_rtcp(*receiver, rtcp_scratch_, *n);
+  } else if (info->second.kind == SsrcInfo::Kind::kVideo) {
+    for (auto& subscriber : sender.video_sources[static_cast<std::size_t>(info->second.source)].subscribers) {
+      auto ts = subscriber.projection->projected_timestamp(ssrc, rtp_timestamp);
+      if (!ts || subscriber.sent->packets == 0) continue;  // an encoding this receiver does not get
+      std::uint32_t out_ssrc = subscriber.projection->projected_ssrc(), out_ts = *ts;
+      if (subscriber.receiver->rewriter) {
+        auto mapped = subscriber.receiver->rewriter->map_sender_report(out_ssrc, out_ts);
+        if (!mapped) continue;
+        out_ssrc = mapped->ssrc;
+        out_ts = mapped->rtp_timestamp;
+      }
+      auto n = media::write_translated_sender_report(*sr, out_ssrc, out_ts, *subscriber.sent, rtcp_scratch_);
+      if (n) send_rtcp(*subscriber.receiver, rtcp_scratch_, *n);
+    }
   }
 }
 
@@ -525,7 +809,7 @@ std::optional<Timestamp> Router::on_timer(Timestamp now) {
 }
 
 void Router::send_rtp(Endpoint& receiver, std::span<std::uint8_t> buffer, std::size_t length) {
-  transport::EndpointTransport* t = port_.find(receiver.id);
+  transport::EndpointTransport* t = receiver.transport;
   auto to = t ? t->media_destination() : std::nullopt;
   if (!to) return;  // not connected yet: nothing to send to
   auto n = t->protect_rtp(buffer, length);
@@ -538,7 +822,7 @@ void Router::send_rtp(Endpoint& receiver, std::span<std::uint8_t> buffer, std::s
 }
 
 void Router::send_rtcp(Endpoint& to_endpoint, std::span<std::uint8_t> buffer, std::size_t length) {
-  transport::EndpointTransport* t = port_.find(to_endpoint.id);
+  transport::EndpointTransport* t = to_endpoint.transport;
   auto to = t ? t->media_destination() : std::nullopt;
   if (!to) return;
   auto n = t->protect_rtcp(buffer, length);
@@ -566,6 +850,11 @@ std::vector<Router::ProjectionInfo> Router::projections(transport::EndpointId re
     out.push_back(std::move(info));
   }
   return out;
+}
+
+std::optional<Timestamp> Router::last_rtp_received(transport::EndpointId id) const {
+  auto it = endpoints_.find(id);
+  return it == endpoints_.end() ? std::nullopt : it->second->last_rtp;
 }
 
 std::optional<EndpointMediaStats> Router::stats(transport::EndpointId id, Timestamp now) {

@@ -1,14 +1,27 @@
-// The packet path of a conference (shared/docs/media-plane.md §2-4, the "must have" list of
-// §12): what arrives decrypted from one endpoint, and what each other endpoint receives.
+// The packet path of the bridge's conferences (shared/docs/media-plane.md §2-4, §3.1): what
+// arrives decrypted from one endpoint, and what each other endpoint of its conference receives.
 //
-// Audio goes to every other endpoint with header extensions stripped except audio-level.
-// Video has RTX removed on receive, then each receiver gets each video source through its own
-// VideoProjection: one simulcast encoding projected onto the source's first SSRC, switched
-// only at keyframes, with continuous sequence numbers, timestamps, picture ids and
-// TL0PICIDX. Receivers' PLI/FIR become throttled keyframe requests to the sender; their NACKs
-// are answered from a per-receiver cache of what was sent, as RTX when they negotiated it.
-// Towards senders the bridge sends receiver reports, NACKs and transport-cc feedback; sender
-// reports are forwarded with SSRC and timestamp translated.
+// Routing is by conference: each conference keeps its members, and each source keeps the list
+// of receivers subscribed to it, rebuilt on the control plane whenever membership, signaled
+// sources or a receiver's choices change. A packet is parsed and its header extensions stripped
+// once; each subscribed receiver then costs one copy, its rewriting and its encryption. Nothing
+// on the packet path looks at endpoints of other conferences, keys a map by string, or scans
+// the bridge's endpoints.
+//
+// Audio goes to every other member that wants it (its audio subscription) with header
+// extensions stripped except audio-level; the level feeds the dominant speaker identification
+// through the level sink. Video has RTX removed on receive, then each subscribed receiver gets
+// each video source through its own VideoProjection: one simulcast encoding projected onto the
+// source's first SSRC, switched only at keyframes, with continuous sequence numbers, timestamps,
+// picture ids and TL0PICIDX. Which sources a receiver gets, and the highest encoding of each, is
+// the forwarding controller's decision (set_video_targets); the projection follows the best
+// encoding the sender actually sends within that limit. A receiver whose transport is not
+// connected is skipped before its projection sees the packet (counted), so its first forwarded
+// frame is a keyframe the projection asks the sender for. Receivers' PLI/FIR become throttled
+// keyframe requests to the sender; their NACKs are answered from a per-receiver cache of what
+// was sent, as RTX when they negotiated it. Towards senders the bridge sends receiver reports,
+// NACKs and transport-cc feedback; sender reports are forwarded with SSRC and timestamp
+// translated.
 //
 // Sans-IO and single-threaded: packets and time in; encrypted datagrams out through the
 // output callback, which must not call back into the router.
@@ -37,6 +50,7 @@
 #include "bridge/media/feedback/tcc_feedback_generator.hpp"
 #include "bridge/media/projection/keyframe_requester.hpp"
 #include "bridge/media/projection/video_projection.hpp"
+#include "bridge/media/rewriting/ssrc_rewriter.hpp"
 #include "bridge/rtp/rtp_packet.hpp"
 #include "bridge/signaling/colibri2.hpp"
 #include "bridge/transport/media_port.hpp"
@@ -48,6 +62,7 @@ struct EndpointMediaDescription {
   std::vector<signaling::Media> medias;
   std::vector<signaling::MediaSource> sources;
   signaling::ForceMute force_mute;
+  std::string endpoint_id;  // the Colibri2 id, as SSRC-rewriting receivers are told the owner
 };
 
 struct EndpointMediaStats {
@@ -63,11 +78,67 @@ class Router {
   ~Router();
 
   // Conference membership and each endpoint's signaled media; `conference` groups endpoints
-  // that see each other, `feedback_*` are the conference's own SSRCs for bridge RTCP.
+  // that see each other, `feedback_*` are the conference's own SSRCs for bridge RTCP. The
+  // endpoint's transport must already be on the port, and stay there until remove_endpoint().
   void set_endpoint(const std::string& conference, transport::EndpointId endpoint,
                     std::uint32_t feedback_audio_ssrc, std::uint32_t feedback_video_ssrc,
                     const EndpointMediaDescription& description);
   void remove_endpoint(transport::EndpointId endpoint);
+
+  // Which video sources `receiver` gets, and the highest simulcast encoding of each (0 the
+  // lowest); every source not listed is suspended. Replaces the previous set.
+  struct VideoTarget {
+    transport::EndpointId sender = 0;
+    std::string source;
+    int max_encoding = -1;
+    std::string video_type = "CAMERA";  // as VideoSourcesMap names it, for SSRC rewriting
+    bool operator==(const VideoTarget&) const = default;
+  };
+  void set_video_targets(transport::EndpointId receiver, const std::vector<VideoTarget>& targets);
+
+  // Which audio sources `receiver` gets (bridge-channel ReceiverAudioSubscription): all by
+  // default; `exclude` wins over `include`, which wins over `all`.
+  struct AudioSubscription {
+    bool all = true;
+    std::vector<std::string> include, exclude;
+    bool wants(const std::string& source) const;
+  };
+  void set_audio_subscription(transport::EndpointId receiver, AudioSubscription subscription);
+
+  // SSRC rewriting for a receiver with the "ssrc-rewriting" capability (media-plane.md §3.12):
+  // its forwarded sources go out on bridge-chosen slot SSRCs. The mapping sink is told when a
+  // receiver's slot assignment changed; take_mappings() then gives what to announce
+  // (VideoSourcesMap / AudioSourcesMap) before media flows on the new slots.
+  void enable_ssrc_rewriting(transport::EndpointId receiver, const media::SsrcRewriterConfig& config,
+                             std::uint64_t seed);
+  // The sink may call take_mappings() and send messages, nothing else of the router.
+  using MappingSink = std::function<void(transport::EndpointId receiver)>;
+  void set_mapping_sink(MappingSink sink) { mapping_sink_ = std::move(sink); }
+  // The changed mappings of one kind (or all of them), empty for receivers without rewriting.
+  std::vector<media::SourceMapping> take_mappings(transport::EndpointId receiver, media::SlotKind kind,
+                                                  bool all = false);
+
+  // RFC 6464 levels (0 loudest, 127 silence) of audio that is forwarded, per sending endpoint.
+  using AudioLevelSink = std::function<void(transport::EndpointId sender, std::uint8_t level, Timestamp now)>;
+  void set_audio_level_sink(AudioLevelSink sink) { audio_level_sink_ = std::move(sink); }
+
+  // What a sender's video sources are made of, for the allocation: per simulcast encoding the
+  // last resolution seen in a keyframe (the smaller dimension, as ReceiverVideoConstraints'
+  // maxHeight means it), whether it is being sent, and its bitrate.
+  struct EncodingInfo {
+    int height = -1;  // -1: no keyframe seen yet
+    bool active = false;
+    std::uint64_t bps = 0;
+  };
+  struct VideoSourceInfo {
+    std::string name;
+    std::vector<EncodingInfo> encodings;  // lowest first
+  };
+  std::vector<VideoSourceInfo> video_sources(transport::EndpointId sender, Timestamp now);
+
+  // Asks the sender of `source` for a keyframe of the encoding `receiver` is about to get; used
+  // when a receiver starts getting a source (throttled like every bridge request).
+  void request_keyframe(Timestamp now, transport::EndpointId sender, const std::string& source);
 
   // Decrypted media from `from`. `slot` is the whole receive buffer; the packet is its first
   // `length` bytes. The slot may be modified.
@@ -78,6 +149,8 @@ class Router {
   std::optional<Timestamp> on_timer(Timestamp now);
 
   std::optional<EndpointMediaStats> stats(transport::EndpointId endpoint, Timestamp now);
+  // When the endpoint last sent RTP (of any kind, as JVB's connectivity status counts it).
+  std::optional<Timestamp> last_rtp_received(transport::EndpointId endpoint) const;
 
   // What one receiver gets of one sender's video source, for /debug.
   struct ProjectionInfo {
@@ -96,29 +169,43 @@ class Router {
     std::uint64_t rtp_out = 0, rtcp_out = 0, send_failures = 0;
     std::uint64_t keyframe_requests_sent = 0, nacks_received = 0, retransmissions = 0,
                   retransmission_misses = 0;
+    std::uint64_t dropped_receiver_not_connected = 0;  // per receiver: its transport was not up
+    std::uint64_t dropped_by_rewriting = 0;            // no slot yet, or a new slot waits for a keyframe
   };
   const Counters& counters() const { return counters_; }
 
  private:
   struct Endpoint;
+  struct Conference;
   struct VideoSource;
+  struct AudioSource;
   Endpoint* find(transport::EndpointId id);
-  void forward_audio(Timestamp now, Endpoint& sender, std::span<std::uint8_t> slot, std::size_t length,
+  // Rebuilds the subscription lists of every source of the conference (control plane).
+  void rebuild_routes(Conference& conference);
+  void forward_audio(Timestamp now, Endpoint& sender, AudioSource& source, std::span<std::uint8_t> packet,
                      const rtp::RtpPacket& parsed);
   void forward_video(Timestamp now, Endpoint& sender, VideoSource& source, int encoding,
-                     std::span<const std::uint8_t> packet, const rtp::RtpPacket& parsed);
+                     std::span<std::uint8_t> packet, const rtp::RtpPacket& parsed);
   // A receiver's request counts against that receiver's own limit as well as the source's.
   void request_keyframe(Timestamp now, Endpoint& sender, VideoSource& source, int encoding,
                         media::KeyframeRequestWindow* receiver_window = nullptr);
   void handle_keyframe_request(Timestamp now, Endpoint& receiver, std::uint32_t media_ssrc);
   void handle_nack(Timestamp now, Endpoint& receiver, std::uint32_t media_ssrc, std::uint16_t seq);
   void forward_sender_report(Timestamp now, Endpoint& sender, std::span<const std::uint8_t> sr_packet);
+  // The last steps for a receiver with SSRC rewriting: slot SSRC, numbering and mid. Returns
+  // the length to send, or nullopt when the packet must not go out (counted).
+  std::optional<std::size_t> rewrite_for(Timestamp now, Endpoint& receiver, Endpoint& sender,
+                                         VideoSource* source, int encoding, const std::string* audio_name,
+                                         std::size_t length);
   void send_rtp(Endpoint& receiver, std::span<std::uint8_t> buffer, std::size_t length);
   void send_rtcp(Endpoint& to, std::span<std::uint8_t> buffer, std::size_t length);
 
   transport::MediaPort& port_;
   Output output_;
   std::unordered_map<transport::EndpointId, std::unique_ptr<Endpoint>> endpoints_;
+  std::unordered_map<std::string, std::unique_ptr<Conference>> conferences_;
+  AudioLevelSink audio_level_sink_;
+  MappingSink mapping_sink_;
   std::vector<std::uint8_t> scratch_;  // one receiver's copy at a time
   std::vector<std::uint8_t> rtcp_scratch_;
   Counters counters_;

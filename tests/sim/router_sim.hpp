@@ -147,6 +147,7 @@ struct Browser {
   std::array<bool, 3> encoding_on{true, true, true};
   std::array<bool, 3> need_keyframe{true, true, true};
   bool answer_pli = true, answer_nack = true;
+  std::function<std::uint8_t(Timestamp)> audio_level;       // RFC 6464 level; default: seq % 128
   std::function<bool(const rtp::RtpPacket&)> lose;          // true: the network loses this packet
   std::function<void(std::vector<std::uint8_t>&)> corrupt;  // changes a packet before it is protected
   std::uint16_t audio_seq = 5000;
@@ -264,6 +265,7 @@ struct Sim {
     add("b", "conf1", *SocketAddress::parse("192.168.1.20", 50000), 0xB0000000);
     add("c", "conf1", *SocketAddress::parse("192.168.1.30", 50000), 0xC0000000);
     add("d", "conf2", *SocketAddress::parse("192.168.1.40", 50000), 0xD0000000);
+    receive_all_video();
     run(3s);
     for (auto& b : browsers) {
       REQUIRE(port.find(b->id)->state() == transport::TransportState::kConnected);
@@ -307,6 +309,18 @@ struct Sim {
     bool one = b.conference == "conf1";
     router.set_endpoint(b.conference, b.id, one ? kFeedbackAudio1 : kFeedbackAudio2,
                         one ? kFeedbackVideo1 : kFeedbackVideo2, description(b, mute));
+  }
+
+  // Every receiver asks for every other member's video at the best encoding (what a client's
+  // ReceiverVideoConstraints without limits lead the forwarding controller to).
+  void receive_all_video() {
+    for (auto& r : browsers) {
+      std::vector<Router::VideoTarget> targets;
+      for (auto& s : browsers) {
+        if (s != r && s->conference == r->conference) targets.push_back({s->id, s->name + "-v0", 2});
+      }
+      router.set_video_targets(r->id, targets);
+    }
   }
 
   // Everyone sends audio and simulcast video from now on.
@@ -445,7 +459,8 @@ struct Sim {
     std::uint16_t seq = b.audio_seq++;
     b.audio_ts += 960;
     std::array<std::uint8_t, 1> level{};
-    REQUIRE(rtp::write_audio_level(level, {(seq & 1) != 0, static_cast<std::uint8_t>(seq % 128)}));
+    auto value = b.audio_level ? b.audio_level(now) : static_cast<std::uint8_t>(seq % 128);
+    REQUIRE(rtp::write_audio_level(level, {(seq & 1) != 0, value}));
     auto tcc = next_transport_seq(b);
     const rtp::ExtensionElement ext[] = {{kAudioLevelId, level}, {kTccId, tcc}};
     std::vector<std::uint8_t> payload;
@@ -528,8 +543,11 @@ struct Sim {
     for (auto& b : browsers) produce(*b);
     flush();
     router.on_timer(now);
+    if (on_step) on_step(now);
     flush();
   }
+  // Runs after the router's timer on every step (a controller's timers, for instance).
+  std::function<void(Timestamp)> on_step;
   void run(Duration d) {
     Timestamp end = now + d;
     while (now < end) step();

@@ -21,7 +21,11 @@
 // are timed in thread CPU time, as the limit is. tools/bench/run-forward-bench.sh sets them beside
 // the forwarding limit measured in the same run.
 //
-// Usage: forward_bench [PARTICIPANTS [RUNS [INPUT_PACKETS_PER_RUN]]]   (10 7 20000)
+// A third figure in the same run: the same conference on a bridge that also holds IDLE endpoints
+// in IDLE/10 other conferences (signaled, not connected), as a ratio to the one-conference
+// figure: a packet's cost must not grow with other conferences.
+//
+// Usage: forward_bench [PARTICIPANTS [RUNS [INPUT_PACKETS_PER_RUN [IDLE]]]]   (10 7 20000 500)
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -275,7 +279,7 @@ jvb::conference::EndpointMediaDescription description(const Participant& p) {
 // path (ICE consent, DTLS timers, the router's RTCP timer), untimed.
 class ConferenceSim {
  public:
-  ConferenceSim(SrtpProfile profile, int participants)
+  ConferenceSim(SrtpProfile profile, int participants, int idle_endpoints = 0)
       : router_(port_, [this](const SocketAddress& to, std::span<const std::uint8_t> datagram) {
           ++output_datagrams_;
           if (capture_) wire_.push_back({kBridge, to, {datagram.begin(), datagram.end()}});
@@ -288,6 +292,14 @@ class ConferenceSim {
       if (port_.find(p.id)->srtp_profile() != profile) fail("DTLS negotiated another SRTP profile");
       router_.set_endpoint("bench", p.id, 0xFA000001, 0xFB000001, description(p));
     }
+    for (auto& receiver : participants_) {
+      std::vector<jvb::conference::Router::VideoTarget> targets;
+      for (auto& sender : participants_) {
+        if (&sender != &receiver) targets.push_back({sender.id, std::string(sender.name).append("-v0"), 2});
+      }
+      router_.set_video_targets(receiver.id, targets);
+    }
+    for (int i = 0; i < idle_endpoints; ++i) add_idle(i);
   }
 
   Timestamp now() const { return now_; }
@@ -338,6 +350,23 @@ class ConferenceSim {
     p.client->set_remote_dtls({{"sha-256", certificate()->fingerprint()}},
                               jvb::transport::DtlsSetup::kPassive, now_);
     participants_.push_back(std::move(p));
+  }
+
+  // An endpoint of another conference (ten to a conference) that sends nothing: on the port
+  // and in the router, its transport never connected.
+  void add_idle(int index) {
+    Participant p;
+    char name[16];
+    std::snprintf(name, sizeof name, "%08x", 0x1d1e0000u + static_cast<unsigned>(index));
+    p.name = name;
+    p.audio_ssrc = 0xB0000000u + static_cast<std::uint32_t>(index) * 0x100u + 1;
+    p.video_ssrc = p.audio_ssrc + 0x10;
+    const auto prflx = jvb::ice::candidate_priority(jvb::ice::CandidateType::kPeerReflexive, 65535, 1);
+    auto id =
+        port_.add(std::make_unique<EndpointTransport>(config_, certificate(), jvb::ice::IceRole::kControlling,
+                                                      jvb::ice::generate_credentials(), 5555, prflx));
+    p.id = id;
+    router_.set_endpoint("idle-" + std::to_string(index / 10), id, 0xFA000002, 0xFB000002, description(p));
   }
 
   bool connected() {
@@ -512,31 +541,37 @@ void run_bare(BareFanout& bare, const PacketPool& datagrams, std::size_t begin, 
 // One run: the router and the bare loop take turns every kChunk input packets, so that both see
 // the same machine (these VMs are shared; load from neighbours comes and goes within a second).
 struct RunPair {
-  RunResult router, bare;
+  RunResult router, bare, idle;
 };
-RunPair run_interleaved(ConferenceSim& sim, BareFanout& bare, const PacketPool& to_router,
-                        const PacketPool& to_bare, std::vector<std::uint8_t>& receive) {
+RunPair run_interleaved(ConferenceSim& sim, BareFanout& bare, ConferenceSim& idle_sim,
+                        const PacketPool& to_router, const PacketPool& to_bare, const PacketPool& to_idle,
+                        std::vector<std::uint8_t>& receive) {
   RunPair p;
   for (std::size_t begin = 0; begin < to_router.count; begin += kChunk) {
     const std::size_t end = std::min(to_router.count, begin + kChunk);
     run_router(sim, to_router, begin, end, receive, p.router);
     run_bare(bare, to_bare, begin, end, receive, p.bare);
+    run_router(idle_sim, to_idle, begin, end, receive, p.idle);
   }
   return p;
 }
 
-void bench_profile(SrtpProfile profile, int participants, int runs, std::size_t inputs_per_run) {
+void bench_profile(SrtpProfile profile, int participants, int runs, std::size_t inputs_per_run, int idle) {
   ConferenceSim sim(profile, participants);
+  ConferenceSim idle_sim(profile, participants, idle);
   BareFanout bare(profile, participants);
   SenderStream stream(sim.participant(0).audio_ssrc, sim.participant(0).video_ssrc, sim.now() + 10ms);
   const std::size_t capacity = std::max(inputs_per_run, kWarmupInputs);
-  PacketPool plain(capacity), to_router(capacity), to_bare(capacity);
+  PacketPool plain(capacity), to_router(capacity), to_bare(capacity), to_idle(capacity);
   std::vector<std::uint8_t> receive(kBatch * kSlot);
 
   auto prepare = [&](std::size_t count) {  // untimed: the sender's work
     stream.fill(plain, count);
     protect_all(plain, to_router, [&](std::span<std::uint8_t> slot, std::size_t length) {
       return sim.participant(0).client->protect_rtp(slot, length);
+    });
+    protect_all(plain, to_idle, [&](std::span<std::uint8_t> slot, std::size_t length) {
+      return idle_sim.participant(0).client->protect_rtp(slot, length);
     });
     protect_all(plain, to_bare,
                 [&](std::span<std::uint8_t> slot, std::size_t length) -> std::optional<std::size_t> {
@@ -549,7 +584,7 @@ void bench_profile(SrtpProfile profile, int participants, int runs, std::size_t 
   // one copy of every input packet.
   prepare(kWarmupInputs);
   sim.set_capture(true);
-  const RunPair warm = run_interleaved(sim, bare, to_router, to_bare, receive);
+  const RunPair warm = run_interleaved(sim, bare, idle_sim, to_router, to_bare, to_idle, receive);
   sim.set_capture(false);
   sim.advance_to(sim.now());  // delivers the captured output
   for (int i = 1; i < participants; ++i) {
@@ -559,12 +594,15 @@ void bench_profile(SrtpProfile profile, int participants, int runs, std::size_t 
   const auto expected = static_cast<std::uint64_t>(participants - 1);
   if (warm.router.outputs != kWarmupInputs * expected) fail("the router did not forward every input packet");
   if (warm.bare.outputs != kWarmupInputs * expected) fail("bare fan-out failed");
+  if (warm.idle.outputs != kWarmupInputs * expected) fail("the router with idle conferences did not forward");
 
-  std::vector<double> router_ns, bare_ns, ratios, router_ns_per_input;
+  std::vector<double> router_ns, bare_ns, ratios, router_ns_per_input, idle_ns, idle_ratios;
   std::uint64_t allocations = 0, inputs = 0, dropped = 0, short_outputs = 0;
   for (int run = 0; run < runs; ++run) {
     prepare(inputs_per_run);
-    const auto [r, b] = run_interleaved(sim, bare, to_router, to_bare, receive);
+    const auto [r, b, i] = run_interleaved(sim, bare, idle_sim, to_router, to_bare, to_idle, receive);
+    idle_ns.push_back(i.ns_per_output());
+    idle_ratios.push_back(i.ns_per_output() / r.ns_per_output());
     router_ns.push_back(r.ns_per_output());
     bare_ns.push_back(b.ns_per_output());
     ratios.push_back(r.ns_per_output() / b.ns_per_output());
@@ -587,6 +625,11 @@ void bench_profile(SrtpProfile profile, int participants, int runs, std::size_t 
       "ns_per_forwarded_packet=%.1f forwarded_pps_per_core=%.0f\n",
       name, participants, runs, inputs_per_run, bare_median, 1e9 / bare_median);
   std::printf(
+      "forward_bench mode=router_idle profile=%s participants=%d idle_endpoints=%d idle_conferences=%d "
+      "ns_per_forwarded_packet=%.1f over_one_conference=%.3f median_of_run_ratios=%.3f\n",
+      name, participants, idle, (idle + 9) / 10, median(idle_ns), median(idle_ns) / router_median,
+      median(idle_ratios));
+  std::printf(
       "forward_bench ratio profile=%s router_over_bare=%.2f median_of_run_ratios=%.2f dropped=%llu "
       "missing_outputs=%llu\n",
       name, router_median / bare_median, median(ratios), static_cast<unsigned long long>(dropped),
@@ -602,8 +645,9 @@ int main(int argc, char** argv) {
   const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 7;
   const std::size_t inputs =
       argc > 3 ? static_cast<std::size_t>(std::clamp(std::atol(argv[3]), 32L, 1000000L)) : 20000;
+  const int idle = argc > 4 ? std::clamp(std::atoi(argv[4]), 0, 5000) : 500;
   for (SrtpProfile profile : {SrtpProfile::kAeadAes128Gcm, SrtpProfile::kAes128CmHmacSha1_80}) {
-    bench_profile(profile, participants, runs, inputs);
+    bench_profile(profile, participants, runs, inputs, idle);
   }
   return 0;
 }

@@ -116,7 +116,18 @@ class Vp8SimulcastSource {
                                    static_cast<std::uint8_t>((tid << 6) | (tid > 0 ? 0x20 : 0))};
       g.bytes.insert(g.bytes.end(), std::begin(desc), std::end(desc));
       if (g.start && keyframe) {
-        const std::uint8_t kf[] = {0x50, 0x2D, 0x01, 0x9D, 0x01, 0x2A, 0x80, 0x02, 0x68, 0x01};
+        // The keyframe header with the encoding's resolution: 320x180 << e (RFC 6386 §9.1).
+        const int width = 320 << e, height = 180 << e;
+        const std::uint8_t kf[] = {0x50,
+                                   0x2D,
+                                   0x01,
+                                   0x9D,
+                                   0x01,
+                                   0x2A,
+                                   static_cast<std::uint8_t>(width & 0xFF),
+                                   static_cast<std::uint8_t>(width >> 8),
+                                   static_cast<std::uint8_t>(height & 0xFF),
+                                   static_cast<std::uint8_t>(height >> 8)};
         g.bytes.insert(g.bytes.end(), std::begin(kf), std::end(kf));
       } else if (g.start) {
         const std::uint8_t delta[] = {0x31, 0x0C, 0x00, 0x00};
