@@ -559,6 +559,39 @@ BridgeConfig read_config(Reader& r, const std::map<std::string, std::string>& le
   cc.jvb_last_n = static_cast<int>(r.integer("videobridge.cc.jvb-last-n"));
   cc.initial_last_n = static_cast<int>(r.integer("videobridge.cc.initial-last-n"));
   cc.assumed_bandwidth_limit = r.optional_bitrate("videobridge.cc.assumed-bandwidth-limit");
+  cc.initial_max_height_px = static_cast<int>(r.integer("videobridge.cc.initial-max-height-px"));
+  if (const Value* limits = r.find("videobridge.load-management.conference-last-n-limits")) {
+    if (const hocon::Object* o = limits->as_object()) {
+      for (const auto& [size, limit] : *o) {
+        auto n = Value::string(trim(size)).to_int();
+        auto l = limit.to_int();
+        if (!n || *n < 0 || !l) {
+          r.fail("videobridge.load-management.conference-last-n-limits." + size,
+                 "expected a conference size mapped to a last-n limit, e.g. { 20 = 20, 50 = 10 }", limit);
+          continue;
+        }
+        cc.conference_last_n_limits[static_cast<int>(*n)] = static_cast<int>(*l);
+      }
+    }
+  }
+
+  c.speech_activity.recent_speakers_count =
+      static_cast<int>(r.integer("videobridge.speech-activity.recent-speakers-count"));
+  c.speech_activity.enable_silence_detection =
+      r.boolean("videobridge.speech-activity.enable-silence-detection");
+  c.speech_activity.silence_detection_timeout =
+      r.duration("videobridge.speech-activity.silence-detection-timeout");
+  c.ssrc_limit.video = static_cast<int>(r.integer("videobridge.ssrc-limit.video"));
+  c.ssrc_limit.audio = static_cast<int>(r.integer("videobridge.ssrc-limit.audio"));
+  c.ep_connection_status.first_transfer_timeout =
+      r.duration("videobridge.ep-connection-status.first-transfer-timeout",
+                 {"org.jitsi.videobridge.EndpointConnectionStatus.FIRST_TRANSFER_TIMEOUT", kMs});
+  c.ep_connection_status.max_inactivity_limit =
+      r.duration("videobridge.ep-connection-status.max-inactivity-limit",
+                 {"org.jitsi.videobridge.EndpointConnectionStatus.MAX_INACTIVITY_LIMIT", kMs});
+  c.ep_connection_status.check_interval = r.duration("videobridge.ep-connection-status.check-interval");
+  c.version_announce = r.boolean("videobridge.version.announce");
+  c.stats_filter_threshold = static_cast<int>(r.integer("videobridge.stats-filter-threshold"));
 
   c.bwe.engine = r.string("jmt.bwe.estimator.engine");
   c.bwe.initial_bw = r.bitrate("jmt.bwe.estimator.initial-bw");

@@ -179,8 +179,31 @@ struct BridgeConfig {
     milliseconds padding_period{};
     int jvb_last_n = -1;
     int initial_last_n = -1;
+    int initial_max_height_px = 0;  // before a receiver's first ReceiverVideoConstraints
+    // conference size -> last-n limit (cc.conference-last-n-limits)
+    std::map<int, int> conference_last_n_limits;
     std::optional<Bitrate> assumed_bandwidth_limit;
   } cc;
+
+  struct SpeechActivity {
+    int recent_speakers_count = 10;
+    bool enable_silence_detection = false;
+    milliseconds silence_detection_timeout{3000};
+  } speech_activity;
+
+  struct SsrcLimit {
+    int video = 50;
+    int audio = 50;
+  } ssrc_limit;
+
+  struct EndpointConnectionStatus {
+    milliseconds first_transfer_timeout{15000};
+    milliseconds max_inactivity_limit{8000};
+    milliseconds check_interval{500};
+  } ep_connection_status;
+
+  bool version_announce = false;
+  int stats_filter_threshold = 20;
 
   struct Bwe {
     std::string engine;

@@ -45,6 +45,11 @@ Value bitrate(Bitrate b) {
   return str(std::to_string(b.bps) + " bps");
 }
 
+Value last_n_limits(const std::map<int, int>& limits) {
+  Object o;
+  for (const auto& [size, limit] : limits) o.emplace(std::to_string(size), num(limit));
+  return obj(std::move(o));
+}
 Value http_server(const HttpServerConfig& s) {
   return obj({{"port", num(s.port)},
               {"tls-port", num(s.tls_port)},
@@ -152,6 +157,7 @@ hocon::Value to_value(const BridgeConfig& c) {
                   {"padding-period", duration(c.cc.padding_period)},
                   {"jvb-last-n", num(c.cc.jvb_last_n)},
                   {"initial-last-n", num(c.cc.initial_last_n)},
+                  {"initial-max-height-px", num(c.cc.initial_max_height_px)},
                   {"assumed-bandwidth-limit",
                    c.cc.assumed_bandwidth_limit ? bitrate(*c.cc.assumed_bandwidth_limit) : Value()}})},
       {"load-management",
@@ -159,9 +165,20 @@ hocon::Value to_value(const BridgeConfig& c) {
              obj({{"load-measurement", str(c.load.load_measurement)},
                   {"packet-rate", obj({{"load-threshold", real(c.load.packet_rate_load_threshold)}})},
                   {"cpu-usage", obj({{"load-threshold", real(c.load.cpu_usage_load_threshold)}})}})},
-            {"average-participant-stress", real(c.load.average_participant_stress)}})},
+            {"average-participant-stress", real(c.load.average_participant_stress)},
+            {"conference-last-n-limits", last_n_limits(c.cc.conference_last_n_limits)}})},
+      {"speech-activity",
+       obj({{"recent-speakers-count", num(c.speech_activity.recent_speakers_count)},
+            {"enable-silence-detection", flag(c.speech_activity.enable_silence_detection)},
+            {"silence-detection-timeout", duration(c.speech_activity.silence_detection_timeout)}})},
+      {"ssrc-limit", obj({{"video", num(c.ssrc_limit.video)}, {"audio", num(c.ssrc_limit.audio)}})},
+      {"ep-connection-status",
+       obj({{"first-transfer-timeout", duration(c.ep_connection_status.first_transfer_timeout)},
+            {"max-inactivity-limit", duration(c.ep_connection_status.max_inactivity_limit)},
+            {"check-interval", duration(c.ep_connection_status.check_interval)}})},
+      {"stats-filter-threshold", num(c.stats_filter_threshold)},
       {"initial-drain-mode", flag(c.initial_drain_mode)},
-      {"version", obj({{"release", opt(c.version_release)}})},
+      {"version", obj({{"release", opt(c.version_release)}, {"announce", flag(c.version_announce)}})},
       {"redact-remote-addresses", flag(c.redact_remote_addresses)},
   };
   const auto& h = c.harvest;

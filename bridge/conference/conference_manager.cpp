@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "bridge/core/log.hpp"
+#include "bridge/core/strings.hpp"
 #include "ice/credentials.hpp"
 
 namespace jvb::conference {
@@ -132,11 +133,13 @@ void apply_remote_transport(transport::EndpointTransport& t, const signaling::Tr
 }  // namespace
 
 ConferenceManager::ConferenceManager(ConferenceOptions options, transport::MediaPort& port,
-                                     std::shared_ptr<const dtls::DtlsCertificate> certificate, Router* router)
+                                     std::shared_ptr<const dtls::DtlsCertificate> certificate, Router* router,
+                                     ForwardingController* controller)
     : options_(std::move(options)),
       port_(port),
       certificate_(std::move(certificate)),
       router_(router),
+      controller_(controller),
       random_(std::random_device{}()) {}
 
 std::uint32_t ConferenceManager::random_u32() { return static_cast<std::uint32_t>(random_()); }
@@ -210,7 +213,7 @@ Result<ConferenceModified, Colibri2Error> ConferenceManager::handle(const Confer
     }
     auto found = conference.endpoints.find(e.id);
     if (e.expire) {
-      if (found != conference.endpoints.end()) expire_endpoint(conference, e.id);
+      if (found != conference.endpoints.end()) expire_endpoint(conference, e.id, now);
       signaling::Endpoint echo;
       echo.id = e.id;
       echo.expire = true;
@@ -228,7 +231,7 @@ Result<ConferenceModified, Colibri2Error> ConferenceManager::handle(const Confer
     }
     auto updated = update_endpoint(found->second, e, now);
     if (!updated) return fail(std::move(updated).error());
-    sync_router(conference, found->second);
+    sync_router(conference, found->second, now);
     response.endpoints.push_back(std::move(*updated));
   }
 
@@ -245,7 +248,7 @@ Result<ConferenceModified, Colibri2Error> ConferenceManager::handle(const Confer
 
   // §4.3.2 rules 7 and 8.
   if (request.expire || (!request.create && conference.endpoints.empty()))
-    expire_conference(request.meeting_id);
+    expire_conference(request.meeting_id, now);
   return response;
 }
 
@@ -273,12 +276,19 @@ Result<signaling::Endpoint, Colibri2Error> ConferenceManager::create_endpoint(
 
   EndpointState e;
   e.id = request.id;
+  e.conference_id = c.id;
   e.stats_id = request.stats_id;
   e.muc_role = request.muc_role;
   e.medias = request.medias;
   e.force_mute = request.force_mute.value_or(signaling::ForceMute{});
   e.initial_last_n = request.initial_last_n;
+  e.capabilities = request.capabilities;
   e.sctp = sctp;
+  if (options_.colibri_ws) {
+    static constexpr std::string_view kAlphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    for (int i = 0; i < 24; ++i) e.ws_password.push_back(kAlphabet[random_u32() % kAlphabet.size()]);
+  }
   e.created = now;
   if (auto applied = apply_sources(e, request); !applied) return unexpected(std::move(applied).error());
 
@@ -289,13 +299,14 @@ Result<signaling::Endpoint, Colibri2Error> ConferenceManager::create_endpoint(
       options_.transport, certificate_, role, ice::generate_credentials(options_.ufrag_prefix), tie_breaker,
       ice::candidate_priority(ice::CandidateType::kPeerReflexive, 65535, 1));
   apply_remote_transport(*transport, *request.transport, now);
+  if (sctp) transport->enable_data_channels(options_.sctp_max_channels);
   e.transport = port_.add(std::move(transport));
 
   signaling::Endpoint response;
   response.id = request.id;
   response.transport = local_transport(e);
   const EndpointState& stored = c.endpoints.emplace(request.id, std::move(e)).first->second;
-  sync_router(c, stored);
+  sync_router(c, stored, now);
   ++counters_.endpoints_created;
   kLog.info("Created endpoint {} in conference {}", request.id.str(), c.id);
   return response;
@@ -368,27 +379,34 @@ signaling::Transport ConferenceManager::local_transport(const EndpointState& e) 
     std::snprintf(id, sizeof id, "%08x%08x", random_u32(), random_u32());
     ice.candidates.push_back(to_signaling(c, id));
   }
+  if (options_.colibri_ws) {
+    const auto& ws = *options_.colibri_ws;
+    for (const auto& domain : ws.domains) {
+      // {ws|wss}://{domain}/colibri-ws/{server-id}/{conference-id}/{endpoint-id}?pwd={password}
+      ice.web_sockets.push_back({false, std::string(ws.tls ? "wss://" : "ws://") + domain + "/colibri-ws/" +
+                                            ws.server_id + "/" + e.conference_id + "/" + e.id.str() +
+                                            "?pwd=" + e.ws_password});
+    }
+  }
   out.ice = std::move(ice);
   if (e.sctp) out.sctp = signaling::Sctp{kSctpPort, signaling::SctpRole::kServer};
   return out;
 }
 
-void ConferenceManager::expire_endpoint(Conference& c, const signaling::EndpointId& id) {
+void ConferenceManager::expire_endpoint(Conference& c, const signaling::EndpointId& id, Timestamp now) {
   auto it = c.endpoints.find(id);
   if (it == c.endpoints.end()) return;
-  if (router_) router_->remove_endpoint(it->second.transport);
-  port_.remove(it->second.transport);
+  remove_media(it->second, now);
   c.endpoints.erase(it);
   ++counters_.endpoints_expired;
   kLog.info("Expired endpoint {} of conference {}", id.str(), c.id);
 }
 
-void ConferenceManager::expire_conference(const signaling::MeetingId& id) {
+void ConferenceManager::expire_conference(const signaling::MeetingId& id, Timestamp now) {
   auto it = conferences_.find(id);
   if (it == conferences_.end()) return;
   for (auto& [endpoint_id, e] : it->second.endpoints) {
-    if (router_) router_->remove_endpoint(e.transport);
-    port_.remove(e.transport);
+    remove_media(e, now);
     ++counters_.endpoints_expired;
   }
   kLog.info("Expired conference {} (meeting {})", it->second.id, id.str());
@@ -396,10 +414,60 @@ void ConferenceManager::expire_conference(const signaling::MeetingId& id) {
   ++counters_.conferences_expired;
 }
 
-void ConferenceManager::sync_router(const Conference& c, const EndpointState& e) {
-  if (!router_) return;
-  EndpointMediaDescription d{e.medias, e.sources, e.force_mute};
-  router_->set_endpoint(c.id, e.transport, c.audio_feedback_ssrc.value(), c.video_feedback_ssrc.value(), d);
+// The router and the controller let go of the endpoint before its transport leaves the port.
+void ConferenceManager::remove_media(const EndpointState& e, Timestamp now) {
+  if (controller_) controller_->remove_endpoint(e.transport, now);
+  if (router_) router_->remove_endpoint(e.transport);
+  if (endpoint_removed_) endpoint_removed_(e.transport);
+  port_.remove(e.transport);
+}
+
+std::optional<transport::EndpointId> ConferenceManager::authenticate_ws(std::string_view conference_id,
+                                                                        std::string_view endpoint_id,
+                                                                        std::string_view password) const {
+  for (const auto& [meeting, c] : conferences_) {
+    if (c.id != conference_id) continue;
+    auto it = c.endpoints.find(signaling::EndpointId(std::string(endpoint_id)));
+    if (it == c.endpoints.end() || it->second.ws_password.empty() || it->second.ws_password != password)
+      return std::nullopt;
+    return it->second.transport;
+  }
+  return std::nullopt;
+}
+
+void ConferenceManager::sync_router(const Conference& c, const EndpointState& e, Timestamp now) {
+  auto has = [&](std::string_view capability) {
+    return std::find(e.capabilities.begin(), e.capabilities.end(), capability) != e.capabilities.end();
+  };
+  bool rewriting = has(signaling::kCapabilitySsrcRewriting);
+  if (router_) {
+    EndpointMediaDescription d{e.medias, e.sources, e.force_mute, e.id.str()};
+    router_->set_endpoint(c.id, e.transport, c.audio_feedback_ssrc.value(), c.video_feedback_ssrc.value(), d);
+    if (rewriting) {
+      media::SsrcRewriterConfig config;
+      config.video_slots = options_.ssrc_limit_video;
+      config.audio_slots = options_.ssrc_limit_audio;
+      config.mids = has(signaling::kCapabilityRtpMidDemux);
+      router_->enable_ssrc_rewriting(e.transport, config, random_());
+    }
+  }
+  if (controller_) {
+    ForwardingEndpoint f;
+    f.conference = c.id;
+    f.id = e.id.str();
+    f.initial_last_n = e.initial_last_n;
+    f.ssrc_rewriting = rewriting;
+    for (const auto& ms : e.sources) {
+      if (ms.type != signaling::MediaType::kVideo) continue;
+      auto type = allocation::VideoType::kCamera;
+      for (const auto& s : ms.sources) {
+        if (iequals(s.video_type, "desktop")) type = allocation::VideoType::kDesktop;
+        if (iequals(s.video_type, "desktop_high_fps")) type = allocation::VideoType::kDesktopHighFps;
+      }
+      f.video_sources.push_back({ms.id.str(), type});
+    }
+    controller_->set_endpoint(e.transport, f, now);
+  }
 }
 
 void ConferenceManager::expire_idle(Timestamp now) {
@@ -418,10 +486,10 @@ void ConferenceManager::expire_idle(Timestamp now) {
       }
       if (expired) idle.push_back(id);
     }
-    for (const auto& id : idle) expire_endpoint(c, id);
+    for (const auto& id : idle) expire_endpoint(c, id, now);
     if (c.endpoints.empty() && now - c.created > options_.empty_conference_grace) empty.push_back(meeting_id);
   }
-  for (const auto& id : empty) expire_conference(id);
+  for (const auto& id : empty) expire_conference(id, now);
 }
 
 }  // namespace jvb::conference

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bridge/conference/forwarding_controller.hpp"
 #include "bridge/conference/router.hpp"
 #include "bridge/core/result.hpp"
 #include "bridge/core/time.hpp"
@@ -31,9 +33,19 @@ namespace jvb::conference {
 
 struct ConferenceOptions {
   transport::TransportConfig transport;
-  std::vector<ice::Candidate> local_candidates;                      // what endpoints are told to connect to
-  std::string ufrag_prefix;                                          // videobridge.ice.ufrag-prefix
-  bool sctp_enabled = true;                                          // videobridge.sctp.enabled
+  std::vector<ice::Candidate> local_candidates;              // what endpoints are told to connect to
+  std::string ufrag_prefix;                                  // videobridge.ice.ufrag-prefix
+  bool sctp_enabled = true;                                  // videobridge.sctp.enabled
+  std::size_t sctp_max_channels = 1;                         // videobridge.sctp.max-channels
+  std::size_t ssrc_limit_video = 50, ssrc_limit_audio = 50;  // videobridge.ssrc-limit
+  // colibri-ws (bridge-channel.md §3): one URL per domain in every endpoint's transport, when
+  // websockets are enabled and the public HTTP server runs.
+  struct ColibriWs {
+    std::vector<std::string> domains;
+    bool tls = false;
+    std::string server_id = "default-id";
+  };
+  std::optional<ColibriWs> colibri_ws;
   bool relays_enabled = false;                                       // videobridge.relay.enabled
   Duration endpoint_idle_timeout = std::chrono::minutes(1);          // entity-expiration.timeout
   Duration endpoint_first_packet_timeout = std::chrono::minutes(2);  // JVB's hard-coded limit
@@ -42,6 +54,7 @@ struct ConferenceOptions {
 
 struct EndpointState {
   signaling::EndpointId id;
+  std::string conference_id;  // the bridge's id of its conference
   transport::EndpointId transport = 0;
   std::optional<std::string> stats_id;
   std::optional<signaling::MucRole> muc_role;
@@ -49,7 +62,9 @@ struct EndpointState {
   std::vector<signaling::MediaSource> sources;
   signaling::ForceMute force_mute;
   std::optional<std::int32_t> initial_last_n;
+  std::vector<std::string> capabilities;
   bool sctp = false;
+  std::string ws_password;  // colibri-ws pwd: 24 random [A-Za-z0-9], stable for the endpoint's life
   Timestamp created{};
 };
 
@@ -64,9 +79,11 @@ struct Conference {
 
 class ConferenceManager {
  public:
-  // `router` (may be null in tests of signaling alone) is told about every endpoint's media.
+  // `router` and `controller` (null in tests of signaling alone) are told about every
+  // endpoint and its media.
   ConferenceManager(ConferenceOptions options, transport::MediaPort& port,
-                    std::shared_ptr<const dtls::DtlsCertificate> certificate, Router* router = nullptr);
+                    std::shared_ptr<const dtls::DtlsCertificate> certificate, Router* router = nullptr,
+                    ForwardingController* controller = nullptr);
 
   Result<signaling::ConferenceModified, signaling::Colibri2Error> handle(
       const signaling::ConferenceModify& request, Timestamp now);
@@ -74,6 +91,16 @@ class ConferenceManager {
   // Expires endpoints that failed, never sent anything, or went silent, and conferences left
   // empty; JVB runs this every entity-expiration.check-interval.
   void expire_idle(Timestamp now);
+
+  // The endpoint a colibri-ws connection may attach to: bridge conference id, endpoint id and
+  // pwd must match (bridge-channel.md §3.2).
+  std::optional<transport::EndpointId> authenticate_ws(std::string_view conference_id,
+                                                       std::string_view endpoint_id,
+                                                       std::string_view password) const;
+  // Told of every endpoint that goes away (after the router and the controller).
+  void set_endpoint_removed_hook(std::function<void(transport::EndpointId)> hook) {
+    endpoint_removed_ = std::move(hook);
+  }
 
   // New conferences are refused while shutting down gracefully.
   void set_graceful_shutdown(bool on) { graceful_shutdown_ = on; }
@@ -99,15 +126,18 @@ class ConferenceManager {
                                                                         Timestamp now);
   Result<bool, signaling::Colibri2Error> apply_sources(EndpointState& e, const signaling::Endpoint& request);
   signaling::Transport local_transport(const EndpointState& e);
-  void expire_endpoint(Conference& c, const signaling::EndpointId& id);
-  void sync_router(const Conference& c, const EndpointState& e);
-  void expire_conference(const signaling::MeetingId& id);
+  void expire_endpoint(Conference& c, const signaling::EndpointId& id, Timestamp now);
+  void sync_router(const Conference& c, const EndpointState& e, Timestamp now);
+  void remove_media(const EndpointState& e, Timestamp now);
+  void expire_conference(const signaling::MeetingId& id, Timestamp now);
   std::uint32_t random_u32();
 
   ConferenceOptions options_;
   transport::MediaPort& port_;
   std::shared_ptr<const dtls::DtlsCertificate> certificate_;
   Router* router_;
+  ForwardingController* controller_;
+  std::function<void(transport::EndpointId)> endpoint_removed_;
   std::unordered_map<signaling::MeetingId, Conference> conferences_;
   std::mt19937_64 random_;
   bool graceful_shutdown_ = false;

@@ -20,6 +20,7 @@
 #include "bridge/health/health_checker.hpp"
 #include "bridge/http/about_api.hpp"
 #include "bridge/http/colibri2_rest.hpp"
+#include "bridge/http/colibri_ws.hpp"
 #include "bridge/http/http_server.hpp"
 #include "ice/host_addresses.hpp"
 #include "ice/local_candidates.hpp"
@@ -89,6 +90,9 @@ conference::ConferenceOptions conference_options(const config::BridgeConfig& c, 
   o.local_candidates = advertised_candidates(c, port);
   o.ufrag_prefix = c.ice.ufrag_prefix.value_or("");
   o.sctp_enabled = c.sctp.enabled;
+  o.sctp_max_channels = static_cast<std::size_t>(std::max(c.sctp.max_channels, 0));
+  o.ssrc_limit_video = static_cast<std::size_t>(std::max(c.ssrc_limit.video, 1));
+  o.ssrc_limit_audio = static_cast<std::size_t>(std::max(c.ssrc_limit.audio, 1));
   o.relays_enabled = c.relay.enabled;
   if (c.relay.enabled) {
     kLog.warn(
@@ -96,6 +100,66 @@ conference::ConferenceOptions conference_options(const config::BridgeConfig& c, 
         "refused with feature-not-implemented");
   }
   o.endpoint_idle_timeout = c.expiration.timeout;
+  // colibri-ws needs the public server too (config.md §2.3).
+  if (c.websockets.enabled && c.http.public_server.port != -1) {
+    conference::ConferenceOptions::ColibriWs ws;
+    ws.domains = c.websockets.domains;
+    ws.tls = c.websockets.tls.value_or(c.http.public_server.key_store_path.has_value());
+    ws.server_id = c.websockets.server_id;
+    o.colibri_ws = std::move(ws);
+  }
+  return o;
+}
+
+// colibri-ws connections for the forwarding controller, checked against the conferences.
+class ColibriWsOwner : public http::ColibriWebSocketServer::Owner {
+ public:
+  ColibriWsOwner(conference::ConferenceManager& conferences, conference::ForwardingController& forwarding,
+                 MediaService& media)
+      : conferences_(conferences), forwarding_(forwarding), media_(media) {}
+  std::optional<std::uint64_t> authenticate(std::string_view conference_id, std::string_view endpoint_id,
+                                            std::string_view password) override {
+    return conferences_.authenticate_ws(conference_id, endpoint_id, password);
+  }
+  void on_open(std::uint64_t endpoint) override {
+    forwarding_.on_channel_open(endpoint, conference::ChannelTransport::kWebSocket, Clock::now());
+    media_.flush_soon();
+  }
+  void on_message(std::uint64_t endpoint, std::string_view text) override {
+    forwarding_.on_message(endpoint, conference::ChannelTransport::kWebSocket, text, Clock::now());
+    media_.flush_soon();
+  }
+  void on_closed(std::uint64_t endpoint) override {
+    forwarding_.on_channel_closed(endpoint, conference::ChannelTransport::kWebSocket);
+  }
+
+ private:
+  conference::ConferenceManager& conferences_;
+  conference::ForwardingController& forwarding_;
+  MediaService& media_;
+};
+
+conference::ForwardingOptions forwarding_options(const config::BridgeConfig& c) {
+  conference::ForwardingOptions o;
+  o.settings.initial_last_n = c.cc.initial_last_n;
+  o.settings.initial_max_height_px = c.cc.initial_max_height_px;
+  o.settings.default_max_height_px = c.cc.default_max_height_px;
+  if (c.cc.assumed_bandwidth_limit)
+    o.settings.assumed_bandwidth_limit_bps = c.cc.assumed_bandwidth_limit->bps;
+  o.allocator.onstage_preferred_height_px = c.cc.onstage_preferred_height_px;
+  o.allocator.onstage_preferred_framerate = c.cc.onstage_preferred_framerate;
+  o.allocator.allow_oversend_onstage = c.cc.allow_oversend_onstage;
+  o.allocator.max_oversend_bitrate_bps = c.cc.max_oversend_bitrate.bps;
+  o.conference_last_n_limits = allocation::LastNLimits(c.cc.conference_last_n_limits);
+  o.jvb_last_n = c.cc.jvb_last_n;
+  o.ssrc_limit_video = c.ssrc_limit.video;
+  o.speech.recent_speakers_count = std::max(c.speech_activity.recent_speakers_count, 1);
+  o.speech.dominant_speaker.enable_silence_detection = c.speech_activity.enable_silence_detection;
+  o.speech.dominant_speaker.silence_timeout = c.speech_activity.silence_detection_timeout;
+  if (c.version_announce) o.announced_version = std::string(bridge_version());
+  o.max_inactivity = c.ep_connection_status.max_inactivity_limit;
+  o.first_transfer_timeout = c.ep_connection_status.first_transfer_timeout;
+  o.connectivity_check_interval = c.ep_connection_status.check_interval;
   return o;
 }
 
@@ -123,8 +187,8 @@ struct LoopResources {
 
 Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
     const config::BridgeConfig& config, health::HealthChecker& checker,
-    conference::ConferenceManager& conferences, conference::Router& router, const ShutdownManager& shutdown,
-    OpsApi ops) {
+    conference::ConferenceManager& conferences, conference::Router& router,
+    const conference::ForwardingController& forwarding, const ShutdownManager& shutdown, OpsApi ops) {
   const auto& ps = config.http.private_server;
   if (ps.key_store_path) {
     kLog.warn(
@@ -145,7 +209,7 @@ Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
     http::add_health_route(**server, [&checker] { return checker.status(health::Clock::now()); });
   }
   if (config.rest.version) http::add_version_route(**server);
-  if (config.rest.debug) add_debug_routes(**server, conferences, router, shutdown);
+  if (config.rest.debug) add_debug_routes(**server, conferences, router, forwarding, shutdown);
   // config.rest.shutdown already includes the COLIBRI API switch (http-api.md §1.1).
   add_ops_routes(**server, {config.rest.drain, config.rest.shutdown, config.apis.rest_enabled},
                  std::move(ops));
@@ -275,6 +339,29 @@ int run(const config::BridgeConfig& config) {
   conference::Router router(m.port(), [&m](const SocketAddress& to, std::span<const std::uint8_t> datagram) {
     m.queue_send(to, datagram);
   });
+  // Bridge-channel messages leave on the endpoint's data channel or its colibri-ws socket.
+  std::unique_ptr<http::ColibriWebSocketServer> colibri_ws;
+  auto send_on_sctp = [&m](transport::EndpointId to, const std::string& message) {
+    transport::EndpointTransport* t = m.port().find(to);
+    if (!t || !t->send_channel_message(message, Clock::now())) return false;
+    // Queued now, ahead of media that follows (a new SSRC slot is announced before it is used).
+    while (auto datagram = t->poll_transmit()) m.queue_send(datagram->destination, datagram->bytes);
+    m.flush_soon();
+    return true;
+  };
+  conference::ForwardingController forwarding(
+      forwarding_options(config), router,
+      [&](transport::EndpointId to, conference::ChannelTransport via, const std::string& message) {
+        auto on_ws = [&] { return colibri_ws && colibri_ws->send(to, message); };
+        // The transport that last received first, the other one when it is gone (§3.3).
+        return via == conference::ChannelTransport::kWebSocket ? on_ws() || send_on_sctp(to, message)
+                                                               : send_on_sctp(to, message) || on_ws();
+      });
+  router.set_audio_level_sink([&forwarding](transport::EndpointId sender, std::uint8_t level, Timestamp now) {
+    forwarding.on_audio_level(sender, level, now);
+  });
+  router.set_mapping_sink(
+      [&forwarding](transport::EndpointId receiver) { forwarding.on_mappings_changed(receiver); });
   m.set_media_handler([&router](Timestamp now, transport::EndpointId from, transport::PacketKind kind,
                                 std::span<std::uint8_t> packet, std::size_t length) {
     if (kind == transport::PacketKind::kRtp) {
@@ -283,10 +370,32 @@ int run(const config::BridgeConfig& config) {
       router.on_rtcp(now, from, packet, length);
     }
   });
-  m.set_timer_handler([&router](Timestamp now) { return router.on_timer(now); });
+  m.set_timer_handler([&router, &forwarding](Timestamp now) {
+    auto next = router.on_timer(now);
+    forwarding.handle_timeout(now);
+    auto f = forwarding.next_timeout();
+    return f && (!next || *f < *next) ? f : next;
+  });
+  // Transport events after every round of the loop: the bridge channel opening, its messages.
+  m.set_event_handler(
+      [&forwarding](Timestamp now, transport::EndpointId endpoint, transport::TransportEvent event) {
+        switch (event.kind) {
+          case transport::TransportEventKind::kDataChannelOpen:
+            forwarding.on_channel_open(endpoint, conference::ChannelTransport::kSctp, now);
+            break;
+          case transport::TransportEventKind::kDataChannelMessage:
+            forwarding.on_message(endpoint, conference::ChannelTransport::kSctp, event.reason, now);
+            break;
+          case transport::TransportEventKind::kDataChannelClosed:
+            forwarding.on_channel_closed(endpoint, conference::ChannelTransport::kSctp);
+            break;
+          default:
+            break;
+        }
+      });
   conference::ConferenceManager conferences(
       conference_options(config, m.sockets().front().local_address().port()), m.port(), m.certificate(),
-      &router);
+      &router, &forwarding);
   auto expire_interval =
       static_cast<guint>(std::max<std::int64_t>(config.expiration.check_interval.count(), 1));
   r.sources.push_back(g_timeout_add(
@@ -308,7 +417,7 @@ int run(const config::BridgeConfig& config) {
 
   std::unique_ptr<http::HttpServer> private_server;
   if (config.http.private_server.port != -1) {
-    auto started = start_private_server(config, checker, conferences, router, shutdown,
+    auto started = start_private_server(config, checker, conferences, router, forwarding, shutdown,
                                         ops_api(shutdown, shutdown_driver, xmpp_signaling));
     if (!started) {
       kLog.severe("Cannot start the private HTTP server: {}", started.error());
@@ -316,11 +425,35 @@ int run(const config::BridgeConfig& config) {
     }
     private_server = std::move(*started);
   }
+  // The public server carries colibri-ws only (JVB serves nothing else there by default).
+  std::unique_ptr<http::HttpServer> public_server;
+  ColibriWsOwner ws_owner(conferences, forwarding, m);
+  if (config.http.public_server.port != -1 && config.websockets.enabled) {
+    const auto& ps = config.http.public_server;
+    auto started = http::HttpServer::start(
+        {"public", ps.host.value_or(""), ps.port, ps.send_server_version, "jitsi-native-bridge", false});
+    if (!started) {
+      kLog.severe("Cannot start the public HTTP server: {}", started.error());
+      return 1;
+    }
+    public_server = std::move(*started);
+    http::ColibriWsOptions ws;
+    ws.server_id = config.websockets.server_id;
+    colibri_ws = std::make_unique<http::ColibriWebSocketServer>(*public_server, ws, ws_owner);
+    kLog.info("colibri-ws on {}colibri-ws/{}/", public_server->url(), ws.server_id);
+    conferences.set_endpoint_removed_hook([&colibri_ws](transport::EndpointId id) {
+      if (colibri_ws) colibri_ws->close(id);
+    });
+  } else if (config.websockets.enabled) {
+    kLog.warn("videobridge.websockets.enabled is set, but the public HTTP server is off: no colibri-ws");
+  }
   xmpp_signaling.start();
 
   // Until a stop signal, or the end of a shutdown requested over HTTP.
   g_main_loop_run(r.loop);
   xmpp_signaling.stop();
+  conferences.set_endpoint_removed_hook({});
+  colibri_ws.reset();
   kLog.info("Stopped");
   return 0;
 }

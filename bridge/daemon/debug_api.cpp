@@ -6,8 +6,8 @@
 namespace jvb::daemon {
 namespace {
 
-nlohmann::json conference_json(const conference::Conference& c, conference::Router& router, bool full,
-                               Timestamp now) {
+nlohmann::json conference_json(const conference::Conference& c, conference::Router& router,
+                               const conference::ForwardingController& forwarding, bool full, Timestamp now) {
   nlohmann::json endpoints = nlohmann::json::object();
   for (const auto& [id, e] : c.endpoints) {
     if (!full) {
@@ -34,10 +34,24 @@ nlohmann::json conference_json(const conference::Conference& c, conference::Rout
                              {"sender_keyframes_per_encoding", p.keyframes_per_encoding}});
     }
     ep["video_projections"] = std::move(projections);
+    if (auto r = forwarding.receiver_state(e.transport)) {
+      ep["bridge_channel"] = {{"open", r->channel_open},
+                              {"messages_in", r->messages_in},
+                              {"messages_out", r->messages_out},
+                              {"messages_dropped", r->messages_dropped}};
+      ep["allocation"] = {{"last_n", r->last_n},
+                          {"effective_last_n", r->effective_last_n},
+                          {"default_max_height", r->default_max_height},
+                          {"on_stage_sources", r->on_stage_sources},
+                          {"selected_sources", r->selected_sources},
+                          {"forwarded_sources", r->forwarded_sources}};
+    }
     endpoints[id.str()] = std::move(ep);
   }
+  auto dominant = forwarding.dominant_speaker(c.id);
   return {{"id", c.id},
           {"name", c.name.value_or("")},
+          {"dominant_speaker", dominant ? nlohmann::json(*dominant) : nlohmann::json()},
           {"meeting_id", c.meeting_id.str()},
           {"endpoints", std::move(endpoints)},
           {"relays", nlohmann::json::object()}};
@@ -46,8 +60,9 @@ nlohmann::json conference_json(const conference::Conference& c, conference::Rout
 }  // namespace
 
 void add_debug_routes(http::HttpServer& server, const conference::ConferenceManager& conferences,
-                      conference::Router& router, const ShutdownManager& shutdown) {
-  server.route("GET", "/debug", [&conferences, &router, &shutdown](const http::Request& r) {
+                      conference::Router& router, const conference::ForwardingController& forwarding,
+                      const ShutdownManager& shutdown) {
+  server.route("GET", "/debug", [&conferences, &router, &forwarding, &shutdown](const http::Request& r) {
     auto full = r.query.find("full");
     bool is_full = full != r.query.end() && full->second == "true";
     Timestamp now = Clock::now();
@@ -58,7 +73,7 @@ void add_debug_routes(http::HttpServer& server, const conference::ConferenceMana
                                        .count()}};
     nlohmann::json list = nlohmann::json::object();
     for (const auto& [meeting, c] : conferences.conferences())
-      list[c.id] = conference_json(c, router, is_full, now);
+      list[c.id] = conference_json(c, router, forwarding, is_full, now);
     out["conferences"] = std::move(list);
     if (is_full) {
       const auto& c = router.counters();
@@ -76,7 +91,19 @@ void add_debug_routes(http::HttpServer& server, const conference::ConferenceMana
                             {"keyframe_requests_sent", c.keyframe_requests_sent},
                             {"nacks_received", c.nacks_received},
                             {"retransmissions", c.retransmissions},
-                            {"retransmission_misses", c.retransmission_misses}};
+                            {"retransmission_misses", c.retransmission_misses},
+                            {"dropped_receiver_not_connected", c.dropped_receiver_not_connected},
+                            {"dropped_by_rewriting", c.dropped_by_rewriting}};
+      const auto& f = forwarding.counters();
+      out["bridge_channel"] = {{"messages_in", f.messages_in},
+                               {"messages_out", f.messages_out},
+                               {"dropped_unparsable", f.dropped_unparsable},
+                               {"dropped_unexpected", f.dropped_unexpected},
+                               {"dropped_rate_limited", f.dropped_rate_limited},
+                               {"dropped_unknown_target", f.dropped_unknown_target},
+                               {"outgoing_dropped", f.outgoing_dropped},
+                               {"allocations", f.allocations},
+                               {"dominant_speaker_changes", f.dominant_speaker_changes}};
     }
     return http::Response{200, "application/json", out.dump(), {}};
   });

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "bridge/conference/conference_manager.hpp"
+#include "bridge/conference/forwarding_controller.hpp"
 #include "bridge/conference/router.hpp"
 #include "bridge/daemon/shutdown_manager.hpp"
 #include "bridge/http/http_server.hpp"
@@ -12,6 +13,7 @@ namespace jvb::daemon {
 
 // `shutdown` gives the summary's shutdown_state and drain.
 void add_debug_routes(http::HttpServer& server, const conference::ConferenceManager& conferences,
-                      conference::Router& router, const ShutdownManager& shutdown);
+                      conference::Router& router, const conference::ForwardingController& forwarding,
+                      const ShutdownManager& shutdown);
 
 }  // namespace jvb::daemon

@@ -50,6 +50,19 @@ Result<std::unique_ptr<MediaService>, std::string> MediaService::start(const con
 MediaService::~MediaService() {
   for (guint w : watches_) g_source_remove(w);
   if (timer_) g_source_remove(timer_);
+  if (idle_flush_) g_source_remove(idle_flush_);
+}
+
+void MediaService::flush_soon() {
+  if (!idle_flush_) idle_flush_ = g_idle_add(&MediaService::on_idle_flush, this);
+}
+
+gboolean MediaService::on_idle_flush(gpointer data) {
+  auto* self = static_cast<MediaService*>(data);
+  self->idle_flush_ = 0;
+  self->flush();
+  self->schedule_timer();
+  return G_SOURCE_REMOVE;
 }
 
 gboolean MediaService::on_readable(gint fd, GIOCondition, gpointer data) {
@@ -89,6 +102,11 @@ void MediaService::queue_send(const SocketAddress& to, std::span<const std::uint
 }
 
 void MediaService::flush() {
+  // Events first: handling them may queue datagrams (bridge-channel messages) for this round.
+  Timestamp now = Clock::now();
+  while (auto event = port_.poll_event()) {
+    if (event_handler_) event_handler_(now, event->first, std::move(event->second));
+  }
   port_.drain_transmits([&](const ice::Transmit& t) { queue_send(t.destination, t.bytes); });
   if (out_queue_.empty()) return;
   datagrams_sent_ += out_queue_.size();
@@ -112,7 +130,8 @@ gboolean MediaService::on_timer(gpointer data) {
   Timestamp now = Clock::now();
   self->port_.handle_timeout(now);
   if (self->timer_handler_ && (!self->media_timer_due_ || *self->media_timer_due_ <= now)) {
-    self->media_timer_due_ = self->timer_handler_(now);
+    // Nothing due (no endpoints): look again in a second rather than at once.
+    self->media_timer_due_ = self->timer_handler_(now).value_or(now + std::chrono::seconds(1));
   }
   self->flush();
   self->schedule_timer();

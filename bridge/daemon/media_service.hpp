@@ -41,9 +41,16 @@ class MediaService {
   void set_media_handler(MediaHandler handler) { media_handler_ = std::move(handler); }
   // Queues a datagram; queued datagrams leave in one batch after the current receive batch.
   void queue_send(const SocketAddress& to, std::span<const std::uint8_t> data);
+  // Sends what is queued from the loop's next idle moment: for work done outside a receive
+  // batch or a timer round (signaling, colibri-ws messages).
+  void flush_soon();
   // The periodic work of the packet path (RTCP reports, NACKs, feedback), at its own times.
   using TimerHandler = std::function<std::optional<Timestamp>(Timestamp now)>;
   void set_timer_handler(TimerHandler handler) { timer_handler_ = std::move(handler); }
+  // Endpoints' transport events (state changes, data channel), after every round of the loop.
+  using EventHandler =
+      std::function<void(Timestamp now, transport::EndpointId endpoint, transport::TransportEvent event)>;
+  void set_event_handler(EventHandler handler) { event_handler_ = std::move(handler); }
   transport::MediaPort& port() { return port_; }
   // Datagrams through the port since start, both directions: the packet-rate load measure.
   std::uint64_t datagrams() const { return datagrams_received_ + datagrams_sent_; }
@@ -53,6 +60,7 @@ class MediaService {
   MediaService() = default;
   static gboolean on_readable(gint fd, GIOCondition condition, gpointer self);
   static gboolean on_timer(gpointer self);
+  static gboolean on_idle_flush(gpointer self);
   void receive(io::UdpSocket& socket);
   void flush();
   void schedule_timer();
@@ -60,11 +68,13 @@ class MediaService {
   std::vector<io::UdpSocket> sockets_;
   std::vector<guint> watches_;
   guint timer_ = 0;
+  guint idle_flush_ = 0;
   transport::MediaPort port_;
   std::shared_ptr<const dtls::DtlsCertificate> certificate_;
   std::vector<std::uint8_t> buffers_;
   MediaHandler media_handler_;
   TimerHandler timer_handler_;
+  EventHandler event_handler_;
   std::optional<Timestamp> media_timer_due_;
   // Outgoing datagrams of one round: bytes packed into one buffer, then one sendmmsg per family.
   std::vector<std::uint8_t> out_bytes_;

@@ -18,6 +18,8 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() = default;
 
+void* HttpServer::soup_server() const { return impl_->server; }
+
 Result<std::unique_ptr<HttpServer>, std::string> HttpServer::start(const ServerOptions& options) {
   auto impl = std::make_unique<Impl>();
   // libsoup appends its own name to a server-header that ends in a space; without a

@@ -60,6 +60,9 @@ class HttpServer {
   // e.g. "http://127.0.0.1:8080/"
   const std::string& url() const { return url_; }
 
+  // The SoupServer* behind this server, for the other libsoup bindings in bridge/http/.
+  void* soup_server() const;
+
  private:
   struct Impl;
   explicit HttpServer(std::unique_ptr<Impl> impl);

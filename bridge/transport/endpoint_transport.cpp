@@ -150,6 +150,9 @@ std::optional<SocketAddress> EndpointTransport::media_destination() const {
 
 void EndpointTransport::handle_timeout(Timestamp now) {
   ice_.handle_timeout(now);
+  if (data_channels_) {
+    if (auto due = data_channels_->next_timeout(); due && *due <= now) data_channels_->handle_timeout(now);
+  }
   if (dtls_) {
     dtls_->handle_timeout(now);
     drain_dtls(now);
@@ -161,6 +164,9 @@ std::optional<Timestamp> EndpointTransport::next_timeout() const {
   std::optional<Timestamp> next = ice_.next_timeout();
   if (dtls_) {
     if (auto d = dtls_->next_timeout(); d && (!next || *d < *next)) next = d;
+  }
+  if (data_channels_) {
+    if (auto d = data_channels_->next_timeout(); d && (!next || *d < *next)) next = d;
   }
   return next;
 }
@@ -189,8 +195,57 @@ std::optional<srtp::SrtpProfile> EndpointTransport::srtp_profile() const {
   return dtls_->srtp_keys()->profile;
 }
 
+void EndpointTransport::enable_data_channels(std::size_t max_channels) {
+  if (data_channels_) return;
+  sctp::DataChannelSession::Options options;
+  options.max_channels = max_channels;
+  data_channels_ = std::make_unique<sctp::DataChannelSession>(options);
+}
+
+bool EndpointTransport::send_channel_message(std::string_view text, Timestamp now) {
+  if (!data_channels_ || !data_channels_->open_channel_stream()) return false;
+  bool sent = data_channels_->send_text(text, now) == sctp::SendStatus::kOk;
+  drain_data_channels(now);
+  drain_dtls(now);
+  return sent;
+}
+
+// SCTP rides in DTLS application data (RFC 8261): one SCTP packet per record each way.
+void EndpointTransport::drain_data_channels(Timestamp now) {
+  if (!dtls_) return;
+  while (auto record = dtls_->poll_application_data()) {
+    if (data_channels_) {
+      data_channels_->handle_packet(now, *record);
+    } else {
+      ++counters_.dropped_sctp_not_negotiated;
+    }
+  }
+  if (!data_channels_) return;
+  while (auto packet = data_channels_->poll_packet()) dtls_->send_application_data(*packet);
+  while (auto event = data_channels_->poll_event()) {
+    TransportEvent out{TransportEventKind::kDataChannelOpen, state_, {}, {}};
+    switch (event->kind) {
+      case sctp::DataChannelEventKind::kChannelOpen:
+        out.reason = event->label;
+        break;
+      case sctp::DataChannelEventKind::kMessage:
+        out.kind = TransportEventKind::kDataChannelMessage;
+        out.reason = std::move(event->text);
+        break;
+      case sctp::DataChannelEventKind::kChannelClosed:
+      case sctp::DataChannelEventKind::kClosed:
+        out.kind = TransportEventKind::kDataChannelClosed;
+        break;
+      case sctp::DataChannelEventKind::kConnected:
+        continue;
+    }
+    events_.push_back(std::move(out));
+  }
+}
+
 void EndpointTransport::drain_dtls(Timestamp now) {
   if (!dtls_) return;
+  drain_data_channels(now);
   while (auto datagram = dtls_->poll_transmit()) {
     std::optional<SocketAddress> to = ice_.selected_remote();
     if (!to) to = dtls_peer_;

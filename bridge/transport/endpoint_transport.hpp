@@ -1,7 +1,8 @@
 // One endpoint's transport on the shared media port: its ICE agent, its DTLS association and
-// the two SRTP sessions keyed from it (RFC 8445, RFC 6347, RFC 5764, RFC 3711/7714), plus the
-// RFC 7983 classification of what arrives. Sans-IO: datagrams and time in; datagrams, events
-// and the next wake-up time out. It never touches a socket or a clock.
+// the two SRTP sessions keyed from it (RFC 8445, RFC 6347, RFC 5764, RFC 3711/7714), the SCTP
+// association carrying its data channels over DTLS (RFC 8261, RFC 8831/8832) when signaling
+// asked for one, plus the RFC 7983 classification of what arrives. Sans-IO: datagrams and time in; datagrams,
+// events and the next wake-up time out. It never touches a socket or a clock.
 //
 // Accepts DTLS and SRTP only from addresses ICE has validated, and builds SRTP state only
 // after the DTLS handshake completed and the peer's certificate matched its fingerprint.
@@ -25,6 +26,7 @@
 #include "ice/candidate.hpp"
 #include "ice/credentials.hpp"
 #include "ice/ice_agent.hpp"
+#include "sctp/data_channels.hpp"
 
 namespace jvb::transport {
 
@@ -39,8 +41,11 @@ struct TransportConfig {
 enum class TransportState { kNew, kConnecting, kConnected, kFailed };
 
 enum class TransportEventKind {
-  kStateChanged,      // state() changed; `reason` says why on kFailed
-  kAddressValidated,  // ICE validated `remote`: the port may route it to this endpoint
+  kStateChanged,        // state() changed; `reason` says why on kFailed
+  kAddressValidated,    // ICE validated `remote`: the port may route it to this endpoint
+  kDataChannelOpen,     // the peer opened the bridge channel (DCEP); `reason` is its label
+  kDataChannelMessage,  // one text message on it, in `reason`
+  kDataChannelClosed,   // the channel or the whole association went away
 };
 
 struct TransportEvent {
@@ -74,6 +79,12 @@ class EndpointTransport {
   void set_remote_dtls(std::vector<dtls::DtlsFingerprint> fingerprints, DtlsSetup remote_setup,
                        Timestamp now);
   void restart_ice(ice::IceCredentials new_local);
+  // Accept the peer's SCTP association and data channels (Colibri2 <sctp/>); the bridge stays
+  // passive (bridge-channel.md §2).
+  void enable_data_channels(std::size_t max_channels);
+  bool data_channels_enabled() const { return data_channels_ != nullptr; }
+  // One text message on the open data channel; false when there is none or SCTP refused it.
+  bool send_channel_message(std::string_view text, Timestamp now);
 
   // ---- data path ----
   // A datagram the port routed to this endpoint. SRTP/SRTCP is decrypted in place.
@@ -112,15 +123,18 @@ class EndpointTransport {
     std::uint64_t dropped_malformed = 0;      // too short, or an SRTP error other than the above
     std::uint64_t dropped_unknown_class = 0;  // not STUN, DTLS, RTP or RTCP (RFC 7983)
     std::uint64_t encrypt_failures = 0;
+    std::uint64_t dropped_sctp_not_negotiated = 0;  // DTLS application data without <sctp/>
   };
   const Counters& counters() const { return counters_; }
   // When the port last routed a datagram here (JVB expires endpoints that stay silent).
   std::optional<Timestamp> last_received() const { return last_received_; }
   const ice::IceAgent& ice() const { return ice_; }
   const dtls::DtlsTransport* dtls() const { return dtls_.get(); }
+  const sctp::DataChannelSession* data_channels() const { return data_channels_.get(); }
 
  private:
   void drain_dtls(Timestamp now);
+  void drain_data_channels(Timestamp now);
   void update_state(Timestamp now);
   void fail(std::string reason);
   void count_srtp_error(srtp::SrtpError error);
@@ -133,6 +147,7 @@ class EndpointTransport {
   std::optional<SocketAddress> dtls_peer_;  // where DTLS goes before ICE has selected a pair
   std::unique_ptr<srtp::SrtpSession> srtp_in_;
   std::unique_ptr<srtp::SrtpSession> srtp_out_;
+  std::unique_ptr<sctp::DataChannelSession> data_channels_;
   std::deque<ice::Transmit> transmits_;
   std::deque<TransportEvent> events_;
   TransportState state_ = TransportState::kNew;

@@ -1,0 +1,507 @@
+// See forwarding_controller.hpp. Section numbers refer to shared/docs/protocol/bridge-channel.md
+// (§) and shared/docs/media-plane.md (media §).
+#include "bridge/conference/forwarding_controller.hpp"
+
+#include <algorithm>
+#include <variant>
+
+#include "bridge/channel/bridge_channel_message.hpp"
+#include "bridge/core/log.hpp"
+
+namespace jvb::conference {
+namespace {
+
+constexpr log::Logger kLog{"ForwardingController"};
+
+allocation::VideoType to_allocation(channel::VideoType type) {
+  switch (type) {
+    case channel::VideoType::kCamera:
+      return allocation::VideoType::kCamera;
+    case channel::VideoType::kDesktop:
+      return allocation::VideoType::kDesktop;
+    case channel::VideoType::kDesktopHighFps:
+      return allocation::VideoType::kDesktopHighFps;
+    case channel::VideoType::kNone:
+      return allocation::VideoType::kNone;
+    case channel::VideoType::kDisabled:
+      return allocation::VideoType::kDisabled;
+  }
+  return allocation::VideoType::kCamera;
+}
+
+channel::VideoType to_channel(allocation::VideoType type) {
+  switch (type) {
+    case allocation::VideoType::kCamera:
+      return channel::VideoType::kCamera;
+    case allocation::VideoType::kDesktop:
+      return channel::VideoType::kDesktop;
+    case allocation::VideoType::kDesktopHighFps:
+      return channel::VideoType::kDesktopHighFps;
+    case allocation::VideoType::kNone:
+      return channel::VideoType::kNone;
+    case allocation::VideoType::kDisabled:
+      return channel::VideoType::kDisabled;
+  }
+  return channel::VideoType::kCamera;
+}
+
+allocation::VideoConstraints to_allocation(const channel::VideoConstraints& c) {
+  return {c.max_height, c.max_frame_rate.value_or(-1)};
+}
+
+allocation::ConstraintsUpdate to_update(const channel::ReceiverVideoConstraints& m) {
+  allocation::ConstraintsUpdate u;
+  u.last_n = m.last_n;
+  u.selected_sources = m.selected_sources;
+  u.on_stage_sources = m.on_stage_sources;
+  u.selected_endpoints = m.selected_endpoints;
+  u.on_stage_endpoints = m.on_stage_endpoints;
+  if (m.default_constraints) u.default_constraints = to_allocation(*m.default_constraints);
+  if (m.constraints) {
+    allocation::ConstraintsMap map;
+    for (const auto& [name, c] : *m.constraints) map.emplace(name, to_allocation(c));
+    u.constraints = std::move(map);
+  }
+  u.assumed_bandwidth_bps = m.assumed_bandwidth_bps;
+  return u;
+}
+
+// Until a keyframe tells the real resolution, simulcast encodings are assumed to be the usual
+// quarter, half and full of 720p, so that a maxHeight picks a sensible encoding from the start.
+int assumed_height(std::size_t index, std::size_t count) {
+  return 720 >> std::min<std::size_t>(count - 1 - index, 4);
+}
+
+}  // namespace
+
+struct ForwardingController::Endpoint {
+  transport::EndpointId transport = 0;
+  Conference* conference = nullptr;
+  ForwardingEndpoint description;
+  allocation::AllocationSettings settings;
+  allocation::AllocationTracker allocation;
+  std::optional<std::vector<Router::VideoTarget>> targets;             // what the router was last given
+  std::map<std::string, allocation::VideoType> announced_video_types;  // SourceVideoTypeMessage
+  bool sctp_open = false, ws_open = false;
+  bool channel_open() const { return sctp_open || ws_open; }
+  ChannelTransport channel = ChannelTransport::kSctp;  // where messages go
+  // Message budget: a token bucket refilled over time.
+  double tokens = 0;
+  Timestamp tokens_at{};
+  // Connectivity (§5.2 EndpointConnectivityStatusChangeEvent).
+  Timestamp created{};
+  bool active = true;
+  std::uint64_t messages_in = 0, messages_out = 0, messages_dropped = 0;
+
+  explicit Endpoint(const allocation::AllocationSettingsConfig& config) : settings(config) {}
+};
+
+struct ForwardingController::Conference {
+  std::string id;
+  std::vector<Endpoint*> members;  // in join order
+  speech::ConferenceSpeechActivity speech;
+  // What each sender was last told about each of its sources (SenderSourceConstraints).
+  std::map<std::string, int> sender_constraints;
+  bool needs_allocation = false;
+  std::optional<Timestamp> next_allocation;
+
+  explicit Conference(const speech::SpeechActivityConfig& config) : speech(config) {}
+  Endpoint* member(std::string_view endpoint_id) const {
+    for (Endpoint* e : members)
+      if (e->description.id == endpoint_id) return e;
+    return nullptr;
+  }
+};
+
+ForwardingController::ForwardingController(ForwardingOptions options, Router& router, SendMessage send)
+    : options_(std::move(options)), router_(router), send_(std::move(send)) {}
+
+ForwardingController::~ForwardingController() = default;
+
+ForwardingController::Endpoint* ForwardingController::find(transport::EndpointId id) {
+  auto it = endpoints_.find(id);
+  return it == endpoints_.end() ? nullptr : it->second.get();
+}
+
+void ForwardingController::set_endpoint(transport::EndpointId id, const ForwardingEndpoint& description,
+                                        Timestamp now) {
+  auto& slot = endpoints_[id];
+  if (!slot) {
+    allocation::AllocationSettingsConfig config = options_.settings;
+    if (description.initial_last_n) config.initial_last_n = *description.initial_last_n;
+    slot = std::make_unique<Endpoint>(config);
+    slot->transport = id;
+    slot->created = now;
+    slot->tokens = options_.message_burst;
+    slot->tokens_at = now;
+  }
+  Endpoint& e = *slot;
+  e.description = description;
+  // Video types a client announced on the bridge channel outlive re-signaling of the source.
+  for (auto& source : e.description.video_sources) {
+    if (auto t = e.announced_video_types.find(source.name); t != e.announced_video_types.end())
+      source.video_type = t->second;
+  }
+  auto& conf = conferences_[description.conference];
+  if (!conf) {
+    conf = std::make_unique<Conference>(options_.speech);
+    conf->id = description.conference;
+  }
+  if (e.conference != conf.get()) {
+    conf->members.push_back(&e);
+    e.conference = conf.get();
+    conf->speech.add_endpoint(id, !description.video_sources.empty());
+  } else {
+    conf->speech.set_has_video(id, !description.video_sources.empty());
+  }
+  conf->needs_allocation = true;
+  reallocate(*conf, now);
+}
+
+void ForwardingController::remove_endpoint(transport::EndpointId id, Timestamp now) {
+  auto it = endpoints_.find(id);
+  if (it == endpoints_.end()) return;
+  Conference* conf = it->second->conference;
+  endpoints_.erase(it);
+  if (!conf) return;
+  std::erase_if(conf->members, [&](const Endpoint* e) { return e->transport == id; });
+  if (conf->members.empty()) {
+    conferences_.erase(conf->id);
+    return;
+  }
+  conf->speech.remove_endpoint(id);
+  send_speaker_events(*conf);
+  conf->needs_allocation = true;
+  reallocate(*conf, now);
+}
+
+void ForwardingController::on_channel_open(transport::EndpointId id, ChannelTransport transport, Timestamp) {
+  Endpoint* e = find(id);
+  if (!e) return;
+  (transport == ChannelTransport::kSctp ? e->sctp_open : e->ws_open) = true;
+  e->channel = transport;
+  // §4: ServerHello first over a WebSocket; then the current state of the conference.
+  if (transport == ChannelTransport::kWebSocket)
+    send(*e, channel::serialize(channel::ServerHello{options_.announced_version}));
+  send(*e, channel::serialize(channel::ForwardedSources{e->allocation.current().forwarded_sources}));
+  announce_mappings(*e, true);
+  for (const auto& [source, max_height] : e->conference->sender_constraints) {
+    bool own = std::any_of(e->description.video_sources.begin(), e->description.video_sources.end(),
+                           [&](const auto& s) { return s.name == source; });
+    if (own) send(*e, channel::serialize(channel::SenderSourceConstraints{source, max_height}));
+  }
+  for (Endpoint* other : e->conference->members) {
+    if (other != e && !other->active) {
+      send(*e,
+           channel::serialize(channel::EndpointConnectivityStatusChangeEvent{other->description.id, false}));
+    }
+  }
+  if (auto current = e->conference->speech.current_message()) {
+    channel::DominantSpeakerEndpointChangeEvent event;
+    if (Endpoint* dominant = find(current->dominant))
+      event.dominant_speaker_endpoint = dominant->description.id;
+    for (auto previous : current->previous) {
+      if (Endpoint* p = find(previous)) event.previous_speakers.push_back(p->description.id);
+    }
+    event.silence = current->silence;
+    send(*e, channel::serialize(event));
+  }
+}
+
+void ForwardingController::on_channel_closed(transport::EndpointId id, ChannelTransport transport) {
+  Endpoint* e = find(id);
+  if (!e) return;
+  (transport == ChannelTransport::kSctp ? e->sctp_open : e->ws_open) = false;
+  if (transport == e->channel)
+    e->channel = e->sctp_open ? ChannelTransport::kSctp : ChannelTransport::kWebSocket;
+}
+
+void ForwardingController::on_message(transport::EndpointId id, ChannelTransport via, std::string_view text,
+                                      Timestamp now) {
+  Endpoint* e = find(id);
+  if (!e) return;
+  e->channel = via;
+  ++counters_.messages_in;
+  ++e->messages_in;
+  // Token bucket: a misbehaving client cannot make the bridge relay floods to its conference.
+  double elapsed = std::chrono::duration<double>(now - e->tokens_at).count();
+  e->tokens = std::min<double>(options_.message_burst,
+                               e->tokens + std::max(elapsed, 0.0) * options_.messages_per_second);
+  e->tokens_at = now;
+  if (e->tokens < 1) {
+    ++counters_.dropped_rate_limited;
+    ++e->messages_dropped;
+    return;
+  }
+  e->tokens -= 1;
+
+  auto parsed = channel::parse_client_message(text);
+  if (!parsed) {
+    if (parsed.error().category == channel::ParseErrorCategory::kUnexpectedClass) {
+      ++counters_.dropped_unexpected;
+    } else {
+      ++counters_.dropped_unparsable;
+    }
+    ++e->messages_dropped;
+    kLog.fine("Dropped a bridge-channel message from {}: {}", e->description.id, parsed.error().reason);
+    return;
+  }
+  Conference& conf = *e->conference;
+  std::visit(
+      [&](auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, channel::ClientHello>) {
+          send(*e, channel::serialize(channel::ServerHello{options_.announced_version}));
+        } else if constexpr (std::is_same_v<T, channel::ReceiverVideoConstraints>) {
+          if (e->settings.apply(to_update(m))) reallocate(conf, now);
+        } else if constexpr (std::is_same_v<T, channel::LastNChangedEvent>) {
+          if (e->settings.set_last_n(m.last_n)) reallocate(conf, now);
+        } else if constexpr (std::is_same_v<T, channel::EndpointMessage>) {
+          std::string relayed = channel::relay_with_from(m.raw, e->description.id);
+          if (m.is_broadcast()) {
+            broadcast(conf, relayed, e);
+          } else if (Endpoint* target = conf.member(m.to); target && target != e) {
+            send(*target, relayed);
+          } else {
+            ++counters_.dropped_unknown_target;
+          }
+        } else if constexpr (std::is_same_v<T, channel::EndpointStats>) {
+          broadcast(conf, channel::relay_with_from(m.raw, e->description.id), e);
+        } else if constexpr (std::is_same_v<T, channel::SourceVideoTypeMessage> ||
+                             std::is_same_v<T, channel::VideoTypeMessage>) {
+          std::string name;
+          if constexpr (std::is_same_v<T, channel::SourceVideoTypeMessage>) {
+            name = m.source_name;
+          } else {
+            name = e->description.id + "-v0";
+          }
+          e->announced_video_types[name] = to_allocation(m.video_type);
+          for (auto& source : e->description.video_sources) {
+            if (source.name == name && source.video_type != to_allocation(m.video_type)) {
+              source.video_type = to_allocation(m.video_type);
+              reallocate(conf, now);
+            }
+          }
+        } else if constexpr (std::is_same_v<T, channel::ReceiverAudioSubscription>) {
+          router_.set_audio_subscription(e->transport, {m.all, m.include, m.exclude});
+        }
+      },
+      *parsed);
+}
+
+void ForwardingController::on_audio_level(transport::EndpointId sender, std::uint8_t level, Timestamp now) {
+  Endpoint* e = find(sender);
+  if (!e) return;
+  e->conference->speech.on_level(sender, level, now);
+}
+
+void ForwardingController::on_mappings_changed(transport::EndpointId id) {
+  if (Endpoint* e = find(id)) announce_mappings(*e, false);
+}
+
+// §5.2: VideoSourcesMap then AudioSourcesMap, with what changed (or everything, on connect).
+void ForwardingController::announce_mappings(Endpoint& receiver, bool all) {
+  if (!receiver.description.ssrc_rewriting) return;
+  auto video = router_.take_mappings(receiver.transport, media::SlotKind::kVideo, all);
+  if (!video.empty() || all) {
+    channel::VideoSourcesMap m;
+    for (auto& v : video) {
+      auto type = channel::video_type_from_string(v.video_type).value_or(channel::VideoType::kCamera);
+      std::optional<std::string> mid;
+      if (!v.mid.empty()) mid = v.mid;
+      m.mapped_sources.push_back({v.source, v.owner, v.ssrc, v.rtx, type, mid});
+    }
+    send(receiver, channel::serialize(m));
+  }
+  auto audio = router_.take_mappings(receiver.transport, media::SlotKind::kAudio, all);
+  if (!audio.empty() || all) {
+    channel::AudioSourcesMap m;
+    for (auto& a : audio) {
+      std::optional<std::string> mid;
+      if (!a.mid.empty()) mid = a.mid;
+      m.mapped_sources.push_back({a.source, a.owner, a.ssrc, mid});
+    }
+    send(receiver, channel::serialize(m));
+  }
+}
+
+void ForwardingController::send(Endpoint& to, const std::string& message) {
+  if (!to.channel_open() || !send_(to.transport, to.channel, message)) {
+    ++counters_.outgoing_dropped;
+    return;
+  }
+  ++counters_.messages_out;
+  ++to.messages_out;
+}
+
+void ForwardingController::broadcast(Conference& conference, const std::string& message,
+                                     const Endpoint* except) {
+  for (Endpoint* e : conference.members) {
+    if (e != except) send(*e, message);
+  }
+}
+
+void ForwardingController::reallocate(Conference& conf, Timestamp now) {
+  conf.needs_allocation = false;
+  conf.next_allocation = now + options_.reallocation_interval;
+  // What every sender sends, once for all receivers, in last-N order (media §6.1).
+  std::vector<allocation::VideoSource> ordered;
+  std::map<std::string, transport::EndpointId> owner_of;
+  std::map<std::string, allocation::VideoType> type_of;
+  for (speech::SpeakerId id : conf.speech.ordered_endpoints()) {
+    Endpoint* sender = find(id);
+    if (!sender) continue;
+    auto sent = router_.video_sources(id, now);
+    for (const auto& source : sender->description.video_sources) {
+      allocation::VideoSource v{source.name, sender->description.id, source.video_type, {}};
+      auto info =
+          std::find_if(sent.begin(), sent.end(), [&](const auto& s) { return s.name == source.name; });
+      if (info != sent.end()) {
+        for (std::size_t i = 0; i < info->encodings.size(); ++i) {
+          const auto& enc = info->encodings[i];
+          int height = enc.height > 0 ? enc.height : assumed_height(i, info->encodings.size());
+          auto bps = enc.active ? std::max<std::int64_t>(static_cast<std::int64_t>(enc.bps), 1) : 0;
+          v.layers.push_back({static_cast<int>(i), height, -1, bps});
+        }
+      }
+      owner_of[source.name] = id;
+      type_of[source.name] = source.video_type;
+      ordered.push_back(std::move(v));
+    }
+  }
+
+  // Per source, every receiver's effective constraints (media §6.6: SenderSourceConstraints).
+  std::map<std::string, std::vector<allocation::VideoConstraints>> wanted;
+  for (Endpoint* receiver : conf.members) {
+    std::vector<allocation::VideoSource> others;
+    for (const auto& v : ordered) {
+      if (v.owner != receiver->description.id) others.push_back(v);
+    }
+    allocation::LastNCaps caps;
+    caps.jvb_last_n = options_.jvb_last_n;
+    caps.conference_size_limit =
+        options_.conference_last_n_limits.limit_for(static_cast<int>(others.size()) + 1);
+    caps.ssrc_limit_video = options_.ssrc_limit_video;
+    auto result = allocation::allocate(receiver->settings, others, caps, std::nullopt, options_.allocator);
+    ++counters_.allocations;
+    for (const auto& [name, c] : result.effective_constraints()) wanted[name].push_back(c);
+    std::vector<Router::VideoTarget> targets;
+    for (const auto& s : result.sources) {
+      if (s.forwarded()) {
+        targets.push_back({owner_of[s.name], s.name, s.target_layer,
+                           std::string(channel::to_string(to_channel(type_of[s.name])))});
+      }
+    }
+    auto changes = receiver->allocation.update(std::move(result));
+    if (!receiver->targets || targets != *receiver->targets) {
+      receiver->targets = targets;
+      router_.set_video_targets(receiver->transport, targets);
+      // Before any packet goes out on a new slot (§5.2).
+      announce_mappings(*receiver, false);
+    }
+    if (changes.forwarded_sources) {
+      send(*receiver,
+           channel::serialize(channel::ForwardedSources{receiver->allocation.current().forwarded_sources}));
+    }
+  }
+  // Every source of the conference gets a sender constraint, 0 when nobody wants it.
+  for (const auto& v : ordered) {
+    int max_height = allocation::sender_max_height(wanted[v.name]);
+    const std::string& name = v.name;
+    auto [it, inserted] = conf.sender_constraints.emplace(name, max_height);
+    if (!inserted && it->second == max_height) continue;
+    it->second = max_height;
+    auto owner = owner_of.find(name);
+    if (owner == owner_of.end()) continue;
+    if (Endpoint* sender = find(owner->second)) {
+      send(*sender, channel::serialize(channel::SenderSourceConstraints{name, max_height}));
+    }
+  }
+}
+
+void ForwardingController::send_speaker_events(Conference& conf) {
+  while (auto m = conf.speech.poll_broadcast()) {
+    channel::DominantSpeakerEndpointChangeEvent event;
+    Endpoint* dominant = find(m->dominant);
+    if (!dominant) continue;
+    event.dominant_speaker_endpoint = dominant->description.id;
+    for (auto previous : m->previous) {
+      if (Endpoint* p = find(previous)) event.previous_speakers.push_back(p->description.id);
+    }
+    event.silence = m->silence;
+    if (m->dominant_changed) ++counters_.dominant_speaker_changes;
+    broadcast(conf, channel::serialize(event), nullptr);
+  }
+}
+
+void ForwardingController::check_connectivity(Conference& conf, Timestamp now) {
+  for (Endpoint* e : conf.members) {
+    auto last = router_.last_rtp_received(e->transport);
+    bool active =
+        last ? now - *last < options_.max_inactivity : now - e->created < options_.first_transfer_timeout;
+    if (active == e->active) continue;
+    e->active = active;
+    // Broadcast to everyone, the subject included (§5.2).
+    broadcast(conf,
+              channel::serialize(channel::EndpointConnectivityStatusChangeEvent{e->description.id, active}),
+              nullptr);
+  }
+}
+
+void ForwardingController::handle_timeout(Timestamp now) {
+  bool check = next_connectivity_check_ && *next_connectivity_check_ <= now;
+  if (check || !next_connectivity_check_)
+    next_connectivity_check_ = now + options_.connectivity_check_interval;
+  for (auto& [id, conf] : conferences_) {
+    if (auto due = conf->speech.next_timeout(); due && *due <= now) conf->speech.handle_timeout(now);
+    send_speaker_events(*conf);
+    if (conf->speech.take_order_changed()) conf->needs_allocation = true;
+    if (conf->needs_allocation || (conf->next_allocation && *conf->next_allocation <= now))
+      reallocate(*conf, now);
+    if (check) check_connectivity(*conf, now);
+  }
+}
+
+std::optional<Timestamp> ForwardingController::next_timeout() const {
+  std::optional<Timestamp> next;
+  auto consider = [&](std::optional<Timestamp> t) {
+    if (t && (!next || *t < *next)) next = t;
+  };
+  for (const auto& [id, conf] : conferences_) {
+    consider(conf->speech.next_timeout());
+    consider(conf->next_allocation);
+  }
+  if (!conferences_.empty()) consider(next_connectivity_check_);
+  return next;
+}
+
+std::optional<ForwardingController::ReceiverState> ForwardingController::receiver_state(
+    transport::EndpointId id) const {
+  auto it = endpoints_.find(id);
+  if (it == endpoints_.end()) return std::nullopt;
+  const Endpoint& e = *it->second;
+  ReceiverState s;
+  s.channel_open = e.channel_open();
+  s.last_n = e.settings.last_n();
+  s.effective_last_n =
+      allocation::effective_last_n(e.settings.last_n(), {options_.jvb_last_n, -1, options_.ssrc_limit_video});
+  s.forwarded_sources = e.allocation.current().forwarded_sources;
+  s.on_stage_sources = e.settings.on_stage_sources();
+  s.selected_sources = e.settings.selected_sources();
+  s.default_max_height = e.settings.default_constraints().max_height;
+  s.messages_in = e.messages_in;
+  s.messages_out = e.messages_out;
+  s.messages_dropped = e.messages_dropped;
+  return s;
+}
+
+std::optional<std::string> ForwardingController::dominant_speaker(const std::string& conference) const {
+  auto it = conferences_.find(conference);
+  if (it == conferences_.end()) return std::nullopt;
+  auto dominant = it->second->speech.dominant();
+  if (!dominant) return std::nullopt;
+  auto e = endpoints_.find(*dominant);
+  return e == endpoints_.end() ? std::nullopt : std::optional<std::string>(e->second->description.id);
+}
+
+}  // namespace jvb::conference

@@ -1,0 +1,153 @@
+// What each receiver of a conference gets, decided as JVB decides it, and the bridge channel
+// that steers it (shared/docs/protocol/bridge-channel.md §3-§5, media-plane.md §6, §7):
+//  * the bridge channel's messages in both directions, whatever carries them (the SCTP data
+//    channel or colibri-ws): ReceiverVideoConstraints and LastNChangedEvent feed each receiver's
+//    allocation settings; EndpointMessage and EndpointStats are relayed with `from` set by the
+//    bridge, inside the sender's conference only; SourceVideoTypeMessage records a source's
+//    video type; ReceiverAudioSubscription selects the audio a receiver gets; ClientHello is
+//    answered with ServerHello. A client's messages are rate-limited; what does not parse, or
+//    comes too fast, is dropped and counted;
+//  * receiver-driven allocation before any bandwidth estimate (an infinite budget): per receiver
+//    the other members' video sources in speech order, its constraints and last-N (the
+//    endpoint's lastN, cc.jvb-last-n, cc.initial-last-n, conference-last-n-limits) give the
+//    sources it gets and the highest encoding of each; the router's projections then switch at
+//    the next keyframe, which they ask the sender for. ForwardedSources tells the receiver what
+//    it gets, SenderSourceConstraints tells each sender the most anyone wants of its sources;
+//  * dominant speaker identification from the forwarded audio's RFC 6464 levels, which orders
+//    last-N and is broadcast as DominantSpeakerEndpointChangeEvent;
+//  * EndpointConnectivityStatusChangeEvent when a member's media stops and resumes.
+//
+// Control plane, on the thread that owns the conferences and their router; sans-IO: messages
+// leave through the send callback (which must not call back in), time is passed in.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "bridge/conference/allocation/allocation_settings.hpp"
+#include "bridge/conference/allocation/allocator.hpp"
+#include "bridge/conference/allocation/last_n_limits.hpp"
+#include "bridge/conference/router.hpp"
+#include "bridge/conference/speech/speech_activity.hpp"
+#include "bridge/core/time.hpp"
+
+namespace jvb::conference {
+
+struct ForwardingOptions {
+  allocation::AllocationSettingsConfig settings;
+  allocation::AllocatorConfig allocator;
+  allocation::LastNLimits conference_last_n_limits;
+  int jvb_last_n = -1;
+  int ssrc_limit_video = 50;
+  speech::SpeechActivityConfig speech;
+  std::optional<std::string> announced_version;  // ServerHello's version (version.announce)
+  // A member whose media stopped this long is announced as inactive (ep-connection-status).
+  Duration max_inactivity = std::chrono::seconds(8);
+  Duration first_transfer_timeout = std::chrono::seconds(15);
+  Duration connectivity_check_interval = std::chrono::milliseconds(500);
+  // Layers come and go with the senders' own bandwidth, and resolutions are learnt from
+  // keyframes: re-allocate at least this often (JVB: at most 5 s between allocations).
+  Duration reallocation_interval = std::chrono::seconds(1);
+  // Per endpoint: a burst of this many messages, refilled at the rate below; more is dropped.
+  int message_burst = 100;
+  int messages_per_second = 50;
+};
+
+// A member as signaling describes it.
+struct ForwardingEndpoint {
+  std::string conference;  // the conference id shared with the router
+  std::string id;          // the Colibri2 endpoint id
+  struct VideoSource {
+    std::string name;
+    allocation::VideoType video_type = allocation::VideoType::kCamera;
+  };
+  std::vector<VideoSource> video_sources;
+  std::optional<int> initial_last_n;  // Colibri2's initial-last-n
+  bool ssrc_rewriting = false;        // gets VideoSourcesMap / AudioSourcesMap
+};
+
+enum class ChannelTransport { kSctp, kWebSocket };
+
+class ForwardingController {
+ public:
+  // Sends on `via`, the transport that last received a message from the endpoint (or opened
+  // last); the callback may fall back to the other one when `via` is gone (§3.3).
+  using SendMessage =
+      std::function<bool(transport::EndpointId to, ChannelTransport via, const std::string& message)>;
+  ForwardingController(ForwardingOptions options, Router& router, SendMessage send);
+  ~ForwardingController();
+
+  // ---- membership, from the conference manager ----
+  void set_endpoint(transport::EndpointId endpoint, const ForwardingEndpoint& description, Timestamp now);
+  void remove_endpoint(transport::EndpointId endpoint, Timestamp now);
+
+  // ---- the bridge channel ----
+  // The channel opened (the data channel's DCEP OPEN, or a colibri-ws connection): the receiver
+  // is brought up to date (ServerHello first on a WebSocket, ForwardedSources, the dominant
+  // speaker, the inactive members).
+  void on_channel_open(transport::EndpointId endpoint, ChannelTransport transport, Timestamp now);
+  void on_channel_closed(transport::EndpointId endpoint, ChannelTransport transport);
+  // One message from the endpoint (one SCTP message or WebSocket text frame).
+  void on_message(transport::EndpointId endpoint, ChannelTransport via, std::string_view text, Timestamp now);
+
+  // ---- from the packet path ----
+  void on_audio_level(transport::EndpointId sender, std::uint8_t level, Timestamp now);
+  // The router put sources on new SSRC slots of this receiver: announce them.
+  void on_mappings_changed(transport::EndpointId receiver);
+
+  void handle_timeout(Timestamp now);
+  std::optional<Timestamp> next_timeout() const;
+
+  // For /debug: what one receiver gets and why.
+  struct ReceiverState {
+    bool channel_open = false;
+    int last_n = -1;
+    int effective_last_n = -1;
+    std::vector<std::string> forwarded_sources;
+    std::vector<std::string> on_stage_sources, selected_sources;
+    int default_max_height = 0;
+    std::uint64_t messages_in = 0, messages_out = 0, messages_dropped = 0;
+  };
+  std::optional<ReceiverState> receiver_state(transport::EndpointId endpoint) const;
+  std::optional<std::string> dominant_speaker(const std::string& conference) const;
+
+  struct Counters {
+    std::uint64_t messages_in = 0, messages_out = 0;
+    std::uint64_t dropped_unparsable = 0;      // bad JSON, unknown class, missing or wrong fields
+    std::uint64_t dropped_unexpected = 0;      // a bridge -> client class from a client
+    std::uint64_t dropped_rate_limited = 0;    // over the endpoint's message budget
+    std::uint64_t dropped_unknown_target = 0;  // EndpointMessage to nobody in the conference
+    std::uint64_t outgoing_dropped = 0;        // no open channel to send on
+    std::uint64_t allocations = 0;
+    std::uint64_t dominant_speaker_changes = 0;
+  };
+  const Counters& counters() const { return counters_; }
+
+ private:
+  struct Endpoint;
+  struct Conference;
+  Endpoint* find(transport::EndpointId id);
+  void send(Endpoint& to, const std::string& message);
+  void broadcast(Conference& conference, const std::string& message, const Endpoint* except);
+  void reallocate(Conference& conference, Timestamp now);
+  void send_speaker_events(Conference& conference);
+  void announce_mappings(Endpoint& receiver, bool all);
+  void check_connectivity(Conference& conference, Timestamp now);
+
+  ForwardingOptions options_;
+  Router& router_;
+  SendMessage send_;
+  std::unordered_map<transport::EndpointId, std::unique_ptr<Endpoint>> endpoints_;
+  std::map<std::string, std::unique_ptr<Conference>> conferences_;
+  std::optional<Timestamp> next_connectivity_check_;
+  Counters counters_;
+};
+
+}  // namespace jvb::conference
