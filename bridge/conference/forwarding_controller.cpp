@@ -162,11 +162,12 @@ void ForwardingController::remove_endpoint(transport::EndpointId id, Timestamp n
   auto it = endpoints_.find(id);
   if (it == endpoints_.end()) return;
   Conference* conf = it->second->conference;
+  // Out of the member list before it is freed: the list holds raw pointers.
+  if (conf) std::erase(conf->members, it->second.get());
   endpoints_.erase(it);
   if (!conf) return;
-  std::erase_if(conf->members, [&](const Endpoint* e) { return e->transport == id; });
   if (conf->members.empty()) {
-    conferences_.erase(conf->id);
+    conferences_.erase(std::string(conf->id));  // a copy: the key lives in the node it erases
     return;
   }
   conf->speech.remove_endpoint(id);

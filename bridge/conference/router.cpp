@@ -288,15 +288,16 @@ void Router::remove_endpoint(transport::EndpointId id) {
   Conference* conf = it->second->conference;
   std::vector<std::uint32_t> ssrcs;
   for (const auto& [ssrc, info] : it->second->ssrcs) ssrcs.push_back(ssrc);
+  // Out of the member list before it is freed: the list holds raw pointers.
+  if (conf) std::erase(conf->members, it->second.get());
   endpoints_.erase(it);
   if (!conf) return;
-  std::erase_if(conf->members, [&](const Endpoint* e) { return e->id == id; });
   for (Endpoint* receiver : conf->members) {
     if (!receiver->rewriter) continue;
     for (auto ssrc : ssrcs) receiver->rewriter->remove_source(ssrc);
   }
   if (conf->members.empty()) {
-    conferences_.erase(conf->id);
+    conferences_.erase(std::string(conf->id));  // a copy: the key lives in the node it erases
     return;
   }
   for (Endpoint* receiver : conf->members) {

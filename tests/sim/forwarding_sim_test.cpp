@@ -271,5 +271,31 @@ TEST_CASE("a member whose media stops is announced inactive, and active again wh
   CHECK(events[1]["active"] == "true");
 }
 
+TEST_CASE("members leave in any order; the others keep their media and the tables stay sane") {
+  ForwardingSim f;
+  auto& a = f.s.a();
+  auto& b = f.s.b();
+  auto& c = f.s.c();
+  f.s.start_media();
+  for (Browser* r : {&a, &b, &c}) f.say(*r, constraints({{"defaultConstraints", {{"maxHeight", 720}}}}));
+  f.s.run(1s);
+  // b leaves: the controller first, then the router, as the conference manager does.
+  f.controller.remove_endpoint(b.id, f.s.now);
+  f.s.router.remove_endpoint(b.id);
+  b.send_audio = b.send_video = false;
+  Timestamp since = f.s.now + 1ms;
+  f.s.run(1s);
+  CHECK(f.video_from(a, c, since) > 10);
+  CHECK(f.video_from(c, a, since) > 10);
+  CHECK(f.of_class(a, "ForwardedSources").back()["forwardedSources"] == json::array({"c-v0"}));
+  // Then everyone else, conference by conference.
+  for (Browser* e : {&a, &c, &f.s.d()}) {
+    f.controller.remove_endpoint(e->id, f.s.now);
+    f.s.router.remove_endpoint(e->id);
+  }
+  f.s.run(100ms);
+  CHECK_FALSE(f.controller.next_timeout().has_value());
+}
+
 }  // namespace
 }  // namespace jvb::conference
