@@ -267,7 +267,12 @@ void ForwardingController::on_message(transport::EndpointId id, ChannelTransport
             ++counters_.dropped_unknown_target;
           }
         } else if constexpr (std::is_same_v<T, channel::EndpointStats>) {
-          broadcast(conf, channel::relay_with_from(m.raw, e->description.id), e);
+          std::string relayed = channel::relay_with_from(m.raw, e->description.id);
+          for (Endpoint* r : conf.members) {
+            if (r != e &&
+                (conf.members.size() <= options_.stats_filter_threshold || wants_stats_of(conf, *r, *e)))
+              send(*r, relayed);
+          }
         } else if constexpr (std::is_same_v<T, channel::SourceVideoTypeMessage> ||
                              std::is_same_v<T, channel::VideoTypeMessage>) {
           std::string name;
@@ -340,6 +345,24 @@ void ForwardingController::broadcast(Conference& conference, const std::string& 
   for (Endpoint* e : conference.members) {
     if (e != except) send(*e, message);
   }
+}
+
+// §5.1 EndpointStats: in a large conference a receiver gets the stats of a recent speaker, of
+// a source it has on stage or selected, or of a source it is being sent.
+bool ForwardingController::wants_stats_of(const Conference& conf, const Endpoint& receiver,
+                                          const Endpoint& sender) const {
+  auto recent = conf.speech.recent_speakers();
+  if (std::find(recent.begin(), recent.end(), sender.transport) != recent.end()) return true;
+  const auto& forwarded = receiver.allocation.current().forwarded_sources;
+  for (const auto& source : sender.description.video_sources) {
+    auto named = [&](const std::vector<std::string>& names) {
+      return std::find(names.begin(), names.end(), source.name) != names.end();
+    };
+    if (named(forwarded) || named(receiver.settings.on_stage_sources()) ||
+        named(receiver.settings.selected_sources()))
+      return true;
+  }
+  return false;
 }
 
 void ForwardingController::reallocate(Conference& conf, Timestamp now) {

@@ -48,6 +48,8 @@ struct ForwardingOptions {
   int ssrc_limit_video = 50;
   speech::SpeechActivityConfig speech;
   std::optional<std::string> announced_version;  // ServerHello's version (version.announce)
+  // Above this many members, EndpointStats go only to receivers interested in the sender.
+  std::size_t stats_filter_threshold = 20;
   // A member whose media stopped this long is announced as inactive (ep-connection-status).
   Duration max_inactivity = std::chrono::seconds(8);
   Duration first_transfer_timeout = std::chrono::seconds(15);
@@ -136,6 +138,7 @@ class ForwardingController {
   Endpoint* find(transport::EndpointId id);
   void send(Endpoint& to, const std::string& message);
   void broadcast(Conference& conference, const std::string& message, const Endpoint* except);
+  bool wants_stats_of(const Conference& conference, const Endpoint& receiver, const Endpoint& sender) const;
   void reallocate(Conference& conference, Timestamp now);
   void send_speaker_events(Conference& conference);
   void announce_mappings(Endpoint& receiver, bool all);

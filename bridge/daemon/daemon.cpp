@@ -157,6 +157,7 @@ conference::ForwardingOptions forwarding_options(const config::BridgeConfig& c) 
   o.speech.dominant_speaker.enable_silence_detection = c.speech_activity.enable_silence_detection;
   o.speech.dominant_speaker.silence_timeout = c.speech_activity.silence_detection_timeout;
   if (c.version_announce) o.announced_version = std::string(bridge_version());
+  o.stats_filter_threshold = static_cast<std::size_t>(std::max(c.stats_filter_threshold, 0));
   o.max_inactivity = c.ep_connection_status.max_inactivity_limit;
   o.first_transfer_timeout = c.ep_connection_status.first_transfer_timeout;
   o.connectivity_check_interval = c.ep_connection_status.check_interval;

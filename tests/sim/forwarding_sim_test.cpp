@@ -201,6 +201,26 @@ TEST_CASE("endpoint messages get `from` set by the bridge and never leave the co
   CHECK(f.of_class(f.s.b(), "EndpointStats").at(0)["from"] == "a");
 }
 
+TEST_CASE("above the stats filter threshold, EndpointStats go only to receivers interested in the sender") {
+  ForwardingOptions options;
+  options.stats_filter_threshold = 2;  // conf1 has three members
+  ForwardingSim f(options);
+  auto& a = f.s.a();
+  f.s.start_media();
+  for (auto& b : f.s.browsers) b->send_audio = false;  // nobody is a recent speaker
+  // b receives a's video, c receives nothing.
+  f.say(f.s.b(), constraints({{"defaultConstraints", {{"maxHeight", 720}}}}));
+  f.say(f.s.c(), constraints({{"defaultConstraints", {{"maxHeight", 0}}}}));
+  f.s.run(1s);
+  f.say(a, {{"colibriClass", "EndpointStats"}, {"connectionQuality", 100}});
+  CHECK(f.of_class(f.s.b(), "EndpointStats").size() == 1);
+  CHECK(f.of_class(f.s.c(), "EndpointStats").empty());
+  // Once c pins a, it wants a's stats too.
+  f.say(f.s.c(), constraints({{"onStageSources", {"a-v0"}}}));
+  f.say(a, {{"colibriClass", "EndpointStats"}, {"connectionQuality", 90}});
+  CHECK(f.of_class(f.s.c(), "EndpointStats").size() == 1);
+}
+
 TEST_CASE("ClientHello gets ServerHello; bad and unexpected messages are dropped and counted") {
   ForwardingSim f;
   auto& a = f.s.a();
