@@ -114,9 +114,18 @@ struct ForwardingController::Conference {
 };
 
 ForwardingController::ForwardingController(ForwardingOptions options, Router& router, SendMessage send)
-    : options_(std::move(options)), router_(router), send_(std::move(send)) {}
+    : options_(std::move(options)), router_(router), send_(std::move(send)) {
+  // What the packet path tells the controller: speech levels and new SSRC slots.
+  router_.set_audio_level_sink([this](transport::EndpointId sender, std::uint8_t level, Timestamp now) {
+    on_audio_level(sender, level, now);
+  });
+  router_.set_mapping_sink([this](transport::EndpointId receiver) { on_mappings_changed(receiver); });
+}
 
-ForwardingController::~ForwardingController() = default;
+ForwardingController::~ForwardingController() {
+  router_.set_audio_level_sink({});
+  router_.set_mapping_sink({});
+}
 
 ForwardingController::Endpoint* ForwardingController::find(transport::EndpointId id) {
   auto it = endpoints_.find(id);

@@ -83,6 +83,7 @@ class ForwardingController {
   // last); the callback may fall back to the other one when `via` is gone (§3.3).
   using SendMessage =
       std::function<bool(transport::EndpointId to, ChannelTransport via, const std::string& message)>;
+  // Installs itself as the router's audio-level and mapping sink, for its lifetime.
   ForwardingController(ForwardingOptions options, Router& router, SendMessage send);
   ~ForwardingController();
 

@@ -358,11 +358,6 @@ int run(const config::BridgeConfig& config) {
         return via == conference::ChannelTransport::kWebSocket ? on_ws() || send_on_sctp(to, message)
                                                                : send_on_sctp(to, message) || on_ws();
       });
-  router.set_audio_level_sink([&forwarding](transport::EndpointId sender, std::uint8_t level, Timestamp now) {
-    forwarding.on_audio_level(sender, level, now);
-  });
-  router.set_mapping_sink(
-      [&forwarding](transport::EndpointId receiver) { forwarding.on_mappings_changed(receiver); });
   m.set_media_handler([&router](Timestamp now, transport::EndpointId from, transport::PacketKind kind,
                                 std::span<std::uint8_t> packet, std::size_t length) {
     if (kind == transport::PacketKind::kRtp) {

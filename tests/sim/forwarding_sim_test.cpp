@@ -28,9 +28,6 @@ struct ForwardingSim {
                      inbox[to].push_back(json::parse(message));
                      return true;
                    }) {
-    s.router.set_audio_level_sink([this](transport::EndpointId sender, std::uint8_t level, Timestamp now) {
-      controller.on_audio_level(sender, level, now);
-    });
     s.on_step = [this](Timestamp now) {
       if (auto due = controller.next_timeout(); due && *due <= now) controller.handle_timeout(now);
     };
@@ -315,6 +312,45 @@ TEST_CASE("members leave in any order; the others keep their media and the table
   }
   f.s.run(100ms);
   CHECK_FALSE(f.controller.next_timeout().has_value());
+}
+
+TEST_CASE("an SSRC-rewriting receiver gets its sources on announced slots, and its PLIs reach the owner") {
+  ForwardingSim f;
+  auto& a = f.s.a();
+  auto& b = f.s.b();
+  f.s.router.enable_ssrc_rewriting(a.id, {}, 42);
+  ForwardingEndpoint rewriting{a.conference, a.name, {{"a-v0", allocation::VideoType::kCamera}}, {}, true};
+  f.controller.set_endpoint(a.id, rewriting, f.s.now);
+  f.s.start_media();
+  f.say(a, constraints({{"defaultConstraints", {{"maxHeight", 720}}}}));
+  auto maps = f.of_class(a, "VideoSourcesMap");
+  REQUIRE(!maps.empty());
+  std::map<std::string, std::uint32_t> video_slot;
+  for (const auto& m : maps)
+    for (const auto& e : m["mappedSources"]) video_slot[e["source"]] = e["ssrc"];
+  REQUIRE(video_slot.count("b-v0"));
+  CHECK(video_slot["b-v0"] != b.video[0]);
+  f.s.run(2s);
+  // Nothing on the senders' own SSRCs; b's video on its slot, from a keyframe on, continuous.
+  CHECK(count_rtp_from(a, b.video[0]) == 0);
+  CHECK(count_rtp_from(a, b.audio_ssrc) == 0);
+  auto v = video_received(a, video_slot["b-v0"]);
+  REQUIRE(v.size() > 20);
+  CHECK(v.front().keyframe);
+  check_continuous(v);
+  // Audio slots were announced before their first packet went out.
+  std::map<std::string, std::uint32_t> audio_slot;
+  for (const auto& m : f.of_class(a, "AudioSourcesMap"))
+    for (const auto& e : m["mappedSources"]) audio_slot[e["source"]] = e["ssrc"];
+  REQUIRE(audio_slot.count("b-a0"));
+  CHECK(count_rtp_from(a, audio_slot["b-a0"]) > 50);
+  // A PLI naming the slot reaches b for its own SSRC (of the encoding being forwarded).
+  std::size_t before = b.plis.size();
+  f.s.run(300ms);  // past the keyframe-request throttle
+  f.s.transmit_rtcp(a, pli_packet(a.video[0], video_slot["b-v0"]));
+  f.s.run(50ms);
+  REQUIRE(b.plis.size() > before);
+  CHECK(b.encoding_of(b.plis.back().media_ssrc) >= 0);  // one of b's own video SSRCs
 }
 
 }  // namespace
