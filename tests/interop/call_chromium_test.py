@@ -6,8 +6,10 @@ or over the bridge's Colibri2 REST API (mode rest).
 
 Checks, in order: every page joins, answers the focus's offers, and connects ICE and DTLS to the
 bridge; every page is offered the other two's audio and video; every page decodes video frames
-and receives audio from each of the others (VP8 simulcast sent, projected by the bridge); one
-leaves, the other two are renegotiated without it and keep receiving from each other; a fourth
+and receives audio from each of the others (VP8 simulcast sent, projected by the bridge, which
+forwards video only once the page has sent ReceiverVideoConstraints on its bridge channel, the
+SCTP data channel the offer's data line sets up); every page's bridge channel is open and has
+brought at least one DominantSpeakerEndpointChangeEvent or ForwardedSources; one leaves, the other two are renegotiated without it and keep receiving from each other; a fourth
 joins and all three see each other. Prints the counters.
 
 Usage: call_chromium_test.py VIDEOBRIDGE_BINARY FOCUS_BINARY PAGE_DIR xmpp|rest"""
@@ -137,6 +139,18 @@ def expect_media(p, others, names, baseline=None, min_frames=MIN_FRAMES, min_aud
     return r["state"]
 
 
+def expect_bridge_channel(p):
+    # The page sends its ReceiverVideoConstraints when the channel opens; the bridge sends
+    # ForwardedSources on connect and the dominant speaker once anyone has spoken.
+    r = p.wait(bridgeOpen=True, bridgeMessages=["DominantSpeakerEndpointChangeEvent", "ForwardedSources"])
+    b = r["state"]["bridgeChannel"]
+    d.expect(r["ok"], f"{p.name}: bridge channel ({r.get('why')}): {b}")
+    d.expect(b["sentCounts"].get("ReceiverVideoConstraints", 0) >= 1, f"{p.name}: no constraints sent: {b}")
+    d.expect(b["invalid"] == 0, f"{p.name}: the bridge sent messages that are not bridge messages: {b}")
+    print(f"  {p.name}: bridge channel open, received {b['counts']}, dominant speaker {b['dominantSpeaker']}, "
+          f"forwarded {b['forwardedSources']}")
+
+
 def bridge_conf(prosody):
     """The daemon's configuration: REST stays on for /debug (the focus's bitrate panel, and what
     a failing test prints); with a Prosody, the bridge also joins its brewery."""
@@ -224,6 +238,8 @@ def run(mode, focus_binary, page_dir, tmp):
             expect_offered(p, [o for o in people if o is not p])
         for p in people:
             expect_media(p, [o for o in people if o is not p], names)
+        for p in people:
+            expect_bridge_channel(p)
 
         print("C leaves")
         d.expect(c.browser.call_async("leave").get("ok"), "C: leave() failed")
@@ -250,6 +266,7 @@ def run(mode, focus_binary, page_dir, tmp):
         for p in people:
             # Frames from D, and more frames from those already there.
             expect_media(p, [o for o in people if o is not p], names, baseline=before[p.name])
+        expect_bridge_channel(dd)
 
         print("everyone leaves")
         for p in list(people):

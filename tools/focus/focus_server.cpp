@@ -9,6 +9,8 @@
 //   {"type": "joined", "endpoint": "1a2b3c4d", "room": "demo"}
 //   {"type": "offer", "sdp": "...", "version": n,
 //    "streams": [{"mid": "2", "endpoint": "...", "kind": "audio"|"video", "ssrc": n, "rtx_ssrc"?: n}]}
+//     (the SDP has the data line, mid "data", when the bridge allocated SCTP: the page opens the
+//     bridge channel on it and talks to the bridge directly, bridge-channel.md)
 //   {"type": "participants", "participants": [{"endpoint": "...", "name": "...", "sending": bool}]}
 //   {"type": "stats", "available": bool, "error"?: "...",
 //    "endpoints": {"<ep>": {"incoming_bps": n, "outgoing_bps": n} | null}}
@@ -262,7 +264,8 @@ void FocusServer::join(Client& client, const std::string& room_name, const std::
   client.room = room_name;
   client.endpoint = endpoint;
 
-  // The endpoint create as Jicofo sends it (§4.3.4), without SCTP: the bridge has none yet.
+  // The endpoint create as Jicofo sends it (§4.3.4): <sctp/> with neither port nor role, which
+  // the bridge answers with its own (bridge-channel.md §1).
   signaling::ConferenceModify request;
   signaling::Endpoint e;
   e.id = signaling::EndpointId(endpoint);
@@ -271,6 +274,7 @@ void FocusServer::join(Client& client, const std::string& room_name, const std::
   e.medias = endpoint_medias();
   e.transport = signaling::Transport{};
   e.transport->ice_controlling = true;
+  if (options_.sctp) e.transport->sctp = signaling::Sctp{};
   e.capabilities = {std::string(signaling::kCapabilitySourceNames)};
   request.endpoints.push_back(std::move(e));
   bool create = !room.conference_requested;
@@ -304,14 +308,20 @@ void FocusServer::on_endpoint_created(const std::string& room_name, const std::s
     if (was_create) room->conference_requested = false;
     return remove_failed(*room, endpoint, "the bridge did not create the endpoint: " + reply.error().text);
   }
-  const signaling::IceUdpTransport* ice = nullptr;
+  const signaling::Transport* transport = nullptr;
   for (const auto& e : reply->endpoints)
-    if (e.id.str() == endpoint && e.transport && e.transport->ice) ice = &*e.transport->ice;
-  if (!ice || ice->candidates.empty() || ice->fingerprints.empty())
+    if (e.id.str() == endpoint && e.transport && e.transport->ice) transport = &*e.transport;
+  if (!transport || transport->ice->candidates.empty() || transport->ice->fingerprints.empty())
     return remove_failed(*room, endpoint, "the bridge's answer has no usable transport for " + endpoint);
   Participant& p = room->participants[endpoint];
   p.created = true;
-  p.bridge_transport = *ice;
+  p.bridge_transport = *transport->ice;
+  if (transport->sctp) {
+    p.sctp_port = transport->sctp->port.value_or(kSctpPort);
+    p.layout.add_data_line();  // before the first offer, so it stays right after the local lines
+  } else if (options_.sctp) {
+    kLog.warn("The bridge allocated no SCTP for {}: its page runs without a bridge channel", endpoint);
+  }
   send_offer(*room, p);
 }
 
@@ -356,7 +366,7 @@ void FocusServer::send_offer(Room& room, Participant& p) {
     if (line.stream->rtx_ssrc) s["rtx_ssrc"] = *line.stream->rtx_ssrc;
     listed.push_back(std::move(s));
   }
-  OfferParams params{p.bridge_transport, p.session_id, ++p.offer_version};
+  OfferParams params{p.bridge_transport, p.session_id, ++p.offer_version, p.sctp_port};
   p.offer_in_flight = true;
   p.renegotiate = false;
   send(p.client, Json{{"type", "offer"},
@@ -380,6 +390,8 @@ void FocusServer::on_answer(Client& client, const std::string& sdp) {
     kLog.warn("Bad answer from {}: {}", p.endpoint, answer.error());
     send_error(client.id, "bad answer: " + answer.error());
   } else {
+    if (p.layout.has_data_line() && !answer->data && !p.transport_signaled)
+      kLog.warn("{} rejected the data line: no bridge channel for it", p.endpoint);
     // session-accept: transport and sources once; later answers only when sources change
     // (source-add / source-remove), as Jicofo does (§4.3.5, §4.3.6).
     signaling::Endpoint e;

@@ -2,7 +2,8 @@
 // talks to each browser over a WebSocket (JSON messages, described in focus_server.cpp), and
 // allocates the browsers' endpoints on the bridge with Colibri2 the way Jicofo does (signaling.md
 // §4.3), through a ColibriClient (REST or XMPP): one conference per room, one endpoint per
-// browser, the browser's transport and sources from its SDP answer, expire on leave.
+// browser (with SCTP for the bridge channel), the browser's transport and sources from its SDP
+// answer, expire on leave.
 //
 // The focus is always the SDP offerer; each browser has at most one offer outstanding, and a
 // change that needs renegotiation while one is outstanding is offered once the answer arrives.
@@ -30,6 +31,9 @@ struct FocusOptions {
   std::string listen_host = "127.0.0.1";
   int listen_port = 0;  // 0: any free port
   std::string page_dir;
+  // Ask the bridge for SCTP (the bridge channel's data channel) in every endpoint create, as
+  // Jicofo does with jicofo.sctp.enabled; off: no data line, the pages run without a channel.
+  bool sctp = true;
 };
 
 class FocusServer {
@@ -58,6 +62,7 @@ class FocusServer {
     std::uint64_t client = 0;
     bool created = false;  // the bridge answered the endpoint create
     signaling::IceUdpTransport bridge_transport;
+    std::uint16_t sctp_port = kSctpPort;  // the bridge's, when its answer had SCTP
     OfferLayout layout;
     std::uint64_t session_id = 0;
     std::uint64_t offer_version = 0;

@@ -6,12 +6,14 @@
 //   XMPP:  focus --xmpp HOST:PORT --domain auth.meet.test [--user focus] --password PASS
 //                --brewery jvbbrewery@internal.auth.meet.test [--disable-certificate-verification]
 //                [--bridge-http http://127.0.0.1:PORT/] [common options]
-//   common: [--listen 127.0.0.1:0] [--page-dir DIR] [--verbose]
+//   common: [--listen 127.0.0.1:0] [--page-dir DIR] [--no-sctp] [--verbose]
 //
 // In XMPP mode --bridge-http only feeds the pages' bitrate panel (GET /debug); without it the
-// panel says stats are unavailable. Prints exactly one line "Focus listening on
-// http://HOST:PORT/" once it accepts connections (scripts and tests wait for it), and logs
-// "Bridge <occupant> joined the brewery (stress S)" for every bridge it discovers.
+// panel says stats are unavailable. --no-sctp leaves SCTP out of the endpoint creates: no data
+// line in the offers, so the pages get no bridge channel (and, from a JVB, no video).
+// Prints exactly one line "Focus listening on http://HOST:PORT/" once it accepts connections
+// (scripts and tests wait for it), and logs "Bridge <occupant> joined the brewery (stress S)"
+// for every bridge it discovers.
 // SIGINT/SIGTERM expire the conferences on the bridge and exit 0; a second signal exits at once.
 #include <glib-unix.h>
 #include <glib.h>
@@ -70,7 +72,7 @@ int usage() {
                "       focus --xmpp HOST:PORT --domain DOMAIN [--user focus] --password PASS\n"
                "             --brewery ROOM@MUC.DOMAIN [--disable-certificate-verification]\n"
                "             [--bridge-http http://127.0.0.1:PORT/] [COMMON]\n"
-               "COMMON: [--listen HOST:PORT] [--page-dir DIR] [--verbose]\n");
+               "COMMON: [--listen HOST:PORT] [--page-dir DIR] [--no-sctp] [--verbose]\n");
   return 2;
 }
 
@@ -101,6 +103,10 @@ int main(int argc, char** argv) {
     std::string_view arg = argv[i];
     if (arg == "--verbose") {
       jvb::log::set_level(jvb::log::Level::kFine);  // every Colibri2 request and answer
+      continue;
+    }
+    if (arg == "--no-sctp") {
+      options.sctp = false;
       continue;
     }
     if (arg == "--disable-certificate-verification") {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 namespace jvb::focus {
 
@@ -17,11 +18,12 @@ void OfferLayout::update(const std::vector<RemoteStream>& streams) {
   };
   // Lines free before this update; lines vacated now are not reused until the next one.
   std::vector<bool> was_free(lines_.size());
-  for (std::size_t i = 0; i < lines_.size(); ++i) was_free[i] = !lines_[i].local && !lines_[i].stream;
+  for (std::size_t i = 0; i < lines_.size(); ++i)
+    was_free[i] = !lines_[i].local && !lines_[i].data && !lines_[i].stream;
 
   std::vector<bool> placed(streams.size(), false);
   for (auto& line : lines_) {
-    if (line.local || !line.stream) continue;
+    if (line.local || line.data || !line.stream) continue;
     auto it = std::find_if(streams.begin(), streams.end(),
                            [&](const RemoteStream& s) { return same_stream(s, *line.stream); });
     if (it == streams.end()) {
@@ -43,6 +45,18 @@ void OfferLayout::update(const std::vector<RemoteStream>& streams) {
       was_free.push_back(false);
     }
   }
+}
+
+void OfferLayout::add_data_line() {
+  if (has_data_line()) return;
+  OfferLine line;
+  line.mid = std::string(kDataMid);
+  line.data = true;
+  lines_.push_back(std::move(line));
+}
+
+bool OfferLayout::has_data_line() const {
+  return std::any_of(lines_.begin(), lines_.end(), [](const OfferLine& l) { return l.data; });
 }
 
 }  // namespace jvb::focus

@@ -1,7 +1,8 @@
 // The m-lines of one browser's session, kept stable across renegotiations: a MID, once given to
 // a remote participant's audio or video, keeps naming that stream for as long as the participant
 // stays; when it leaves, its m-lines turn inactive and are later reused for a newcomer's stream
-// of the same kind (JSEP keeps m-line order fixed, so lines are never removed).
+// of the same kind (JSEP keeps m-line order fixed, so lines are never removed). The bridge
+// channel's data line, once added, stays where it was added and is never reused.
 //
 // Pure bookkeeping, owned by the focus's per-browser state; single-threaded.
 #pragma once
@@ -22,6 +23,11 @@ class OfferLayout {
   // reused only if it was already inactive in the previous layout, so one offer never moves a
   // MID from one participant straight to another.
   void update(const std::vector<RemoteStream>& streams);
+
+  // Adds the data line (mid "data") after the lines there are now; once only. The focus adds it
+  // before its first offer, so it follows the two local lines.
+  void add_data_line();
+  bool has_data_line() const;
 
   const std::vector<OfferLine>& lines() const { return lines_; }
 

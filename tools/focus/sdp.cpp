@@ -1,6 +1,7 @@
 // Offers for browsers and the reading of their answers (see sdp.hpp). SDP syntax: RFC 8866;
 // BUNDLE: RFC 9143; ICE attributes: RFC 8839; DTLS setup/fingerprint: RFC 8122 / RFC 8842;
-// source-specific attributes and ssrc-group: RFC 5576.
+// source-specific attributes and ssrc-group: RFC 5576; the data line: RFC 8841 (SCTP over DTLS in
+// SDP) with the RFC 8832 data channels the browser opens on it.
 #include "tools/focus/sdp.hpp"
 
 #include <arpa/inet.h>
@@ -89,18 +90,40 @@ std::string track_id(const RemoteStream& s) {
   return s.endpoint + (s.type == MediaType::kAudio ? "-a0" : "-v0");
 }
 
+// Every m-line carries the transport: an offer must stand on its own even before BUNDLE is
+// negotiated (RFC 9143 §7.2), and all of them name the same bridge transport.
+void append_transport(std::string& sdp, const OfferParams& p) {
+  sdp += fmt::format("a=ice-ufrag:{}\r\na=ice-pwd:{}\r\n", p.bridge.ufrag, p.bridge.pwd);
+  for (const auto& f : p.bridge.fingerprints) sdp += fmt::format("a=fingerprint:{} {}\r\n", f.hash, f.value);
+  // The bridge waits for the browser's DTLS ClientHello; actpass lets the browser pick active.
+  sdp += "a=setup:actpass\r\n";
+}
+
+void append_candidates(std::string& sdp, const OfferParams& p) {
+  for (const auto& c : p.bridge.candidates) sdp += candidate_line(c) + "\r\n";
+  sdp += "a=end-of-candidates\r\n";
+}
+
+// The bridge channel's SCTP association, in the form lib-jitsi-meet gives Jicofo's "data"
+// content: the browser opens its in-band (DCEP) channel on it once SCTP is up.
+void append_data_line(std::string& sdp, const OfferParams& p, const OfferLine& line) {
+  sdp += "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n";
+  sdp += "c=IN IP4 0.0.0.0\r\n";
+  append_transport(sdp, p);
+  sdp += fmt::format("a=mid:{}\r\n", line.mid);
+  sdp += fmt::format("a=sctp-port:{}\r\n", p.sctp_port);
+  sdp += fmt::format("a=max-message-size:{}\r\n", kSctpMaxMessageSize);
+  append_candidates(sdp, p);
+}
+
 void append_line(std::string& sdp, const OfferParams& p, const OfferLine& line) {
+  if (line.data) return append_data_line(sdp, p, line);
   bool audio = line.type == MediaType::kAudio;
   sdp += audio ? fmt::format("m=audio 9 UDP/TLS/RTP/SAVPF {}\r\n", kOpusPt)
                : fmt::format("m=video 9 UDP/TLS/RTP/SAVPF {} {}\r\n", kVp8Pt, kVp8RtxPt);
   sdp += "c=IN IP4 0.0.0.0\r\n";
   sdp += "a=rtcp:9 IN IP4 0.0.0.0\r\n";
-  // Every m-line carries the transport: an offer must stand on its own even before BUNDLE is
-  // negotiated (RFC 9143 §7.2), and all of them name the same bridge transport.
-  sdp += fmt::format("a=ice-ufrag:{}\r\na=ice-pwd:{}\r\n", p.bridge.ufrag, p.bridge.pwd);
-  for (const auto& f : p.bridge.fingerprints) sdp += fmt::format("a=fingerprint:{} {}\r\n", f.hash, f.value);
-  // The bridge waits for the browser's DTLS ClientHello; actpass lets the browser pick active.
-  sdp += "a=setup:actpass\r\n";
+  append_transport(sdp, p);
   sdp += fmt::format("a=mid:{}\r\n", line.mid);
   append_codecs(sdp, line.type);
   if (line.local) {
@@ -125,14 +148,15 @@ void append_line(std::string& sdp, const OfferParams& p, const OfferLine& line) 
       sdp += fmt::format("a=ssrc:{} msid:{} {}\r\n", ssrc, s.endpoint, track_id(s));
     }
   }
-  for (const auto& c : p.bridge.candidates) sdp += candidate_line(c) + "\r\n";
-  sdp += "a=end-of-candidates\r\n";
+  append_candidates(sdp, p);
 }
 
 // One m-section of an answer, as far as the focus cares.
 struct Section {
   MediaType type = MediaType::kAudio;
   bool known_type = false;
+  bool application = false;
+  bool rejected = false;  // port 0 (RFC 8866 §5.14, RFC 3264 §6)
   std::string mid;
   std::string direction = "sendrecv";
   std::vector<std::uint32_t> ssrcs;  // in order of first appearance
@@ -281,9 +305,12 @@ Result<Answer, std::string> parse_answer(std::string_view sdp, std::string_view 
     std::string_view value = raw.substr(2);
     if (raw[0] == 'm') {
       Section s;
-      auto media = value.substr(0, value.find(' '));
+      auto fields = tokens(value);
+      auto media = fields.empty() ? std::string_view{} : fields[0];
       s.known_type = media == "audio" || media == "video";
+      s.application = media == "application";
       s.type = media == "video" ? MediaType::kVideo : MediaType::kAudio;
+      s.rejected = fields.size() < 2 || fields[1] == "0";
       sections.push_back(std::move(s));
       continue;
     }
@@ -309,6 +336,7 @@ Result<Answer, std::string> parse_answer(std::string_view sdp, std::string_view 
     answer.transport.fingerprints.push_back({value, hash, setup, false});
   answer.transport.candidates = std::move(transport.candidates);
   for (const auto& s : sections) {
+    if (s.application && s.mid == kDataMid && !s.rejected) answer.data = true;
     if (!s.known_type) continue;
     bool own = s.type == MediaType::kAudio ? s.mid == kLocalAudioMid : s.mid == kLocalVideoMid;
     if (!own) continue;

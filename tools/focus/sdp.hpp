@@ -3,7 +3,9 @@
 // carry the browser's own microphone and camera on mids "0" and "1", and one sendonly m-line per
 // remote audio or video stream (a remote camera appears as its first simulcast SSRC plus that
 // SSRC's RTX partner, which is what the bridge projects all layers onto; media-plane.md §2.1).
-// Answers are read back into the Colibri2 shapes the bridge takes (signaling.md §4.3.5-4.3.6).
+// When the bridge allocated SCTP, the offer also has the bridge channel's data line (mid "data",
+// as Jicofo's "data" content becomes in lib-jitsi-meet; bridge-channel.md §1-§2), on the same
+// transport. Answers are read back into the Colibri2 shapes the bridge takes (signaling.md §4.3.5-4.3.6).
 //
 // Codecs and header-extension ids are those Jicofo uses by default (media-plane.md §2.1). The
 // same table feeds the Colibri2 endpoint create and the SDP, because the bridge forwards packets
@@ -33,6 +35,12 @@ inline constexpr std::uint8_t kTransportCcExtId = 5;
 inline constexpr std::string_view kLocalAudioMid = "0";
 inline constexpr std::string_view kLocalVideoMid = "1";
 
+// The bridge channel's SCTP association (RFC 8841): the bridge listens on port 5000 and takes
+// messages up to the size lib-jitsi-meet's SDP announces.
+inline constexpr std::string_view kDataMid = "data";
+inline constexpr std::uint16_t kSctpPort = 5000;
+inline constexpr std::uint32_t kSctpMaxMessageSize = 262144;
+
 // The <media> list of a Colibri2 endpoint create: opus and VP8 with RTX, audio-level and
 // transport-cc.
 std::vector<signaling::Media> endpoint_medias();
@@ -48,17 +56,21 @@ struct RemoteStream {
 
 // One m-line of an offer. The local lines are sendrecv; a remote stream's line is sendonly (the
 // bridge sends); a line whose participant left stays in place, inactive, until it is reused.
+// The data line (`data` set) is the bridge channel's m=application; `type`, `local` and `stream`
+// mean nothing for it.
 struct OfferLine {
   std::string mid;
   signaling::MediaType type = signaling::MediaType::kAudio;
   bool local = false;
   std::optional<RemoteStream> stream;  // remote lines only; empty = inactive
+  bool data = false;
 };
 
 struct OfferParams {
   signaling::IceUdpTransport bridge;  // the ICE transport from the bridge's endpoint create answer
   std::uint64_t session_id = 0;
-  std::uint64_t version = 0;  // o= session version, increasing with each offer to one browser
+  std::uint64_t version = 0;            // o= session version, increasing with each offer to one browser
+  std::uint16_t sctp_port = kSctpPort;  // the bridge's, for the data line
 };
 
 std::string build_offer(const OfferParams& params, const std::vector<OfferLine>& lines);
@@ -67,6 +79,7 @@ std::string build_offer(const OfferParams& params, const std::vector<OfferLine>&
 struct Answer {
   signaling::IceUdpTransport transport;         // ufrag, pwd, fingerprints (with setup), IP candidates
   std::vector<signaling::MediaSource> sources;  // "<ep>-a0" and "<ep>-v0"; absent when not sending
+  bool data = false;  // the data line was accepted (a non-zero port): the bridge channel can open
 };
 
 // Reads an answer to build_offer(). `endpoint` names the sources. Errors say what is missing.

@@ -4,7 +4,16 @@
 // lib-jitsi-meet does (a=ssrc-group:SIM plus one FID group per layer), because the bridge
 // expects Jitsi's simulcast signaling. Shows one tile per participant and the bridge's bitrates.
 //
-// For tests: window.callState(), window.waitFor(spec), window.leave() (all return promises).
+// The bridge channel: when the offer has the data line (the bridge allocated SCTP), the page opens
+// the in-band data channel lib-jitsi-meet opens ('JVB data channel', DCEP) and talks to the bridge
+// directly (shared/docs/protocol/bridge-channel.md): it sends ReceiverVideoConstraints (the bridge
+// forwards no video before it) from the last-N and pin controls, and shows what the bridge says:
+// the dominant speaker, which videos it does not forward, what it asks of our camera.
+//
+// For tests: window.callState(), window.waitFor(spec), window.leave(), window.setLastN(n),
+// window.pin(endpoint or null) (all return promises); window.sendBridgeMessage(obj) (true if
+// sent); window.bridgeChannel (the channel's state: open, received (the last 200 messages),
+// counts by colibriClass, dominantSpeaker, forwardedSources, ...).
 'use strict';
 
 const params = new URLSearchParams(location.search);
@@ -30,6 +39,40 @@ let offerChain = Promise.resolve();
 // [{ssrc, rtx}] for the three layers, generated once for the camera's primary SSRC.
 let simulcastLayers = null;
 
+// ---- Bridge channel state ----
+
+const kReceivedLimit = 200;
+const kEndpointMessageLimit = 50;
+const kPinnedHeight = 720;   // the on-stage video
+const kDefaultHeight = 720;  // everyone, when nobody is pinned: the best layer of each
+const kThumbnailHeight = 180;  // the others, while someone is pinned
+
+// Plain data only (tests read it through WebDriver); the RTCDataChannel itself is dataChannel.
+const bridge = {
+  open: false,
+  state: 'none',               // the data channel's readyState, 'none' before it exists
+  offered: false,              // an offer had the data line
+  received: [],                // the last kReceivedLimit messages, oldest first
+  receivedCount: 0,
+  counts: {},                  // colibriClass -> messages received
+  invalid: 0,                  // not JSON objects with a colibriClass, or binary
+  sentCount: 0,
+  sentCounts: {},              // colibriClass -> messages sent
+  lastConstraints: null,       // the last ReceiverVideoConstraints sent
+  serverHello: null,
+  dominantSpeaker: null,
+  previousSpeakers: [],
+  silence: false,
+  forwardedSources: null,      // null until the first ForwardedSources: everything counts as forwarded
+  senderConstraints: {},       // our source name -> maxHeight the bridge asks for
+  connectivity: {},            // endpoint -> false while the bridge sees no media from it
+  endpointMessages: [],        // the last kEndpointMessageLimit EndpointMessages
+};
+window.bridgeChannel = bridge;
+let dataChannel = null;
+// What the controls ask for; the ReceiverVideoConstraints follow from them.
+const view = {lastN: -1, pinned: null};  // pinned: an endpoint id
+
 const $ = id => document.getElementById(id);
 
 function setStatus(text) {
@@ -50,6 +93,17 @@ function send(message) {
 async function start() {
   $('room').textContent = room;
   $('leave').onclick = () => window.leave();
+  $('lastn').onchange = () => {
+    const n = Number($('lastn').value);
+    if (!Number.isInteger(n) || n < -1) {
+      $('lastn').value = String(view.lastN);
+      return;
+    }
+    view.lastN = n;
+    sendConstraints();
+  };
+  $('apply-sender').onchange = () => applySenderConstraint().catch(e => logBridge('camera limit: ' + e));
+  renderBridge();
   try {
     localStream = await navigator.mediaDevices.getUserMedia({audio: true, video: {width: 640, height: 360}});
   } catch (e) {
@@ -92,8 +146,13 @@ function handle(message) {
       break;
     case 'participants':
       state.participants = message.participants;
+      if (view.pinned && !state.participants.some(p => p.endpoint === view.pinned)) {
+        view.pinned = null;  // the pinned participant left
+        sendConstraints();
+      }
       renderTiles();
       renderStats();
+      renderBridge();
       break;
     case 'stats':
       state.stats = message;
@@ -108,6 +167,12 @@ function handle(message) {
 async function answerOffer(message) {
   state.offers++;
   await pc.setRemoteDescription({type: 'offer', sdp: message.sdp});
+  // As lib-jitsi-meet: the channel is created once the offer with the data line is applied, so
+  // it rides on the association that line describes; the browser opens it (DCEP) once SCTP is up.
+  if (!dataChannel && /^m=application /m.test(message.sdp)) {
+    bridge.offered = true;
+    openBridgeChannel();
+  }
   // Our microphone and camera go on the transceivers the offer created for mids 0 and 1.
   for (const t of pc.getTransceivers()) {
     if (t.mid !== '0' && t.mid !== '1') continue;
@@ -126,6 +191,8 @@ async function answerOffer(message) {
   state.answers++;
   state.negotiating = false;
   renderTiles();
+  // A new local description may have reset the camera's encodings.
+  if ($('apply-sender').checked) applySenderConstraint().catch(e => logBridge('camera limit: ' + e));
 }
 
 // Waits (bounded) until ICE gathering is done, so the answer carries our candidates.
@@ -206,6 +273,212 @@ function mungeSimulcast(sdp) {
   return [...lines.slice(0, start), ...kept, ...added, ...tail, ...lines.slice(end)].join('\r\n');
 }
 
+// ---- Bridge channel ----
+
+// The bridge names sources as the focus does in its Colibri2 requests: "<endpoint>-v0" for the
+// camera, "<endpoint>-a0" for the microphone (tools/focus/sdp.cpp).
+const videoSource = endpoint => `${endpoint}-v0`;
+
+function openBridgeChannel() {
+  try {
+    dataChannel = pc.createDataChannel('JVB data channel', {protocol: 'http://jitsi.org/protocols/colibri'});
+  } catch (e) {
+    return reportError('cannot create the bridge channel: ' + e);
+  }
+  bridge.state = dataChannel.readyState;
+  dataChannel.onopen = () => {
+    bridge.open = true;
+    bridge.state = 'open';
+    logBridge('channel open');
+    sendConstraints();
+    renderBridge();
+  };
+  dataChannel.onclose = () => {
+    bridge.open = false;
+    bridge.state = 'closed';
+    if (!state.left) logBridge('channel closed');
+    renderBridge();
+  };
+  dataChannel.onerror = event => logBridge('channel error: ' + (event.error ? event.error.message : 'unknown'));
+  dataChannel.onmessage = event => onBridgeMessage(event.data);
+  renderBridge();
+}
+
+function sendBridge(message) {
+  if (!dataChannel || dataChannel.readyState !== 'open') return false;
+  try {
+    dataChannel.send(JSON.stringify(message));
+  } catch (e) {
+    logBridge('send failed: ' + e);
+    return false;
+  }
+  const cls = message && message.colibriClass || '(none)';
+  bridge.sentCount++;
+  bridge.sentCounts[cls] = (bridge.sentCounts[cls] || 0) + 1;
+  return true;
+}
+
+// The ReceiverVideoConstraints the controls stand for: everyone at the best layer, or the pinned
+// participant on stage at 720p and the others as thumbnails. Every field is sent every time, so
+// each message stands on its own.
+function currentConstraints() {
+  const message = {colibriClass: 'ReceiverVideoConstraints', lastN: view.lastN};
+  if (view.pinned) {
+    const source = videoSource(view.pinned);
+    message.defaultConstraints = {maxHeight: kThumbnailHeight};
+    message.constraints = {[source]: {maxHeight: kPinnedHeight}};
+    message.onStageSources = [source];
+  } else {
+    message.defaultConstraints = {maxHeight: kDefaultHeight};
+    message.constraints = {};
+    message.onStageSources = [];
+  }
+  message.selectedSources = [];
+  return message;
+}
+
+// Sends the constraints now if the channel is open; the channel's onopen sends them otherwise.
+function sendConstraints() {
+  const message = currentConstraints();
+  if (sendBridge(message)) {
+    bridge.lastConstraints = message;
+    logBridge('sent ' + describeConstraints(message));
+  }
+  renderBridge();
+  return message;
+}
+
+function describeConstraints(m) {
+  const stage = m.onStageSources.length ? `on stage ${m.onStageSources.join(', ')} at ${kPinnedHeight}p, ` : '';
+  return `constraints: last-N ${m.lastN}, ${stage}others up to ${m.defaultConstraints.maxHeight}p`;
+}
+
+function onBridgeMessage(data) {
+  if (typeof data !== 'string') {
+    bridge.invalid++;
+    return logBridge('binary message ignored');
+  }
+  let message;
+  try {
+    message = JSON.parse(data);
+  } catch (e) {
+    message = null;
+  }
+  if (!message || typeof message !== 'object' || Array.isArray(message) || typeof message.colibriClass !== 'string') {
+    bridge.invalid++;
+    return logBridge('not a bridge message: ' + data.slice(0, 120));
+  }
+  const cls = message.colibriClass;
+  bridge.received.push(message);
+  if (bridge.received.length > kReceivedLimit) bridge.received.splice(0, bridge.received.length - kReceivedLimit);
+  bridge.receivedCount++;
+  bridge.counts[cls] = (bridge.counts[cls] || 0) + 1;
+  switch (cls) {
+    case 'ServerHello':
+      bridge.serverHello = message;
+      logBridge(`server hello${message.version ? ', version ' + message.version : ''}`);
+      break;
+    case 'DominantSpeakerEndpointChangeEvent':
+      if (message.dominantSpeakerEndpoint !== bridge.dominantSpeaker || !!message.silence !== bridge.silence)
+        logBridge(`dominant speaker ${nameOf(message.dominantSpeakerEndpoint)}${message.silence ? ' (silence)' : ''}`);
+      bridge.dominantSpeaker = typeof message.dominantSpeakerEndpoint === 'string' ? message.dominantSpeakerEndpoint : null;
+      bridge.previousSpeakers = Array.isArray(message.previousSpeakers) ? message.previousSpeakers : [];
+      bridge.silence = !!message.silence;
+      break;
+    case 'ForwardedSources':
+      if (!Array.isArray(message.forwardedSources)) {
+        logBridge('ForwardedSources without a list');
+        break;
+      }
+      bridge.forwardedSources = message.forwardedSources.filter(x => typeof x === 'string');
+      logBridge('forwarded video: ' + (bridge.forwardedSources.join(', ') || 'none'));
+      break;
+    case 'SenderSourceConstraints':
+      if (typeof message.sourceName !== 'string' || typeof message.maxHeight !== 'number') {
+        logBridge('invalid SenderSourceConstraints');
+        break;
+      }
+      bridge.senderConstraints[message.sourceName] = message.maxHeight;
+      logBridge(`the bridge wants ${message.sourceName} up to ${heightText(message.maxHeight)}`);
+      if ($('apply-sender').checked) applySenderConstraint().catch(e => logBridge('camera limit: ' + e));
+      break;
+    case 'EndpointMessage':
+      bridge.endpointMessages.push(message);
+      if (bridge.endpointMessages.length > kEndpointMessageLimit) bridge.endpointMessages.shift();
+      logBridge(`message from ${nameOf(message.from)}: ${JSON.stringify(message.msgPayload).slice(0, 120)}`);
+      break;
+    case 'EndpointConnectivityStatusChangeEvent':
+      if (typeof message.endpoint === 'string') {
+        bridge.connectivity[message.endpoint] = message.active === 'true' || message.active === true;
+        logBridge(`${nameOf(message.endpoint)} is ${bridge.connectivity[message.endpoint] ? 'active' : 'inactive'}`);
+      }
+      break;
+    default:
+      logBridge(`${cls}: ${data.slice(0, 120)}`);
+  }
+  renderTiles();
+  renderBridge();
+}
+
+const heightText = h => (h < 0 ? 'any height' : h === 0 ? 'nothing (stop sending)' : `${h}p`);
+
+function nameOf(endpoint) {
+  if (!endpoint) return String(endpoint);
+  if (endpoint === state.endpoint) return `me (${endpoint})`;
+  const p = state.participants.find(x => x.endpoint === endpoint);
+  return p && p.name !== p.endpoint ? `${p.name} (${endpoint})` : endpoint;
+}
+
+function logBridge(text) {
+  console.info('bridge channel: ' + text);
+  const log = $('bridge-log');
+  const line = document.createElement('div');
+  line.textContent = `${new Date().toLocaleTimeString()} ${text}`;
+  log.prepend(line);
+  while (log.childElementCount > 8) log.lastElementChild.remove();
+}
+
+// Limits the camera's simulcast encodings to what the bridge asks for (as lib-jitsi-meet's
+// SendVideoController does): 0 turns them all off, otherwise the layers up to that height stay
+// on, the lowest always. Only while the checkbox is on; off restores all layers.
+async function applySenderConstraint() {
+  const t = pc && pc.signalingState !== 'closed' && pc.getTransceivers().find(x => x.mid === '1');
+  if (!t || !t.sender.track || !state.endpoint) return;
+  const parameters = t.sender.getParameters();
+  const encodings = parameters.encodings || [];
+  if (!encodings.length) return;
+  const wanted = bridge.senderConstraints[videoSource(state.endpoint)];
+  const limit = $('apply-sender').checked && typeof wanted === 'number' ? wanted : -1;
+  const height = t.sender.track.getSettings().height || 360;
+  let changed = false;
+  encodings.forEach((e, i) => {
+    const scale = e.scaleResolutionDownBy || 2 ** (encodings.length - 1 - i);
+    const active = limit < 0 ? true : limit === 0 ? false : i === 0 || height / scale <= limit;
+    if (e.active !== active) changed = true;
+    e.active = active;
+  });
+  if (!changed) return;
+  await t.sender.setParameters(parameters);
+  logBridge(`camera layers on: ${encodings.map(e => (e.active ? 'on' : 'off')).join(' ')}`);
+}
+
+function togglePin(endpoint) {
+  view.pinned = view.pinned === endpoint ? null : endpoint;
+  sendConstraints();
+  renderTiles();
+}
+
+function renderBridge() {
+  const text = bridge.open ? 'open' : bridge.state === 'none' ? (bridge.offered ? 'not created' : 'not offered')
+      : bridge.state;
+  $('channel').textContent = `bridge channel: ${text}`;
+  $('channel').className = bridge.open ? 'ok' : 'warn';
+  $('dominant').textContent = bridge.dominantSpeaker ? `dominant speaker: ${nameOf(bridge.dominantSpeaker)}` : '';
+  const mine = state.endpoint ? bridge.senderConstraints[videoSource(state.endpoint)] : undefined;
+  $('sender').textContent = typeof mine === 'number' ? `the bridge wants my camera up to ${heightText(mine)}` : '';
+  $('constraints').textContent = bridge.lastConstraints ? 'sent ' + describeConstraints(bridge.lastConstraints) : '';
+}
+
 // ---- Tiles and stats ----
 
 function tileFor(id, label, local) {
@@ -220,11 +493,42 @@ function tileFor(id, label, local) {
     video.muted = true;  // sound plays from a separate <audio>, so autoplay is never blocked
     const name = document.createElement('div');
     name.className = 'name';
-    tile.append(video, name);
+    const badge = document.createElement('div');
+    badge.className = 'badge';
+    badge.hidden = true;
+    tile.append(video, name, badge);
+    if (!local) {
+      const pin = document.createElement('button');
+      pin.className = 'pin';
+      pin.textContent = 'pin';
+      pin.onclick = () => togglePin(id);
+      tile.append(pin);
+    }
     $('tiles').append(tile);
   }
   tile.querySelector('.name').textContent = label;
   return tile;
+}
+
+// What the bridge channel says about one tile: dominant speaker, pinned, video not forwarded,
+// no media from that endpoint.
+function decorateTile(tile, endpoint, local) {
+  tile.classList.toggle('dominant', !!endpoint && endpoint === bridge.dominantSpeaker);
+  const notes = [];
+  if (!local) {
+    const pinned = view.pinned === endpoint;
+    tile.classList.toggle('pinned', pinned);
+    const button = tile.querySelector('.pin');
+    button.textContent = pinned ? 'unpin' : 'pin';
+    button.disabled = !bridge.open;
+    if (bridge.forwardedSources && !bridge.forwardedSources.includes(videoSource(endpoint)))
+      notes.push('video off by the bridge');
+    if (bridge.connectivity[endpoint] === false) notes.push('no media from this participant');
+  }
+  tile.classList.toggle('not-forwarded', notes.length > 0);
+  const badge = tile.querySelector('.badge');
+  badge.textContent = notes.join(' · ');
+  badge.hidden = notes.length === 0;
 }
 
 function setTrack(element, track) {
@@ -237,6 +541,7 @@ function setTrack(element, track) {
 function renderTiles() {
   const me = tileFor('local', `${displayName || 'me'}${state.endpoint ? ' (' + state.endpoint + ')' : ''}`, true);
   if (localStream) setTrack(me.querySelector('video'), localStream.getVideoTracks()[0] || null);
+  decorateTile(me, state.endpoint, true);
   const byMid = new Map(pc ? pc.getTransceivers().filter(t => t.mid).map(t => [t.mid, t]) : []);
   const present = new Set(['local']);
   for (const p of state.participants) {
@@ -254,6 +559,7 @@ function renderTiles() {
       }
       setTrack(element, track);
     }
+    decorateTile(tile, p.endpoint, false);
   }
   for (const tile of document.querySelectorAll('.tile'))
     if (!present.has(tile.dataset.endpoint)) tile.remove();
@@ -299,6 +605,13 @@ window.callState = async () => {
     sentSimulcast: simulcastLayers ? simulcastLayers.map(l => l.ssrc) : [],
     sentLayers: [],  // outbound video SSRCs with packets sent, and their resolution
     localSdp: pc && pc.localDescription ? pc.localDescription.sdp : '',
+    bridgeChannel: {
+      open: bridge.open, state: bridge.state, offered: bridge.offered, receivedCount: bridge.receivedCount,
+      counts: bridge.counts, invalid: bridge.invalid, sentCounts: bridge.sentCounts,
+      lastConstraints: bridge.lastConstraints, dominantSpeaker: bridge.dominantSpeaker,
+      forwardedSources: bridge.forwardedSources, senderConstraints: bridge.senderConstraints,
+      connectivity: bridge.connectivity, endpointMessages: bridge.endpointMessages.length,
+    },
   };
   if (!pc || pc.signalingState === 'closed') return result;
   const bySsrc = new Map(state.streams.map(s => [s.ssrc, s]));
@@ -330,6 +643,10 @@ window.callState = async () => {
 //   spec.sendingPrimary: the camera's first simulcast SSRC is sending
 //   spec.remotes: endpoints whose audio and video must be announced (exactly these)
 //   spec.minFrames / spec.minAudioPackets: per endpoint in spec.remotes, above spec.baseline
+//   spec.bridgeOpen: the bridge channel is open
+//   spec.bridgeMessages: at least one message of one of these colibriClasses was received
+//   spec.forwardedSources: the bridge's last ForwardedSources is exactly this set
+//   spec.dominantSpeaker: the bridge's dominant speaker is this endpoint
 window.waitFor = async spec => {
   const deadline = performance.now() + (spec.timeoutMs || 20000);
   for (;;) {
@@ -361,6 +678,17 @@ function unmet(spec, s) {
     const first = s.sentLayers.find(l => l.ssrc === s.sentSimulcast[0]);
     if (!first || first.packetsSent < 10) return 'the first simulcast SSRC is not sending';
   }
+  const b = s.bridgeChannel;
+  if (spec.bridgeOpen && !b.open) return `the bridge channel is ${b.state}`;
+  if (spec.bridgeMessages && !spec.bridgeMessages.some(c => b.counts[c] > 0))
+    return `no ${spec.bridgeMessages.join(' or ')} on the bridge channel (got ${JSON.stringify(b.counts)})`;
+  if (spec.forwardedSources) {
+    const got = b.forwardedSources || [];
+    const same = got.length === spec.forwardedSources.length && spec.forwardedSources.every(x => got.includes(x));
+    if (!same) return `the bridge forwards ${b.forwardedSources ? JSON.stringify(got) : '(no ForwardedSources yet)'}`;
+  }
+  if (spec.dominantSpeaker !== undefined && b.dominantSpeaker !== spec.dominantSpeaker)
+    return `the dominant speaker is ${b.dominantSpeaker}`;
   for (const ep of spec.media || []) {
     const r = s.remotes[ep] || {framesDecoded: 0, audioPacketsReceived: 0};
     const base = (spec.baseline || {})[ep] || {framesDecoded: 0, audioPacketsReceived: 0};
@@ -372,9 +700,27 @@ function unmet(spec, s) {
   return null;
 }
 
+// Sends one message on the bridge channel as it is; false when the channel is not open.
+window.sendBridgeMessage = message => sendBridge(message);
+
+// The controls, for tests; each resolves to the ReceiverVideoConstraints it stands for (sent if
+// the channel is open).
+window.setLastN = async n => {
+  view.lastN = n;
+  $('lastn').value = String(n);
+  return sendConstraints();
+};
+window.pin = async endpoint => {
+  view.pinned = endpoint || null;
+  const message = sendConstraints();
+  renderTiles();
+  return message;
+};
+
 window.leave = async () => {
   state.left = true;
   send({type: 'leave'});
+  if (dataChannel) dataChannel.close();
   if (ws) ws.close();
   if (pc) pc.close();
   if (localStream) localStream.getTracks().forEach(t => t.stop());
