@@ -37,21 +37,6 @@ struct VideoProjection::PacketInfo {
   std::optional<std::int64_t> tl0;
 };
 
-std::int64_t VideoProjection::PictureIdUnwrapper::unwrap(std::uint16_t value, bool fifteen_bit) {
-  const std::int64_t range = fifteen_bit ? 0x8000 : 0x80;
-  if (fifteen_bit != fifteen_bit_) {
-    last_.reset();
-    fifteen_bit_ = fifteen_bit;
-  }
-  std::int64_t out = value & (range - 1);
-  if (last_) {
-    const std::int64_t forward = (out - *last_) & (range - 1);  // in [0, range)
-    out = *last_ + (forward > range / 2 ? forward - range : forward);
-  }
-  last_ = out;
-  return out;
-}
-
 VideoProjection::VideoProjection(std::uint32_t projected_ssrc, int num_encodings,
                                  PayloadTypeSet vp8_payload_types)
     : projected_ssrc_(projected_ssrc),

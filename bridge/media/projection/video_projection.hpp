@@ -50,6 +50,7 @@
 #include <span>
 #include <vector>
 
+#include "bridge/codecs/vp8_picture_id.hpp"
 #include "bridge/core/time.hpp"
 #include "bridge/rtp/rtp_packet.hpp"
 #include "bridge/rtp/sequence_unwrapper.hpp"
@@ -124,23 +125,11 @@ class VideoProjection {
   const VideoProjectionCounters& counters() const { return counters_; }
 
  private:
-  // Unwraps a PictureID that may come in 7- or 15-bit form; a change of form restarts it.
-  class PictureIdUnwrapper {
-   public:
-    std::int64_t unwrap(std::uint16_t value, bool fifteen_bit);
-    // True if a value of this form would restart the unwrapped space.
-    bool form_differs(bool fifteen_bit) const { return last_ && fifteen_bit != fifteen_bit_; }
-
-   private:
-    std::optional<std::int64_t> last_;
-    bool fifteen_bit_ = true;
-  };
-
   struct EncodingState {
     std::optional<std::uint32_t> ssrc;
     rtp::SequenceNumberUnwrapper seq;
     rtp::TimestampUnwrapper ts;
-    PictureIdUnwrapper picture_id;
+    codecs::Vp8PictureIdUnwrapper picture_id;
     rtp::Unwrapper<std::uint8_t> tl0;
     std::optional<std::int64_t> highest_ts;             // of any packet seen
     std::optional<std::int64_t> highest_forwarded_seq;  // over all its segments

@@ -61,21 +61,6 @@ struct SsrcRewriter::PacketInfo {
   std::optional<std::int64_t> tl0;
 };
 
-std::int64_t SsrcRewriter::PictureIdUnwrapper::unwrap(std::uint16_t value, bool fifteen_bit) {
-  const std::int64_t range = fifteen_bit ? 0x8000 : 0x80;
-  if (fifteen_bit != fifteen_bit_) {
-    last_.reset();
-    fifteen_bit_ = fifteen_bit;
-  }
-  std::int64_t out = value & (range - 1);
-  if (last_) {
-    const std::int64_t forward = (out - *last_) & (range - 1);  // in [0, range)
-    out = *last_ + (forward > range / 2 ? forward - range : forward);
-  }
-  last_ = out;
-  return out;
-}
-
 SsrcRewriter::SsrcRewriter(const SsrcRewriterConfig& config, std::uint64_t seed,
                            std::span<const std::uint32_t> reserved)
     : config_(config), rng_(seed), reserved_(reserved.begin(), reserved.end()) {

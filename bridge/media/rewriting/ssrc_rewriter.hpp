@@ -76,6 +76,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "bridge/codecs/vp8_picture_id.hpp"
 #include "bridge/core/result.hpp"
 #include "bridge/media/projection/video_projection.hpp"  // PayloadTypeSet (header-only)
 #include "bridge/rtp/rtp_packet.hpp"
@@ -259,19 +260,6 @@ class SsrcRewriter {
   std::size_t known_sources() const { return sources_.size(); }
 
  private:
-  // Unwraps a VP8 PictureID that may come in 7- or 15-bit form; a change of form restarts it.
-  class PictureIdUnwrapper {
-   public:
-    std::int64_t unwrap(std::uint16_t value, bool fifteen_bit);
-    // True if a value of this form restarts the unwrapped space.
-    bool form_differs(bool fifteen_bit) const { return last_ && fifteen_bit != fifteen_bit_; }
-    void reset() { last_.reset(); }
-
-   private:
-    std::optional<std::int64_t> last_;
-    bool fifteen_bit_ = true;
-  };
-
   // The current source of a slot. Output = input (unwrapped per source) + offset.
   struct Mapping {
     bool started = false;
@@ -311,7 +299,7 @@ class SsrcRewriter {
     int slot = -1;
     rtp::SequenceNumberUnwrapper seq;
     rtp::TimestampUnwrapper ts;
-    PictureIdUnwrapper picture_id;
+    codecs::Vp8PictureIdUnwrapper picture_id;
     rtp::Unwrapper<std::uint8_t> tl0;
     std::optional<std::int64_t> last_seq;  // highest seen here, forwarded or not
     std::int64_t last_ts = 0;              // of that packet
