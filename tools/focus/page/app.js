@@ -12,8 +12,9 @@
 //
 // For tests: window.callState(), window.waitFor(spec), window.leave(), window.setLastN(n),
 // window.pin(endpoint or null) (all return promises); window.sendBridgeMessage(obj) (true if
-// sent); window.bridgeChannel (the channel's state: open, received (the last 200 messages),
-// counts by colibriClass, dominantSpeaker, forwardedSources, ...).
+// sent); window.setMicEnabled(bool) (true if there is a microphone); window.bridgeChannel (the
+// channel's state: open, received (the last 200 messages), counts by colibriClass,
+// dominantSpeaker, forwardedSources, ...).
 'use strict';
 
 const params = new URLSearchParams(location.search);
@@ -715,6 +716,14 @@ window.pin = async endpoint => {
   const message = sendConstraints();
   renderTiles();
   return message;
+};
+
+// Turns the microphone on or off (a disabled track sends silence), so that a test can choose
+// who speaks: the fake audio device beeps on every page. Returns whether a track was there.
+window.setMicEnabled = enabled => {
+  const track = localStream && localStream.getAudioTracks()[0];
+  if (track) track.enabled = !!enabled;
+  return !!track;
 };
 
 window.leave = async () => {
