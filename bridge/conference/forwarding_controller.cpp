@@ -163,7 +163,6 @@ void ForwardingController::set_endpoint(transport::EndpointId id, const Forwardi
   } else {
     conf->speech.set_has_video(id, !description.video_sources.empty());
   }
-  conf->needs_allocation = true;
   reallocate(*conf, now);
 }
 
@@ -181,7 +180,6 @@ void ForwardingController::remove_endpoint(transport::EndpointId id, Timestamp n
   }
   conf->speech.remove_endpoint(id);
   send_speaker_events(*conf);
-  conf->needs_allocation = true;
   reallocate(*conf, now);
 }
 
@@ -207,14 +205,7 @@ void ForwardingController::on_channel_open(transport::EndpointId id, ChannelTran
     }
   }
   if (auto current = e->conference->speech.current_message()) {
-    channel::DominantSpeakerEndpointChangeEvent event;
-    if (Endpoint* dominant = find(current->dominant))
-      event.dominant_speaker_endpoint = dominant->description.id;
-    for (auto previous : current->previous) {
-      if (Endpoint* p = find(previous)) event.previous_speakers.push_back(p->description.id);
-    }
-    event.silence = current->silence;
-    send(*e, channel::serialize(event));
+    if (auto event = speaker_event(*current)) send(*e, *event);
   }
 }
 
@@ -452,18 +443,23 @@ void ForwardingController::reallocate(Conference& conf, Timestamp now) {
   }
 }
 
+// The speech activity's ids as endpoint ids; nullopt when the dominant speaker is gone.
+std::optional<std::string> ForwardingController::speaker_event(const speech::DominantSpeakerMessage& m) {
+  Endpoint* dominant = find(m.dominant);
+  if (!dominant) return std::nullopt;
+  channel::DominantSpeakerEndpointChangeEvent event;
+  event.dominant_speaker_endpoint = dominant->description.id;
+  for (auto previous : m.previous) {
+    if (Endpoint* p = find(previous)) event.previous_speakers.push_back(p->description.id);
+  }
+  event.silence = m.silence;
+  return channel::serialize(event);
+}
+
 void ForwardingController::send_speaker_events(Conference& conf) {
   while (auto m = conf.speech.poll_broadcast()) {
-    channel::DominantSpeakerEndpointChangeEvent event;
-    Endpoint* dominant = find(m->dominant);
-    if (!dominant) continue;
-    event.dominant_speaker_endpoint = dominant->description.id;
-    for (auto previous : m->previous) {
-      if (Endpoint* p = find(previous)) event.previous_speakers.push_back(p->description.id);
-    }
-    event.silence = m->silence;
     if (m->dominant_changed) ++counters_.dominant_speaker_changes;
-    broadcast(conf, channel::serialize(event), nullptr);
+    if (auto event = speaker_event(*m)) broadcast(conf, *event, nullptr);
   }
 }
 

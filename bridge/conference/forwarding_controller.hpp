@@ -142,6 +142,7 @@ class ForwardingController {
   bool wants_stats_of(const Conference& conference, const Endpoint& receiver, const Endpoint& sender) const;
   void reallocate(Conference& conference, Timestamp now);
   void send_speaker_events(Conference& conference);
+  std::optional<std::string> speaker_event(const speech::DominantSpeakerMessage& message);
   void announce_mappings(Endpoint& receiver, bool all);
   void check_connectivity(Conference& conference, Timestamp now);
 

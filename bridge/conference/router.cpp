@@ -407,14 +407,6 @@ std::vector<Router::VideoSourceInfo> Router::video_sources(transport::EndpointId
   return out;
 }
 
-void Router::request_keyframe(Timestamp now, transport::EndpointId sender_id, const std::string& name) {
-  Endpoint* sender = find(sender_id);
-  if (!sender) return;
-  for (auto& source : sender->video_sources) {
-    if (source.name == name) request_keyframe(now, *sender, source, std::max(source.best_active(now), 0));
-  }
-}
-
 void Router::on_rtp(Timestamp now, transport::EndpointId from, std::span<std::uint8_t> slot,
                     std::size_t length) {
   ++counters_.rtp_in;

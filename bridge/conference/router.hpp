@@ -136,10 +136,6 @@ class Router {
   };
   std::vector<VideoSourceInfo> video_sources(transport::EndpointId sender, Timestamp now);
 
-  // Asks the sender of `source` for a keyframe of the encoding `receiver` is about to get; used
-  // when a receiver starts getting a source (throttled like every bridge request).
-  void request_keyframe(Timestamp now, transport::EndpointId sender, const std::string& source);
-
   // Decrypted media from `from`. `slot` is the whole receive buffer; the packet is its first
   // `length` bytes. The slot may be modified.
   void on_rtp(Timestamp now, transport::EndpointId from, std::span<std::uint8_t> slot, std::size_t length);
