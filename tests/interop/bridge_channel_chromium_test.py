@@ -1,21 +1,23 @@
 #!/usr/bin/python3
 """The bridge channel driven from headless Chromium: the daemon, the focus (tools/focus, over the
 bridge's Colibri2 REST API) and three call pages in one room, inside a loopback-only network
-namespace. The pages talk to the bridge over the SCTP data channel as lib-jitsi-meet does
-(shared/docs/protocol/bridge-channel.md).
+namespace. A and B talk to the bridge over the SCTP data channel as lib-jitsi-meet does
+(shared/docs/protocol/bridge-channel.md); C joins with ?channel=ws, so the focus allocates it no
+SCTP and its offer has no data line, and it opens the bridge channel on the bridge's colibri-ws URL
+instead (bridge-channel.md §3), as lib-jitsi-meet does in that case. The daemon serves colibri-ws
+on its public HTTP server.
 
 Checks, in order, in one call:
+  0. A and B use SCTP, C the web-socket, which opened with ServerHello as its first message; C
+     decodes the others' video (which the bridge forwards only after C's constraints) like A and B;
   1. every page's channel opens, and a ClientHello brings a ServerHello back;
   2. an EndpointMessage to everyone reaches the others with "from" set to the sender, and not the
      sender itself (a directed reply reaches the sender after it, so an echo would have come first);
   3. ReceiverVideoConstraints with defaultConstraints.maxHeight 180 bring every video B decodes
      down to at most 180 lines (getStats frameHeight), and maxHeight 720 brings them back up;
-  4. the dominant speaker follows the only unmuted microphone (the fake device beeps everywhere,
-     window.setMicEnabled mutes the others), on every page: C, or A when C already was the
-     dominant speaker. (Only one switch: the identification takes a speaker's quietest non-zero
-     level as its noise floor, as JVB's does, and the fake device's pure beeps can leave a
-     speaker whose floor is its own beep, which then never counts as speech: a second switch
-     failed about once in seven runs that way.)
+  4. the dominant speaker follows the only unmuted microphone (every page's fake microphone plays
+     a speech-like file, window.setMicEnabled mutes the others), on every page, and moves when
+     another speaks instead (C then A, or A then C when C already was the dominant speaker);
   5. last-N 1 on B leaves B decoding exactly one video, the dominant speaker's (last-N orders by
      speech activity), and one entry in ForwardedSources; last-N -1 brings every video back.
 Prints the heights seen and how long each switch took.
@@ -23,11 +25,14 @@ Prints the heights seen and how long each switch took.
 Usage: bridge_channel_chromium_test.py VIDEOBRIDGE_BINARY FOCUS_BINARY PAGE_DIR"""
 
 import json
+import math
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import time
+import wave
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -39,6 +44,56 @@ TOTAL_S = 150           # all waits together stay within this
 SWITCH_MS = 15000       # a layer, last-N or speaker change must show within this
 SPEAKER_MS = 20000      # dominant speaker identification needs a few seconds of speech
 LOW, HIGH = 180, 720
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ws_bridge_conf(port):
+    """call_chromium_test's configuration plus colibri-ws on the public HTTP server."""
+    base = cc.bridge_conf
+
+    def conf(prosody):
+        return base(prosody) + f"""
+videobridge.http-servers.public.port = {port}
+videobridge.http-servers.public.host = "127.0.0.1"
+videobridge.websockets {{ enabled = true, domains = [ "127.0.0.1:{port}" ], tls = false }}
+"""
+    return conf
+
+
+class WsParticipant(cc.Participant):
+    """A call page that asks for the bridge channel over colibri-ws instead of SCTP."""
+
+    def __init__(self, name, url):
+        self.name = name
+        self.browser = webdriver.Browser(timeout_s=60)
+        self.browser.open(f"{url}?room={cc.ROOM}&name={name}&channel=ws")
+        self.endpoint = None
+
+
+def check_transports(people, ws_page, port):
+    print("0. bridge channel transports")
+    for p in people:
+        s = p.browser.call_async("callState")
+        b = s["bridgeChannel"]
+        has_data_line = "\nm=application " in s["localSdp"]
+        if p is ws_page:
+            d.expect(b["transport"] == "ws", f"{p.name}: the bridge channel is not on the web-socket: {b}")
+            d.expect(not has_data_line, f"{p.name}: asked for colibri-ws, yet its session has a data line")
+            d.expect(b["firstClass"] == "ServerHello",
+                     f"{p.name}: the first message on colibri-ws is {b['firstClass']}, not ServerHello")
+            url = execute(p, "return window.bridgeChannel.url;")
+            d.expect(isinstance(url, str) and url.startswith(f"ws://127.0.0.1:{port}/colibri-ws/")
+                     and p.endpoint in url, f"{p.name}: web-socket URL {url}")
+        else:
+            d.expect(b["transport"] == "sctp", f"{p.name}: the bridge channel is not the data channel: {b}")
+            d.expect(has_data_line, f"{p.name}: no data line in its session")
+        print(f"  {p.name}: {b['transport']}, open, first message {b['firstClass']}, "
+              f"{b['sentCounts'].get('ReceiverVideoConstraints', 0)} constraints sent, received {b['counts']}")
 
 
 def execute(p, script, *args):
@@ -185,8 +240,8 @@ def check_dominant_speaker(people):
     # unless C already is the dominant speaker.
     current = execute(a, "return window.bridgeChannel.dominantSpeaker;")
     order = (c, a) if current != c.endpoint else (a, c)
-    print(f"  the dominant speaker is {current} before; {order[0].name} speaks")
-    for speaker in order[:1]:
+    print(f"  the dominant speaker is {current} before; {order[0].name} speaks, then {order[1].name}")
+    for speaker in order:
         for p in people:
             d.expect(execute(p, "return window.setMicEnabled(arguments[0]);", p is speaker),
                      f"{p.name}: no microphone track")
@@ -197,7 +252,7 @@ def check_dominant_speaker(people):
             d.expect(r["ok"], f"{p.name}: the dominant speaker is {r.get('last')}, not {speaker.name} "
                               f"({speaker.endpoint}), {SPEAKER_MS} ms after only {speaker.name}'s microphone is on")
             print(f"  only {speaker.name} speaks: {p.name} sees {speaker.name} as dominant after {r['ms']} ms")
-    return order[0]
+    return order[-1]
 
 
 def check_last_n(b, others, speaker):
@@ -238,16 +293,48 @@ def check_last_n(b, others, speaker):
     print(f"  last-N -1: ForwardedSources {sorted(r['f'])}, every video decoding again after {r['ms']} ms")
 
 
+def write_speech_like_wav(path):
+    """A microphone that sounds like a person: a faint noise floor all the time and louder bursts
+    of a voiced tone. Chromium's default fake device beeps on digital silence, which gives the
+    dominant speaker identification no noise floor below the beep: a speaker whose quietest level
+    is its own beep never counts as speaking (the identification works like JVB's)."""
+    rate = 48000
+    frames = bytearray()
+    seed = 12345
+    for i in range(rate * 4):  # 4 s, looped by Chromium
+        seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
+        noise = (seed >> 16) % 401 - 200  # about -44 dBFS
+        t = i / rate
+        talking = (t % 1.0) < 0.6  # 600 ms of voice, 400 ms of room noise
+        voice = 0
+        if talking:
+            envelope = min(1.0, (t % 1.0) / 0.05, (0.6 - t % 1.0) / 0.05)
+            voice = int(envelope * (6000 * math.sin(2 * math.pi * 220 * t) + 3000 * math.sin(2 * math.pi * 440 * t)))
+        sample = max(-32768, min(32767, noise + voice))
+        frames += sample.to_bytes(2, "little", signed=True)
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(bytes(frames))
+
+
 def run(focus_binary, page_dir, tmp):
     d.expect(webdriver.available(), "chromium and chromedriver are not installed (make test installs them)")
+    speech = os.path.join(tmp, "speech.wav")
+    write_speech_like_wav(speech)
+    webdriver.CHROMIUM_ARGS.append(f"--use-file-for-fake-audio-capture={speech}")
     cc.TOTAL_S = TOTAL_S
     started = cc.start_clock()
     call = None
     people = []
     try:
+        port = free_port()
+        cc.bridge_conf = ws_bridge_conf(port)
         call = cc.Call("rest", focus_binary, page_dir, tmp)
-        print("three participants join")
-        a, b, c = (cc.Participant(n, call.url) for n in ("A", "B", "C"))
+        print(f"three participants join, C on colibri-ws (port {port})")
+        a, b = (cc.Participant(n, call.url) for n in ("A", "B"))
+        c = WsParticipant("C", call.url)
         people = [a, b, c]
         for p in people:
             cc.expect_connected(p)
@@ -260,6 +347,7 @@ def run(focus_binary, page_dir, tmp):
             cc.expect_bridge_channel(p)
         print(f"  call up after {time.monotonic() - started:.1f} s")
 
+        check_transports(people, c, port)
         check_hello(people)
         check_endpoint_message(people)
         check_heights(b, [a, c])

@@ -1,7 +1,8 @@
 // See focus_server.hpp. The browser protocol: JSON text messages over the WebSocket at /ws.
 //
 // page -> focus
-//   {"type": "join", "room": "demo", "name": "Alice"}   once per connection
+//   {"type": "join", "room": "demo", "name": "Alice", "channel"?: "ws"|"sctp"}   once per connection
+//     ("channel": "ws" asks for the bridge channel over colibri-ws: no SCTP, no data line)
 //   {"type": "answer", "sdp": "..."}                     to the last offer
 //   {"type": "leave"}                                     (closing the socket does the same)
 //   {"type": "stats"}                                     ask for a stats message now
@@ -11,6 +12,9 @@
 //    "streams": [{"mid": "2", "endpoint": "...", "kind": "audio"|"video", "ssrc": n, "rtx_ssrc"?: n}]}
 //     (the SDP has the data line, mid "data", when the bridge allocated SCTP: the page opens the
 //     bridge channel on it and talks to the bridge directly, bridge-channel.md)
+//    "bridgeWebSocket"?: "ws://..."
+//     (the bridge's colibri-ws URL for this endpoint, when it advertised one: a page without the
+//     data line opens the bridge channel there, bridge-channel.md §3)
 //   {"type": "participants", "participants": [{"endpoint": "...", "name": "...", "sending": bool}]}
 //   {"type": "stats", "available": bool, "error"?: "...",
 //    "endpoints": {"<ep>": {"incoming_bps": n, "outgoing_bps": n} | null}}
@@ -221,7 +225,7 @@ void FocusServer::handle_text(Client& client, const std::string& text) {
   };
   const std::string type = message["type"].get<std::string>();
   if (type == "join") {
-    join(client, string_field("room", "demo"), string_field("name", ""));
+    join(client, string_field("room", "demo"), string_field("name", ""), string_field("channel", "") == "ws");
   } else if (type == "answer") {
     on_answer(client, string_field("sdp", ""));
   } else if (type == "leave") {
@@ -242,7 +246,8 @@ FocusServer::Room* FocusServer::find_room(const std::string& name, const std::st
   return &it->second;
 }
 
-void FocusServer::join(Client& client, const std::string& room_name, const std::string& display_name) {
+void FocusServer::join(Client& client, const std::string& room_name, const std::string& display_name,
+                       bool web_socket_channel) {
   if (!client.room.empty()) return send_error(client.id, "already joined room " + client.room);
   if (!valid_room_name(room_name)) return send_error(client.id, "invalid room name");
   if (shutting_down_) return send_error(client.id, "the focus is stopping");
@@ -260,12 +265,15 @@ void FocusServer::join(Client& client, const std::string& room_name, const std::
   p.endpoint = endpoint;
   p.name = display_name.empty() ? endpoint : display_name.substr(0, 64);
   p.client = client.id;
+  p.web_socket_channel = web_socket_channel;
   p.session_id = (static_cast<std::uint64_t>(g_random_int()) << 30) ^ g_random_int();
   client.room = room_name;
   client.endpoint = endpoint;
 
   // The endpoint create as Jicofo sends it (§4.3.4): <sctp/> with neither port nor role, which
-  // the bridge answers with its own (bridge-channel.md §1).
+  // the bridge answers with its own (bridge-channel.md §1). Without it (a colibri-ws page), as
+  // for a participant without SCTP support, the offer has no data line and the page uses the
+  // bridge's web-socket instead.
   signaling::ConferenceModify request;
   signaling::Endpoint e;
   e.id = signaling::EndpointId(endpoint);
@@ -274,7 +282,7 @@ void FocusServer::join(Client& client, const std::string& room_name, const std::
   e.medias = endpoint_medias();
   e.transport = signaling::Transport{};
   e.transport->ice_controlling = true;
-  if (options_.sctp) e.transport->sctp = signaling::Sctp{};
+  if (options_.sctp && !web_socket_channel) e.transport->sctp = signaling::Sctp{};
   e.capabilities = {std::string(signaling::kCapabilitySourceNames)};
   request.endpoints.push_back(std::move(e));
   bool create = !room.conference_requested;
@@ -316,10 +324,13 @@ void FocusServer::on_endpoint_created(const std::string& room_name, const std::s
   Participant& p = room->participants[endpoint];
   p.created = true;
   p.bridge_transport = *transport->ice;
+  p.bridge_web_socket = bridge_websocket_url(p.bridge_transport).value_or("");
+  if (p.web_socket_channel && p.bridge_web_socket.empty())
+    kLog.warn("{} asked for colibri-ws but the bridge advertised no web-socket: no bridge channel", endpoint);
   if (transport->sctp) {
     p.sctp_port = transport->sctp->port.value_or(kSctpPort);
     p.layout.add_data_line();  // before the first offer, so it stays right after the local lines
-  } else if (options_.sctp) {
+  } else if (options_.sctp && !p.web_socket_channel) {
     kLog.warn("The bridge allocated no SCTP for {}: its page runs without a bridge channel", endpoint);
   }
   send_offer(*room, p);
@@ -369,11 +380,12 @@ void FocusServer::send_offer(Room& room, Participant& p) {
   OfferParams params{p.bridge_transport, p.session_id, ++p.offer_version, p.sctp_port};
   p.offer_in_flight = true;
   p.renegotiate = false;
-  send(p.client, Json{{"type", "offer"},
-                      {"sdp", build_offer(params, p.layout.lines())},
-                      {"version", p.offer_version},
-                      {"streams", std::move(listed)}}
-                     .dump());
+  Json offer{{"type", "offer"},
+             {"sdp", build_offer(params, p.layout.lines())},
+             {"version", p.offer_version},
+             {"streams", std::move(listed)}};
+  if (!p.bridge_web_socket.empty()) offer["bridgeWebSocket"] = p.bridge_web_socket;
+  send(p.client, offer.dump());
 }
 
 void FocusServer::on_answer(Client& client, const std::string& sdp) {

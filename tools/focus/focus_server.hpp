@@ -2,8 +2,8 @@
 // talks to each browser over a WebSocket (JSON messages, described in focus_server.cpp), and
 // allocates the browsers' endpoints on the bridge with Colibri2 the way Jicofo does (signaling.md
 // §4.3), through a ColibriClient (REST or XMPP): one conference per room, one endpoint per
-// browser (with SCTP for the bridge channel), the browser's transport and sources from its SDP
-// answer, expire on leave.
+// browser (with SCTP for the bridge channel, or none for a page that asks for colibri-ws), the
+// browser's transport and sources from its SDP answer, expire on leave.
 //
 // The focus is always the SDP offerer; each browser has at most one offer outstanding, and a
 // change that needs renegotiation while one is outstanding is offered once the answer arrives.
@@ -63,6 +63,8 @@ class FocusServer {
     bool created = false;  // the bridge answered the endpoint create
     signaling::IceUdpTransport bridge_transport;
     std::uint16_t sctp_port = kSctpPort;  // the bridge's, when its answer had SCTP
+    bool web_socket_channel = false;      // the page asked for the bridge channel over colibri-ws
+    std::string bridge_web_socket;        // the bridge's colibri-ws URL for it; empty: none advertised
     OfferLayout layout;
     std::uint64_t session_id = 0;
     std::uint64_t offer_version = 0;
@@ -99,7 +101,9 @@ class FocusServer {
   void send_error(std::uint64_t client_id, const std::string& message);
 
   // The call.
-  void join(Client& client, const std::string& room_name, const std::string& display_name);
+  // `web_socket_channel`: the page wants the bridge channel over colibri-ws, so no SCTP for it.
+  void join(Client& client, const std::string& room_name, const std::string& display_name,
+            bool web_socket_channel);
   void on_endpoint_created(const std::string& room_name, const std::string& meeting_id,
                            const std::string& endpoint, bool was_create, const ColibriResult& reply);
   void on_answer(Client& client, const std::string& sdp);

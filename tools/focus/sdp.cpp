@@ -374,4 +374,13 @@ std::optional<RemoteStream> receive_stream(std::string_view endpoint, const sign
   return stream;
 }
 
+std::optional<std::string> bridge_websocket_url(const signaling::IceUdpTransport& bridge) {
+  for (const auto& w : bridge.web_sockets) {
+    std::string_view url = w.url;
+    // "active" entries are the peer's offer to connect, not somewhere to connect to.
+    if (!w.active && (url.starts_with("ws://") || url.starts_with("wss://"))) return w.url;
+  }
+  return std::nullopt;
+}
+
 }  // namespace jvb::focus

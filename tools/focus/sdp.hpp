@@ -89,4 +89,9 @@ Result<Answer, std::string> parse_answer(std::string_view sdp, std::string_view 
 // first of the SIM group, else the only non-RTX SSRC) and, for video, that SSRC's FID partner.
 std::optional<RemoteStream> receive_stream(std::string_view endpoint, const signaling::MediaSource& source);
 
+// The bridge's colibri-ws URL for the bridge channel (bridge-channel.md §1, §3), from its endpoint
+// create answer: the first web-socket with a ws:// or wss:// URL. A page whose offer has no data
+// line opens the channel there, as lib-jitsi-meet does. Empty when the bridge advertised none.
+std::optional<std::string> bridge_websocket_url(const signaling::IceUdpTransport& bridge);
+
 }  // namespace jvb::focus

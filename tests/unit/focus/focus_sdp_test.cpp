@@ -255,5 +255,18 @@ TEST_CASE("the answer tells whether the browser accepted the data line") {
   CHECK_FALSE(none->data);
 }
 
+TEST_CASE("the page gets the bridge's first colibri-ws URL") {
+  signaling::IceUdpTransport t;
+  CHECK_FALSE(bridge_websocket_url(t));
+  t.web_sockets.push_back({true, ""});
+  t.web_sockets.push_back({false, "http://127.0.0.1:1/not-a-websocket"});
+  CHECK_FALSE(bridge_websocket_url(t));
+  t.web_sockets.push_back({false, "ws://127.0.0.1:9090/colibri-ws/s/c/ep1?pwd=x"});
+  t.web_sockets.push_back({false, "wss://example.org/colibri-ws/s/c/ep1?pwd=x"});
+  auto url = bridge_websocket_url(t);
+  REQUIRE(url);
+  CHECK(*url == "ws://127.0.0.1:9090/colibri-ws/s/c/ep1?pwd=x");
+}
+
 }  // namespace
 }  // namespace jvb::focus

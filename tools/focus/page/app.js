@@ -9,17 +9,21 @@
 // directly (shared/docs/protocol/bridge-channel.md): it sends ReceiverVideoConstraints (the bridge
 // forwards no video before it) from the last-N and pin controls, and shows what the bridge says:
 // the dominant speaker, which videos it does not forward, what it asks of our camera.
+// With ?channel=ws the page asks the focus for no data line and, as lib-jitsi-meet does when the
+// offer has none but the bridge advertised a colibri-ws URL (bridge-channel.md §3), opens the same
+// channel as a WebSocket to the bridge: the same JSON messages, the same handling.
 //
 // For tests: window.callState(), window.waitFor(spec), window.leave(), window.setLastN(n),
 // window.pin(endpoint or null) (all return promises); window.sendBridgeMessage(obj) (true if
 // sent); window.setMicEnabled(bool) (true if there is a microphone); window.bridgeChannel (the
-// channel's state: open, received (the last 200 messages), counts by colibriClass,
+// channel's state: open, transport ('sctp' or 'ws'), received (the last 200 messages), counts by colibriClass,
 // dominantSpeaker, forwardedSources, ...).
 'use strict';
 
 const params = new URLSearchParams(location.search);
 const room = params.get('room') || 'demo';
 const displayName = params.get('name') || '';
+const channelMode = params.get('channel') === 'ws' ? 'ws' : 'sctp';
 
 const state = {
   endpoint: null,
@@ -48,11 +52,15 @@ const kPinnedHeight = 720;   // the on-stage video
 const kDefaultHeight = 720;  // everyone, when nobody is pinned: the best layer of each
 const kThumbnailHeight = 180;  // the others, while someone is pinned
 
-// Plain data only (tests read it through WebDriver); the RTCDataChannel itself is dataChannel.
+// Plain data only (tests read it through WebDriver); the RTCDataChannel or WebSocket itself is
+// channel.
 const bridge = {
   open: false,
-  state: 'none',               // the data channel's readyState, 'none' before it exists
-  offered: false,              // an offer had the data line
+  state: 'none',               // the channel's readyState (as a name), 'none' before it exists
+  transport: null,             // 'sctp' (the data channel) or 'ws' (colibri-ws), once created
+  url: null,                   // the bridge's colibri-ws URL, for 'ws'
+  offered: false,              // an offer had the data line, or (ws) the bridge's web-socket URL
+  firstClass: null,            // colibriClass of the first message received
   received: [],                // the last kReceivedLimit messages, oldest first
   receivedCount: 0,
   counts: {},                  // colibriClass -> messages received
@@ -70,7 +78,8 @@ const bridge = {
   endpointMessages: [],        // the last kEndpointMessageLimit EndpointMessages
 };
 window.bridgeChannel = bridge;
-let dataChannel = null;
+let channel = null;  // the RTCDataChannel or the colibri-ws WebSocket
+const kWebSocketStates = ['connecting', 'open', 'closing', 'closed'];
 // What the controls ask for; the ReceiverVideoConstraints follow from them.
 const view = {lastN: -1, pinned: null};  // pinned: an endpoint id
 
@@ -117,7 +126,7 @@ async function start() {
   ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
   ws.onopen = () => {
     setStatus('joining');
-    send({type: 'join', room, name: displayName});
+    send({type: 'join', room, name: displayName, channel: channelMode});
   };
   ws.onmessage = event => {
     let message;
@@ -170,9 +179,13 @@ async function answerOffer(message) {
   await pc.setRemoteDescription({type: 'offer', sdp: message.sdp});
   // As lib-jitsi-meet: the channel is created once the offer with the data line is applied, so
   // it rides on the association that line describes; the browser opens it (DCEP) once SCTP is up.
-  if (!dataChannel && /^m=application /m.test(message.sdp)) {
+  if (!channel && /^m=application /m.test(message.sdp)) {
     bridge.offered = true;
     openBridgeChannel();
+  } else if (!channel && typeof message.bridgeWebSocket === 'string') {
+    // No data line, but the bridge's colibri-ws: lib-jitsi-meet's fallback.
+    bridge.offered = true;
+    openBridgeWebSocket(message.bridgeWebSocket);
   }
   // Our microphone and camera go on the transceivers the offer created for mids 0 and 1.
   for (const t of pc.getTransceivers()) {
@@ -281,34 +294,55 @@ function mungeSimulcast(sdp) {
 const videoSource = endpoint => `${endpoint}-v0`;
 
 function openBridgeChannel() {
+  let dc;
   try {
-    dataChannel = pc.createDataChannel('JVB data channel', {protocol: 'http://jitsi.org/protocols/colibri'});
+    dc = pc.createDataChannel('JVB data channel', {protocol: 'http://jitsi.org/protocols/colibri'});
   } catch (e) {
     return reportError('cannot create the bridge channel: ' + e);
   }
-  bridge.state = dataChannel.readyState;
-  dataChannel.onopen = () => {
+  bridge.transport = 'sctp';
+  bridge.state = dc.readyState;
+  attachBridgeChannel(dc, 'data channel');
+}
+
+function openBridgeWebSocket(url) {
+  let socket;
+  try {
+    socket = new WebSocket(url);
+  } catch (e) {
+    return reportError('cannot open the bridge web-socket: ' + e);
+  }
+  bridge.transport = 'ws';
+  bridge.url = url;
+  bridge.state = kWebSocketStates[socket.readyState];
+  attachBridgeChannel(socket, 'web-socket');
+}
+
+// Both transports carry the same text messages and share one set of handlers.
+function attachBridgeChannel(c, kind) {
+  channel = c;
+  channel.onopen = () => {
     bridge.open = true;
     bridge.state = 'open';
-    logBridge('channel open');
+    logBridge(`channel open (${kind})`);
     sendConstraints();
     renderBridge();
   };
-  dataChannel.onclose = () => {
+  channel.onclose = () => {
     bridge.open = false;
     bridge.state = 'closed';
     if (!state.left) logBridge('channel closed');
     renderBridge();
   };
-  dataChannel.onerror = event => logBridge('channel error: ' + (event.error ? event.error.message : 'unknown'));
-  dataChannel.onmessage = event => onBridgeMessage(event.data);
+  channel.onerror = event => logBridge('channel error: ' + (event.error ? event.error.message : 'unknown'));
+  channel.onmessage = event => onBridgeMessage(event.data);
   renderBridge();
 }
 
 function sendBridge(message) {
-  if (!dataChannel || dataChannel.readyState !== 'open') return false;
+  if (!channel || !bridge.open) return false;
   try {
-    dataChannel.send(JSON.stringify(message));
+    channel.send(JSON.stringify(message));
   } catch (e) {
     logBridge('send failed: ' + e);
     return false;
@@ -370,6 +404,7 @@ function onBridgeMessage(data) {
     return logBridge('not a bridge message: ' + data.slice(0, 120));
   }
   const cls = message.colibriClass;
+  if (bridge.firstClass === null) bridge.firstClass = cls;
   bridge.received.push(message);
   if (bridge.received.length > kReceivedLimit) bridge.received.splice(0, bridge.received.length - kReceivedLimit);
   bridge.receivedCount++;
@@ -472,7 +507,7 @@ function togglePin(endpoint) {
 function renderBridge() {
   const text = bridge.open ? 'open' : bridge.state === 'none' ? (bridge.offered ? 'not created' : 'not offered')
       : bridge.state;
-  $('channel').textContent = `bridge channel: ${text}`;
+  $('channel').textContent = `bridge channel${bridge.transport ? ' (' + bridge.transport + ')' : ''}: ${text}`;
   $('channel').className = bridge.open ? 'ok' : 'warn';
   $('dominant').textContent = bridge.dominantSpeaker ? `dominant speaker: ${nameOf(bridge.dominantSpeaker)}` : '';
   const mine = state.endpoint ? bridge.senderConstraints[videoSource(state.endpoint)] : undefined;
@@ -607,7 +642,8 @@ window.callState = async () => {
     sentLayers: [],  // outbound video SSRCs with packets sent, and their resolution
     localSdp: pc && pc.localDescription ? pc.localDescription.sdp : '',
     bridgeChannel: {
-      open: bridge.open, state: bridge.state, offered: bridge.offered, receivedCount: bridge.receivedCount,
+      open: bridge.open, state: bridge.state, transport: bridge.transport, offered: bridge.offered,
+      firstClass: bridge.firstClass, receivedCount: bridge.receivedCount,
       counts: bridge.counts, invalid: bridge.invalid, sentCounts: bridge.sentCounts,
       lastConstraints: bridge.lastConstraints, dominantSpeaker: bridge.dominantSpeaker,
       forwardedSources: bridge.forwardedSources, senderConstraints: bridge.senderConstraints,
@@ -729,7 +765,7 @@ window.setMicEnabled = enabled => {
 window.leave = async () => {
   state.left = true;
   send({type: 'leave'});
-  if (dataChannel) dataChannel.close();
+  if (channel) channel.close();
   if (ws) ws.close();
   if (pc) pc.close();
   if (localStream) localStream.getTracks().forEach(t => t.stop());
