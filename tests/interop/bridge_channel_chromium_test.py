@@ -27,10 +27,8 @@ Usage: bridge_channel_chromium_test.py VIDEOBRIDGE_BINARY FOCUS_BINARY PAGE_DIR"
 import json
 import math
 import os
-import shutil
 import socket
 import sys
-import tempfile
 import time
 import wave
 
@@ -261,8 +259,8 @@ def check_last_n(b, others, speaker):
     message = b.browser.call_async("setLastN", 1)
     d.expect(isinstance(message, dict) and message.get("lastN") == 1, f"B: setLastN(1): {message}")
     want = f"{speaker.endpoint}-v0"
-    r = poll(b, f"""const f = window.bridgeChannel.forwardedSources;
-                   return {{ok: !!f && f.length === 1, f}};""", SWITCH_MS)
+    r = poll(b, """const f = window.bridgeChannel.forwardedSources;
+                   return {ok: !!f && f.length === 1, f};""", SWITCH_MS)
     d.expect(r["ok"], f"B: ForwardedSources after last-N 1: {r}")
     d.expect(r["f"] == [want], f"B: the bridge forwards {r['f']}, expected the dominant speaker's {want}")
     print(f"  ForwardedSources {r['f']} after {r['ms']} ms")
@@ -370,18 +368,7 @@ def run(focus_binary, page_dir, tmp):
 
 
 def main():
-    if len(sys.argv) != 4:
-        print(__doc__)
-        return 2
-    d.BINARY = os.path.abspath(sys.argv[1])
-
-    def run_in_tmp():
-        tmp = tempfile.mkdtemp(prefix="jvb-bridge-channel-")
-        try:
-            run(os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3]), tmp)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return webdriver.run_test(__file__, run_in_tmp)
+    return cc.main_with(__file__, __doc__, run, "jvb-bridge-channel-")
 
 
 if __name__ == "__main__":

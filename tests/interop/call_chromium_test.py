@@ -297,19 +297,28 @@ def print_debug(call):
         print(f"(no /debug: {e})")
 
 
-def main():
-    if len(sys.argv) != 5 or sys.argv[4] not in ("xmpp", "rest"):
-        print(__doc__)
+def main_with(script, doc, run, prefix, modes=None):
+    """The main() of a call test: VIDEOBRIDGE_BINARY FOCUS_BINARY PAGE_DIR [MODE]; `run` gets
+    the focus binary, the page directory and a temporary directory (and the mode first, with
+    `modes`)."""
+    argc = 5 if modes else 4
+    if len(sys.argv) != argc or (modes and sys.argv[4] not in modes):
+        print(doc)
         return 2
     d.BINARY = os.path.abspath(sys.argv[1])
+    mode = (sys.argv[4],) if modes else ()
 
     def run_in_tmp():
-        tmp = tempfile.mkdtemp(prefix="jvb-call-")
+        tmp = tempfile.mkdtemp(prefix=prefix)
         try:
-            run(sys.argv[4], os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3]), tmp)
+            run(*mode, os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3]), tmp)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    return webdriver.run_test(__file__, run_in_tmp)
+    return webdriver.run_test(script, run_in_tmp)
+
+
+def main():
+    return main_with(__file__, __doc__, run, "jvb-call-", ("xmpp", "rest"))
 
 
 if __name__ == "__main__":

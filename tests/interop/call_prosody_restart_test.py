@@ -12,9 +12,7 @@ Usage: call_prosody_restart_test.py VIDEOBRIDGE_BINARY FOCUS_BINARY PAGE_DIR"""
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -115,18 +113,7 @@ def run(focus_binary, page_dir, tmp):
 
 
 def main():
-    if len(sys.argv) != 4:
-        print(__doc__)
-        return 2
-    d.BINARY = os.path.abspath(sys.argv[1])
-
-    def run_in_tmp():
-        tmp = tempfile.mkdtemp(prefix="jvb-restart-")
-        try:
-            run(os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3]), tmp)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return webdriver.run_test(__file__, run_in_tmp)
+    return call_test.main_with(__file__, __doc__, run, "jvb-restart-")
 
 
 if __name__ == "__main__":
