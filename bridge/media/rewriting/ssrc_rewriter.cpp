@@ -417,20 +417,29 @@ RewriteResult SsrcRewriter::rewrite(std::span<std::uint8_t> packet, const rtp::R
   return result;
 }
 
-RewriteResult SsrcRewriter::rewrite_audio(std::span<std::uint8_t> packet, const rtp::RtpPacket& parsed,
-                                          const AudioSourceDesc& desc) {
-  RewriteResult result;
+// The checks both kinds start with: the buffer matches its view, and the SSRC is not known as a
+// source of the other kind. `state` is the source's state when it has one.
+bool SsrcRewriter::admit(std::span<const std::uint8_t> packet, const rtp::RtpPacket& parsed, SlotKind kind,
+                         SourceState*& state, RewriteResult& result) {
   if (packet.size() != parsed.bytes().size()) {
     ++counters_.dropped_bad_packet;
     result.status = RewriteStatus::kBadPacket;
-    return result;
+    return false;
   }
-  SourceState* state = find_source(parsed.ssrc());
-  if (state && state->kind != SlotKind::kAudio) {
+  state = find_source(parsed.ssrc());
+  if (state && state->kind != kind) {
     ++counters_.dropped_wrong_kind;
     result.status = RewriteStatus::kWrongKind;
-    return result;
+    return false;
   }
+  return true;
+}
+
+RewriteResult SsrcRewriter::rewrite_audio(std::span<std::uint8_t> packet, const rtp::RtpPacket& parsed,
+                                          const AudioSourceDesc& desc) {
+  RewriteResult result;
+  SourceState* state = nullptr;
+  if (!admit(packet, parsed, SlotKind::kAudio, state, result)) return result;
   if (audio_slots_.empty()) {
     ++counters_.dropped_no_slot;
     return result;
@@ -446,17 +455,8 @@ RewriteResult SsrcRewriter::rewrite_audio(std::span<std::uint8_t> packet, const 
 
 RewriteResult SsrcRewriter::rewrite_video(std::span<std::uint8_t> packet, const rtp::RtpPacket& parsed) {
   RewriteResult result;
-  if (packet.size() != parsed.bytes().size()) {
-    ++counters_.dropped_bad_packet;
-    result.status = RewriteStatus::kBadPacket;
-    return result;
-  }
-  SourceState* state = find_source(parsed.ssrc());
-  if (state && state->kind != SlotKind::kVideo) {
-    ++counters_.dropped_wrong_kind;
-    result.status = RewriteStatus::kWrongKind;
-    return result;
-  }
+  SourceState* state = nullptr;
+  if (!admit(packet, parsed, SlotKind::kVideo, state, result)) return result;
   if (!state || state->slot < 0) {
     // A displaced source keeps its timeline current, for when it gets a slot again.
     PacketInfo info;

@@ -321,6 +321,8 @@ class SsrcRewriter {
   }
 
   SourceState* find_source(std::uint32_t ssrc);
+  bool admit(std::span<const std::uint8_t> packet, const rtp::RtpPacket& parsed, SlotKind kind,
+             SourceState*& state, RewriteResult& result);
   const SourceState* find_source(std::uint32_t ssrc) const;
   SourceState& source_state(std::uint32_t ssrc, SlotKind kind);
   void forget_one_source();
