@@ -683,6 +683,19 @@ void Router::handle_keyframe_request(Timestamp now, Endpoint& receiver, std::uin
   }
 }
 
+// The FID partner a receiver without SSRC rewriting was told about for a projected SSRC.
+std::optional<std::uint32_t> Router::rtx_partner(const Endpoint& receiver, std::uint32_t projected_ssrc) {
+  for (const auto& [key, projection] : receiver.projections) {
+    if (projection->projected_ssrc() != projected_ssrc) continue;
+    if (Endpoint* sender = find(key.first)) {
+      for (const auto& source : sender->video_sources) {
+        if (source.name == key.second && !source.rtx.empty()) return source.rtx.front();
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 void Router::handle_nack(Timestamp now, Endpoint& receiver, std::uint32_t media_ssrc, std::uint16_t seq) {
   auto cached = receiver.cache.take_for_resend(now, media_ssrc, seq, std::nullopt);
   if (!cached) {
@@ -690,16 +703,6 @@ void Router::handle_nack(Timestamp now, Endpoint& receiver, std::uint32_t media_
     return;
   }
   std::size_t length = cached->size();
-  // RTX to a receiver that negotiated it, on the FID partner it was told about.
-  std::optional<std::uint32_t> rtx_ssrc;
-  for (auto& [key, projection] : receiver.projections) {
-    if (projection->projected_ssrc() != media_ssrc) continue;
-    if (Endpoint* sender = find(key.first)) {
-      for (const auto& source : sender->video_sources) {
-        if (source.name == key.second && !source.rtx.empty()) rtx_ssrc = source.rtx.front();
-      }
-    }
-  }
   std::uint8_t pt = (*cached)[1] & 0x7F;
   auto rtx_pt = receiver.rtx_for.find(pt);
   if (receiver.rewriter) {
@@ -715,7 +718,8 @@ void Router::handle_nack(Timestamp now, Endpoint& receiver, std::uint32_t media_
     if (receiver.mid_id) {
       if (auto n = receiver.rewriter->stamp_mid(scratch_, length, receiver.mid_id)) length = *n;
     }
-  } else if (rtx_ssrc && rtx_pt != receiver.rtx_for.end()) {
+  } else if (auto rtx_ssrc = rtx_partner(receiver, media_ssrc);
+             rtx_ssrc && rtx_pt != receiver.rtx_for.end()) {
     std::uint16_t rtx_seq = receiver.rtx_sequence[*rtx_ssrc]++;
     auto n = media::build_rtx_packet(*cached, *rtx_ssrc, rtx_pt->second, rtx_seq, scratch_);
     if (!n) return;

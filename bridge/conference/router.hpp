@@ -186,6 +186,7 @@ class Router {
   void request_keyframe(Timestamp now, Endpoint& sender, VideoSource& source, int encoding,
                         media::KeyframeRequestWindow* receiver_window = nullptr);
   void handle_keyframe_request(Timestamp now, Endpoint& receiver, std::uint32_t media_ssrc);
+  std::optional<std::uint32_t> rtx_partner(const Endpoint& receiver, std::uint32_t projected_ssrc);
   void handle_nack(Timestamp now, Endpoint& receiver, std::uint32_t media_ssrc, std::uint16_t seq);
   void forward_sender_report(Timestamp now, Endpoint& sender, std::span<const std::uint8_t> sr_packet);
   // The last steps for a receiver with SSRC rewriting: slot SSRC, numbering and mid. Returns
