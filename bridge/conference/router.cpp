@@ -849,6 +849,14 @@ std::vector<Router::ProjectionInfo> Router::projections(transport::EndpointId re
   return out;
 }
 
+std::optional<Router::RewritingInfo> Router::rewriting(transport::EndpointId receiver) const {
+  auto it = endpoints_.find(receiver);
+  if (it == endpoints_.end() || !it->second->rewriter) return std::nullopt;
+  const media::SsrcRewriter& r = *it->second->rewriter;
+  return RewritingInfo{r.all_mappings(media::SlotKind::kVideo).size(),
+                       r.all_mappings(media::SlotKind::kAudio).size(), r.config().mids, r.counters()};
+}
+
 std::optional<Timestamp> Router::last_rtp_received(transport::EndpointId id) const {
   auto it = endpoints_.find(id);
   return it == endpoints_.end() ? std::nullopt : it->second->last_rtp;

@@ -158,6 +158,14 @@ class Router {
   };
   std::vector<ProjectionInfo> projections(transport::EndpointId receiver) const;
 
+  // A receiver with SSRC rewriting: its slots in use and what its rewriter did, for /debug.
+  struct RewritingInfo {
+    std::size_t video_slots = 0, audio_slots = 0;  // mapped now
+    bool mids = false;                             // sdes:mid stamped (rtp-mid-demux)
+    media::SsrcRewriterCounters counters;
+  };
+  std::optional<RewritingInfo> rewriting(transport::EndpointId receiver) const;
+
   struct Counters {
     std::uint64_t rtp_in = 0, rtcp_in = 0;
     std::uint64_t dropped_unparsable = 0, dropped_unknown_ssrc = 0, dropped_muted = 0, dropped_unknown_pt = 0;

@@ -34,6 +34,21 @@ nlohmann::json conference_json(const conference::Conference& c, conference::Rout
                              {"sender_keyframes_per_encoding", p.keyframes_per_encoding}});
     }
     ep["video_projections"] = std::move(projections);
+    if (auto w = router.rewriting(e.transport)) {
+      const auto& k = w->counters;
+      ep["ssrc_rewriting"] = {{"video_slots", w->video_slots},
+                              {"audio_slots", w->audio_slots},
+                              {"mid_demux", w->mids},
+                              {"forwarded", k.forwarded},
+                              {"mappings", k.mappings},
+                              {"remaps", k.remaps},
+                              {"dropped_no_slot", k.dropped_no_slot},
+                              {"dropped_waiting_keyframe", k.dropped_waiting_keyframe},
+                              {"dropped_late", k.dropped_late},
+                              {"dropped_bad_packet", k.dropped_bad_packet + k.dropped_bad_payload},
+                              {"mids_stamped", k.mids_stamped},
+                              {"mid_stamp_failures", k.mid_stamp_failures}};
+    }
     if (auto r = forwarding.receiver_state(e.transport)) {
       ep["bridge_channel"] = {{"open", r->channel_open},
                               {"messages_in", r->messages_in},
