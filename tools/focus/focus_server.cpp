@@ -1,8 +1,12 @@
 // See focus_server.hpp. The browser protocol: JSON text messages over the WebSocket at /ws.
 //
 // page -> focus
-//   {"type": "join", "room": "demo", "name": "Alice", "channel"?: "ws"|"sctp"}   once per connection
-//     ("channel": "ws" asks for the bridge channel over colibri-ws: no SCTP, no data line)
+//   {"type": "join", "room": "demo", "name": "Alice", "channel"?: "ws"|"sctp",
+//    "ssrcRewriting"?: "ssrc"|"mid"}                       once per connection
+//     ("channel": "ws" asks for the bridge channel over colibri-ws: no SCTP, no data line;
+//     "ssrcRewriting" asks the bridge for SSRC rewriting, "mid" with rtp-mid-demux too: the
+//     page's offers then carry no remote streams, it learns of them from the bridge's
+//     VideoSourcesMap/AudioSourcesMap and adds them to its session itself)
 //   {"type": "answer", "sdp": "..."}                     to the last offer
 //   {"type": "leave"}                                     (closing the socket does the same)
 //   {"type": "stats"}                                     ask for a stats message now
@@ -225,7 +229,12 @@ void FocusServer::handle_text(Client& client, const std::string& text) {
   };
   const std::string type = message["type"].get<std::string>();
   if (type == "join") {
-    join(client, string_field("room", "demo"), string_field("name", ""), string_field("channel", "") == "ws");
+    const std::string rewriting = string_field("ssrcRewriting", "");
+    JoinOptions options;
+    options.web_socket_channel = string_field("channel", "") == "ws";
+    options.ssrc_rewriting = rewriting == "ssrc" || rewriting == "mid";
+    options.rtp_mid_demux = rewriting == "mid";
+    join(client, string_field("room", "demo"), string_field("name", ""), options);
   } else if (type == "answer") {
     on_answer(client, string_field("sdp", ""));
   } else if (type == "leave") {
@@ -247,7 +256,7 @@ FocusServer::Room* FocusServer::find_room(const std::string& name, const std::st
 }
 
 void FocusServer::join(Client& client, const std::string& room_name, const std::string& display_name,
-                       bool web_socket_channel) {
+                       JoinOptions options) {
   if (!client.room.empty()) return send_error(client.id, "already joined room " + client.room);
   if (!valid_room_name(room_name)) return send_error(client.id, "invalid room name");
   if (shutting_down_) return send_error(client.id, "the focus is stopping");
@@ -265,7 +274,8 @@ void FocusServer::join(Client& client, const std::string& room_name, const std::
   p.endpoint = endpoint;
   p.name = display_name.empty() ? endpoint : display_name.substr(0, 64);
   p.client = client.id;
-  p.web_socket_channel = web_socket_channel;
+  p.web_socket_channel = options.web_socket_channel;
+  p.ssrc_rewriting = options.ssrc_rewriting;
   p.session_id = (static_cast<std::uint64_t>(g_random_int()) << 30) ^ g_random_int();
   client.room = room_name;
   client.endpoint = endpoint;
@@ -282,8 +292,10 @@ void FocusServer::join(Client& client, const std::string& room_name, const std::
   e.medias = endpoint_medias();
   e.transport = signaling::Transport{};
   e.transport->ice_controlling = true;
-  if (options_.sctp && !web_socket_channel) e.transport->sctp = signaling::Sctp{};
+  if (options_.sctp && !options.web_socket_channel) e.transport->sctp = signaling::Sctp{};
   e.capabilities = {std::string(signaling::kCapabilitySourceNames)};
+  if (options.ssrc_rewriting) e.capabilities.emplace_back(signaling::kCapabilitySsrcRewriting);
+  if (options.rtp_mid_demux) e.capabilities.emplace_back(signaling::kCapabilityRtpMidDemux);
   request.endpoints.push_back(std::move(e));
   bool create = !room.conference_requested;
   if (create) {
@@ -292,7 +304,10 @@ void FocusServer::join(Client& client, const std::string& room_name, const std::
     request.create = true;
     room.conference_requested = true;
   }
-  kLog.info("{} joins room {} as {}", p.name, room_name, endpoint);
+  kLog.info("{} joins room {} as {}{}", p.name, room_name, endpoint,
+            options.ssrc_rewriting
+                ? (options.rtp_mid_demux ? " (SSRC rewriting, mid demux)" : " (SSRC rewriting)")
+                : "");
   // The endpoint id first, so the page never mistakes itself for a remote participant; the
   // offer follows once the bridge has allocated the endpoint.
   send(client.id, Json{{"type", "joined"}, {"endpoint", endpoint}, {"room", room_name}}.dump());
@@ -362,7 +377,7 @@ void FocusServer::send_offer(Room& room, Participant& p) {
   }
   std::vector<RemoteStream> streams;
   for (const auto& [id, other] : room.participants) {
-    if (id == p.endpoint || !other.created) continue;
+    if (p.ssrc_rewriting || id == p.endpoint || !other.created) continue;
     for (const auto& source : other.sources)
       if (auto stream = receive_stream(id, source)) streams.push_back(std::move(*stream));
   }
@@ -486,8 +501,9 @@ void FocusServer::expire_conference(const Room& room) {
 }
 
 void FocusServer::renegotiate_others(Room& room, const std::string& except) {
+  // A page with SSRC rewriting is offered no remote streams: nothing to renegotiate.
   for (auto& [id, p] : room.participants)
-    if (id != except) send_offer(room, p);
+    if (id != except && !p.ssrc_rewriting) send_offer(room, p);
 }
 
 void FocusServer::broadcast_participants(const Room& room) {

@@ -2,8 +2,9 @@
 // talks to each browser over a WebSocket (JSON messages, described in focus_server.cpp), and
 // allocates the browsers' endpoints on the bridge with Colibri2 the way Jicofo does (signaling.md
 // §4.3), through a ColibriClient (REST or XMPP): one conference per room, one endpoint per
-// browser (with SCTP for the bridge channel, or none for a page that asks for colibri-ws), the
-// browser's transport and sources from its SDP answer, expire on leave.
+// browser (with SCTP for the bridge channel, or none for a page that asks for colibri-ws; with the
+// ssrc-rewriting capability for a page that asks for it, which is then offered no remote
+// streams), the browser's transport and sources from its SDP answer, expire on leave.
 //
 // The focus is always the SDP offerer; each browser has at most one offer outstanding, and a
 // change that needs renegotiation while one is outstanding is offered once the answer arrives.
@@ -64,7 +65,10 @@ class FocusServer {
     signaling::IceUdpTransport bridge_transport;
     std::uint16_t sctp_port = kSctpPort;  // the bridge's, when its answer had SCTP
     bool web_socket_channel = false;      // the page asked for the bridge channel over colibri-ws
-    std::string bridge_web_socket;        // the bridge's colibri-ws URL for it; empty: none advertised
+    // The page learns of remote sources from the bridge's source maps (ssrc-rewriting): its
+    // offers carry no remote streams, as Jicofo's Jingle does not for such a client.
+    bool ssrc_rewriting = false;
+    std::string bridge_web_socket;  // the bridge's colibri-ws URL for it; empty: none advertised
     OfferLayout layout;
     std::uint64_t session_id = 0;
     std::uint64_t offer_version = 0;
@@ -101,9 +105,13 @@ class FocusServer {
   void send_error(std::uint64_t client_id, const std::string& message);
 
   // The call.
-  // `web_socket_channel`: the page wants the bridge channel over colibri-ws, so no SCTP for it.
+  struct JoinOptions {
+    bool web_socket_channel = false;  // the bridge channel over colibri-ws, so no SCTP
+    bool ssrc_rewriting = false;      // the capability ssrc-rewriting
+    bool rtp_mid_demux = false;       // and rtp-mid-demux with it
+  };
   void join(Client& client, const std::string& room_name, const std::string& display_name,
-            bool web_socket_channel);
+            JoinOptions options);
   void on_endpoint_created(const std::string& room_name, const std::string& meeting_id,
                            const std::string& endpoint, bool was_create, const ColibriResult& reply);
   void on_answer(Client& client, const std::string& sdp);

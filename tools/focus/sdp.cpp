@@ -20,6 +20,7 @@ using signaling::MediaType;
 constexpr std::string_view kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
 constexpr std::string_view kTransportCcUri =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+constexpr std::string_view kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
 
 std::vector<std::string_view> split(std::string_view text, char sep) {
   std::vector<std::string_view> out;
@@ -66,9 +67,11 @@ void append_codecs(std::string& sdp, MediaType type) {
   if (type == MediaType::kAudio) {
     sdp += fmt::format("a=extmap:{} {}\r\n", kAudioLevelExtId, kAudioLevelUri);
     sdp += fmt::format("a=extmap:{} {}\r\n", kTransportCcExtId, kTransportCcUri);
+    sdp += fmt::format("a=extmap:{} {}\r\n", kMidExtId, kMidUri);
     return;
   }
   sdp += fmt::format("a=extmap:{} {}\r\n", kTransportCcExtId, kTransportCcUri);
+  sdp += fmt::format("a=extmap:{} {}\r\n", kMidExtId, kMidUri);
 }
 
 void append_rtpmaps(std::string& sdp, MediaType type) {
@@ -270,7 +273,8 @@ std::vector<signaling::Media> endpoint_medias() {
                    {{"transport-cc", ""}}};
   audio.payload_types = {opus};
   audio.rtp_hdrexts = {{kAudioLevelExtId, std::string(kAudioLevelUri), "", ""},
-                       {kTransportCcExtId, std::string(kTransportCcUri), "", ""}};
+                       {kTransportCcExtId, std::string(kTransportCcUri), "", ""},
+                       {kMidExtId, std::string(kMidUri), "", ""}};
 
   signaling::Media video;
   video.type = MediaType::kVideo;
@@ -280,7 +284,8 @@ std::vector<signaling::Media> endpoint_medias() {
   PayloadType rtx{PayloadTypeId(kVp8RtxPt),          "rtx", 90000, std::nullopt,
                   {{"apt", std::to_string(kVp8Pt)}}, {}};
   video.payload_types = {vp8, rtx};
-  video.rtp_hdrexts = {{kTransportCcExtId, std::string(kTransportCcUri), "", ""}};
+  video.rtp_hdrexts = {{kTransportCcExtId, std::string(kTransportCcUri), "", ""},
+                       {kMidExtId, std::string(kMidUri), "", ""}};
   return {audio, video};
 }
 

@@ -30,6 +30,8 @@ inline constexpr std::uint8_t kVp8Pt = 100;
 inline constexpr std::uint8_t kVp8RtxPt = 96;
 inline constexpr std::uint8_t kAudioLevelExtId = 1;
 inline constexpr std::uint8_t kTransportCcExtId = 5;
+// sdes:mid (RFC 8843 §15): with `rtp-mid-demux` the bridge stamps its slots' mids on rewritten media.
+inline constexpr std::uint8_t kMidExtId = 10;
 
 // The two m-lines every browser sends its own media on.
 inline constexpr std::string_view kLocalAudioMid = "0";
@@ -41,8 +43,8 @@ inline constexpr std::string_view kDataMid = "data";
 inline constexpr std::uint16_t kSctpPort = 5000;
 inline constexpr std::uint32_t kSctpMaxMessageSize = 262144;
 
-// The <media> list of a Colibri2 endpoint create: opus and VP8 with RTX, audio-level and
-// transport-cc.
+// The <media> list of a Colibri2 endpoint create: opus and VP8 with RTX, audio-level,
+// transport-cc and sdes:mid.
 std::vector<signaling::Media> endpoint_medias();
 
 // A stream the bridge forwards to a browser: one remote participant's audio or camera.
