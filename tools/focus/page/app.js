@@ -13,22 +13,34 @@
 // offer has none but the bridge advertised a colibri-ws URL (bridge-channel.md §3), opens the same
 // channel as a WebSocket to the bridge: the same JSON messages, the same handling.
 //
+// SSRC rewriting: with ?ssrc-rewriting=1 (or =mid, for rtp-mid-demux as well) the page joins
+// with the capability, the focus offers it no remote streams, and the bridge sends every remote
+// source on slots of its own SSRCs, announced in VideoSourcesMap/AudioSourcesMap. As
+// lib-jitsi-meet does, the page adds each new slot to its remote description itself: a sendonly
+// m-line per slot, copied from the focus's own line of that kind, with the slot's SSRC (and RTX)
+// and, with mid demux, the slot's mid; then it answers locally, the focus never hears of it. A
+// known slot with a new owner is only relabelled: the same track now shows another participant.
+//
 // For tests: window.callState(), window.waitFor(spec), window.leave(), window.setLastN(n),
 // window.pin(endpoint or null) (all return promises); window.sendBridgeMessage(obj) (true if
 // sent); window.setMicEnabled(bool) (true if there is a microphone); window.bridgeChannel (the
 // channel's state: open, transport ('sctp' or 'ws'), received (the last 200 messages), counts by colibriClass,
-// dominantSpeaker, forwardedSources, ...).
+// dominantSpeaker, forwardedSources, ...). callState() also lists the SSRC-rewriting slots and
+// every inbound RTP stream with its mid.
 'use strict';
 
 const params = new URLSearchParams(location.search);
 const room = params.get('room') || 'demo';
 const displayName = params.get('name') || '';
 const channelMode = params.get('channel') === 'ws' ? 'ws' : 'sctp';
+// null (no rewriting), 'ssrc' (slots told apart by SSRC) or 'mid' (by the mids the bridge stamps)
+const ssrcRewriting = {'1': 'ssrc', 'ssrc': 'ssrc', 'mid': 'mid'}[params.get('ssrc-rewriting')] || null;
 
 const state = {
   endpoint: null,
   participants: [],  // [{endpoint, name, sending}] from the focus
   streams: [],       // [{mid, endpoint, kind, ssrc, rtx_ssrc}] of the last offer answered
+  localRenegotiations: 0,  // slot lines applied without the focus (SSRC rewriting)
   offers: 0,
   answers: 0,
   negotiating: false,
@@ -43,6 +55,13 @@ let offerChain = Promise.resolve();
 // Simulcast SSRCs stay the same across renegotiations (the bridge keys its streams on them):
 // [{ssrc, rtx}] for the three layers, generated once for the camera's primary SSRC.
 let simulcastLayers = null;
+// SSRC rewriting: the focus's last offer (the slot lines are added to it), and the slots the
+// bridge announced, in the order they were first announced (their m-lines' order):
+// ssrc -> {kind, ssrc, rtx, mid, source, owner, videoType, applied (in the remote description)}.
+let focusOffer = null;
+const slots = new Map();
+let slotRenegotiationQueued = false;
+let sdpVersion = 0;  // the o= version of the descriptions the page applies itself
 
 // ---- Bridge channel state ----
 
@@ -76,6 +95,7 @@ const bridge = {
   senderConstraints: {},       // our source name -> maxHeight the bridge asks for
   connectivity: {},            // endpoint -> false while the bridge sees no media from it
   endpointMessages: [],        // the last kEndpointMessageLimit EndpointMessages
+  invalidMappings: 0,          // source map entries that were not usable
 };
 window.bridgeChannel = bridge;
 let channel = null;  // the RTCDataChannel or the colibri-ws WebSocket
@@ -126,7 +146,9 @@ async function start() {
   ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
   ws.onopen = () => {
     setStatus('joining');
-    send({type: 'join', room, name: displayName, channel: channelMode});
+    const join = {type: 'join', room, name: displayName, channel: channelMode};
+    if (ssrcRewriting) join.ssrcRewriting = ssrcRewriting;
+    send(join);
   };
   ws.onmessage = event => {
     let message;
@@ -176,7 +198,10 @@ function handle(message) {
 
 async function answerOffer(message) {
   state.offers++;
-  await pc.setRemoteDescription({type: 'offer', sdp: message.sdp});
+  focusOffer = message.sdp;
+  const included = ssrcRewriting ? [...slots.values()] : [];
+  await pc.setRemoteDescription({type: 'offer', sdp: ssrcRewriting ? withSlotLines(message.sdp) : message.sdp});
+  for (const slot of included) slot.applied = true;
   // As lib-jitsi-meet: the channel is created once the offer with the data line is applied, so
   // it rides on the association that line describes; the browser opens it (DCEP) once SCTP is up.
   if (!channel && /^m=application /m.test(message.sdp)) {
@@ -285,6 +310,124 @@ function mungeSimulcast(sdp) {
   // Keep a trailing empty line (the SDP's final CRLF) at the very end.
   const tail = kept.length && kept[kept.length - 1] === '' ? [kept.pop()] : [];
   return [...lines.slice(0, start), ...kept, ...added, ...tail, ...lines.slice(end)].join('\r\n');
+}
+
+// ---- SSRC rewriting: the slots the bridge announces ----
+
+// The remote streams the page knows: from the focus's offer, or (SSRC rewriting) the slots in
+// the remote description, each attributed to its current owner.
+function remoteStreams() {
+  if (!ssrcRewriting) return state.streams;
+  return [...slots.values()].filter(x => x.applied && x.owner).map(x => ({
+    mid: x.mid, endpoint: x.owner, kind: x.kind, ssrc: x.ssrc, rtx_ssrc: x.rtx, source: x.source,
+  }));
+}
+
+const isSsrc = v => Number.isInteger(v) && v > 0 && v <= 0xffffffff;
+const isToken = v => typeof v === 'string' && /^[A-Za-z0-9_.-]{1,32}$/.test(v);
+
+// Takes one VideoSourcesMap or AudioSourcesMap: new slots are added to the session, known ones
+// relabelled. Entries that cannot be used are counted and skipped (a slot SSRC must not clash
+// with one of another kind, and with mid demux the bridge must give the mid).
+function onSourcesMap(kind, message) {
+  if (!Array.isArray(message.mappedSources)) {
+    bridge.invalidMappings++;
+    return logBridge(`${message.colibriClass} without mappedSources`);
+  }
+  const changes = [];
+  let added = false;
+  for (const m of message.mappedSources) {
+    const owner = m && (m.owner === null || typeof m.owner === 'string') ? m.owner : undefined;
+    if (!m || !isSsrc(m.ssrc) || owner === undefined || typeof m.source !== 'string'
+        || (kind === 'video' && m.rtx !== undefined && !isSsrc(m.rtx))
+        || (ssrcRewriting === 'mid' && !isToken(m.mid))) {
+      bridge.invalidMappings++;
+      continue;
+    }
+    let slot = slots.get(m.ssrc);
+    if (slot && slot.kind !== kind) {
+      bridge.invalidMappings++;
+      continue;
+    }
+    if (!slot) {
+      const mid = ssrcRewriting === 'mid' ? m.mid : `${kind[0]}s${slots.size}`;
+      if ([...slots.values()].some(x => x.mid === mid) || ['0', '1', 'data'].includes(mid)) {
+        bridge.invalidMappings++;
+        continue;
+      }
+      slot = {kind, ssrc: m.ssrc, rtx: kind === 'video' && isSsrc(m.rtx) ? m.rtx : null, mid,
+              source: null, owner: null, videoType: null, applied: false};
+      slots.set(m.ssrc, slot);
+      added = true;
+    }
+    if (slot.owner !== owner || slot.source !== m.source) changes.push(`${m.source} on ${m.ssrc}`);
+    slot.owner = owner;
+    slot.source = m.source;
+    slot.videoType = typeof m.videoType === 'string' ? m.videoType.toLowerCase() : null;
+  }
+  if (changes.length) logBridge(`${kind} slots: ${changes.join(', ')}`);
+  if (added) scheduleSlotLines();
+}
+
+// The new slots go into the session on the offer chain, one local negotiation for all the slots
+// announced meanwhile.
+function scheduleSlotLines() {
+  if (slotRenegotiationQueued) return;
+  slotRenegotiationQueued = true;
+  offerChain = offerChain.then(async () => {
+    slotRenegotiationQueued = false;
+    const pending = [...slots.values()].filter(x => !x.applied);
+    // Before the focus's first offer there is no session yet; that offer brings them in.
+    if (!pending.length || !focusOffer || !pc || pc.signalingState !== 'stable') return;
+    const included = [...slots.values()];
+    await pc.setRemoteDescription({type: 'offer', sdp: withSlotLines(focusOffer)});
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription({type: 'answer', sdp: mungeSimulcast(answer.sdp)});
+    for (const slot of included) slot.applied = true;
+    state.localRenegotiations++;
+    renderTiles();
+  }).catch(reportError);
+}
+
+// The focus's offer with one sendonly m-line per slot after its own lines, each a copy of the
+// focus's line of that kind (codecs, extensions, transport: BUNDLE makes them share one) with the
+// slot's mid and SSRCs.
+function withSlotLines(sdp) {
+  const lines = sdp.split('\r\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const starts = lines.map((l, i) => (l.startsWith('m=') ? i : -1)).filter(i => i >= 0);
+  const sections = starts.map((start, k) => lines.slice(start, k + 1 < starts.length ? starts[k + 1] : lines.length));
+  const session = starts.length ? lines.slice(0, starts[0]) : lines;
+  const template = {
+    audio: sections.find(x => x.includes(`a=mid:0`)),
+    video: sections.find(x => x.includes(`a=mid:1`)),
+  };
+  const perSlot = new Set(['mid', 'sendrecv', 'sendonly', 'recvonly', 'inactive', 'ssrc', 'ssrc-group', 'msid',
+                           'rid', 'simulcast']);
+  const added = [];
+  for (const slot of slots.values()) {
+    const base = template[slot.kind];
+    if (!base) throw new Error(`the focus's offer has no ${slot.kind} line to copy`);
+    const stream = `slot-${slot.ssrc}`;
+    const section = base.filter(l => !(l.startsWith('a=') && perSlot.has(l.slice(2).split(/[: ]/)[0])));
+    section.push(`a=mid:${slot.mid}`, 'a=sendonly', `a=msid:${stream} ${stream}-track`);
+    const ssrcs = slot.rtx ? [slot.ssrc, slot.rtx] : [slot.ssrc];
+    if (slot.rtx) section.push(`a=ssrc-group:FID ${slot.ssrc} ${slot.rtx}`);
+    for (const ssrc of ssrcs) section.push(`a=ssrc:${ssrc} cname:${stream}`, `a=ssrc:${ssrc} msid:${stream} ${stream}-track`);
+    added.push({mid: slot.mid, section});
+  }
+  const mids = added.map(x => x.mid);
+  const head = session.map(l => {
+    if (l.startsWith('a=group:BUNDLE')) return [l, ...mids].join(' ');
+    // A description of its own: later than anything applied before (RFC 3264 §8).
+    const o = /^o=(\S+) (\S+) (\d+) (.*)$/.exec(l);
+    if (o) {
+      sdpVersion = Math.max(sdpVersion + 1, Number(o[3]) + 1);
+      return `o=${o[1]} ${o[2]} ${sdpVersion} ${o[4]}`;
+    }
+    return l;
+  });
+  return [...head, ...sections.flat(), ...added.flatMap(x => x.section), ''].join('\r\n');
 }
 
 // ---- Bridge channel ----
@@ -443,6 +586,11 @@ function onBridgeMessage(data) {
       if (bridge.endpointMessages.length > kEndpointMessageLimit) bridge.endpointMessages.shift();
       logBridge(`message from ${nameOf(message.from)}: ${JSON.stringify(message.msgPayload).slice(0, 120)}`);
       break;
+    case 'VideoSourcesMap':
+    case 'AudioSourcesMap':
+      // lib-jitsi-meet ignores the maps unless it asked for SSRC rewriting.
+      if (ssrcRewriting) onSourcesMap(cls === 'VideoSourcesMap' ? 'video' : 'audio', message);
+      break;
     case 'EndpointConnectivityStatusChangeEvent':
       if (typeof message.endpoint === 'string') {
         bridge.connectivity[message.endpoint] = message.active === 'true' || message.active === true;
@@ -585,7 +733,7 @@ function renderTiles() {
     present.add(p.endpoint);
     const tile = tileFor(p.endpoint, p.name === p.endpoint ? p.endpoint : `${p.name} (${p.endpoint})`, false);
     for (const kind of ['video', 'audio']) {
-      const s = state.streams.find(x => x.endpoint === p.endpoint && x.kind === kind);
+      const s = remoteStreams().find(x => x.endpoint === p.endpoint && x.kind === kind);
       const track = s && byMid.get(s.mid) ? byMid.get(s.mid).receiver.track : null;
       let element = tile.querySelector(kind);
       if (!element) {
@@ -637,7 +785,10 @@ window.callState = async () => {
     endpoint: state.endpoint, room, ice: pc ? pc.iceConnectionState : 'none', dtls: 'new',
     signaling: pc ? pc.signalingState : 'none', negotiating: state.negotiating, offers: state.offers,
     answers: state.answers, participants: state.participants.map(p => p.endpoint), remotes: {},
-    streams: state.streams, errors: state.errors, statsAvailable: !!(state.stats && state.stats.available),
+    streams: remoteStreams(), focusStreams: state.streams, ssrcRewriting,
+    slots: [...slots.values()].map(x => ({...x})), localRenegotiations: state.localRenegotiations,
+    inbound: [],  // every inbound RTP stream: {ssrc, kind, mid, packets}
+    errors: state.errors, statsAvailable: !!(state.stats && state.stats.available),
     sentSimulcast: simulcastLayers ? simulcastLayers.map(l => l.ssrc) : [],
     sentLayers: [],  // outbound video SSRCs with packets sent, and their resolution
     localSdp: pc && pc.localDescription ? pc.localDescription.sdp : '',
@@ -648,11 +799,13 @@ window.callState = async () => {
       lastConstraints: bridge.lastConstraints, dominantSpeaker: bridge.dominantSpeaker,
       forwardedSources: bridge.forwardedSources, senderConstraints: bridge.senderConstraints,
       connectivity: bridge.connectivity, endpointMessages: bridge.endpointMessages.length,
+      invalidMappings: bridge.invalidMappings,
     },
   };
   if (!pc || pc.signalingState === 'closed') return result;
-  const bySsrc = new Map(state.streams.map(s => [s.ssrc, s]));
-  for (const s of state.streams)
+  const streams = remoteStreams();
+  const bySsrc = new Map(streams.map(s => [s.ssrc, s]));
+  for (const s of streams)
     result.remotes[s.endpoint] ||= {framesDecoded: 0, videoPacketsReceived: 0, audioPacketsReceived: 0};
   const report = await pc.getStats();
   report.forEach(s => {
@@ -662,6 +815,7 @@ window.callState = async () => {
                               height: s.frameHeight || 0});
     }
     if (s.type !== 'inbound-rtp') return;
+    result.inbound.push({ssrc: s.ssrc, kind: s.kind, mid: s.mid || null, packets: s.packetsReceived || 0});
     const stream = bySsrc.get(s.ssrc);
     if (!stream) return;
     const r = result.remotes[stream.endpoint];
