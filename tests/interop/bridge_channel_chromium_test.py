@@ -1,15 +1,18 @@
 #!/usr/bin/python3
 """The bridge channel driven from headless Chromium: the daemon, the focus (tools/focus, over the
-bridge's Colibri2 REST API) and three call pages in one room, inside a loopback-only network
-namespace. A and B talk to the bridge over the SCTP data channel as lib-jitsi-meet does
+bridge's Colibri2 REST API) and four call pages in one room, inside a loopback-only network
+namespace. A, B and D talk to the bridge over the SCTP data channel as lib-jitsi-meet does
 (shared/docs/protocol/bridge-channel.md); C joins with ?channel=ws, so the focus allocates it no
 SCTP and its offer has no data line, and it opens the bridge channel on the bridge's colibri-ws URL
 instead (bridge-channel.md §3), as lib-jitsi-meet does in that case. The daemon serves colibri-ws
-on its public HTTP server.
+on its public HTTP server. C and D join with SSRC rewriting (D with rtp-mid-demux as well): the
+focus offers them no remote streams, and they learn of every remote source only from the
+bridge's VideoSourcesMap/AudioSourcesMap, adding its slots to their sessions themselves.
 
 Checks, in order, in one call:
-  0. A and B use SCTP, C the web-socket, which opened with ServerHello as its first message; C
-     decodes the others' video (which the bridge forwards only after C's constraints) like A and B;
+  0. A, B and D use SCTP, C the web-socket, which opened with ServerHello as its first message;
+     everyone decodes the others' video (which the bridge forwards only after constraints) and
+     receives their audio, C and D on the slots the maps announced;
   1. every page's channel opens, and a ClientHello brings a ServerHello back;
   2. an EndpointMessage to everyone reaches the others with "from" set to the sender, and not the
      sender itself (a directed reply reaches the sender after it, so an echo would have come first);
@@ -19,7 +22,11 @@ Checks, in order, in one call:
      a speech-like file, window.setMicEnabled mutes the others), on every page, and moves when
      another speaks instead (C then A, or A then C when C already was the dominant speaker);
   5. last-N 1 on B leaves B decoding exactly one video, the dominant speaker's (last-N orders by
-     speech activity), and one entry in ForwardedSources; last-N -1 brings every video back.
+     speech activity), and one entry in ForwardedSources; last-N -1 brings every video back;
+  6. SSRC rewriting on C and D: their focus offers had no remote stream; the maps gave one audio
+     and one video slot to each other participant; every inbound RTP stream is on an announced
+     slot SSRC, never a sender's own, with D's on the slot's mid; and each slot keeps decoding
+     (video frames, audio packets) what its owner sends.
 Prints the heights seen and how long each switch took.
 
 Usage: bridge_channel_chromium_test.py VIDEOBRIDGE_BINARY FOCUS_BINARY PAGE_DIR"""
@@ -38,7 +45,7 @@ import call_chromium_test as cc  # noqa: E402  (Call, Participant and the join c
 import daemon_test as d  # noqa: E402
 import webdriver  # noqa: E402
 
-TOTAL_S = 150           # all waits together stay within this
+TOTAL_S = 200           # all waits together stay within this
 SWITCH_MS = 15000       # a layer, last-N or speaker change must show within this
 SPEAKER_MS = 20000      # dominant speaker identification needs a few seconds of speech
 LOW, HIGH = 180, 720
@@ -61,16 +68,6 @@ videobridge.http-servers.public.host = "127.0.0.1"
 videobridge.websockets {{ enabled = true, domains = [ "127.0.0.1:{port}" ], tls = false }}
 """
     return conf
-
-
-class WsParticipant(cc.Participant):
-    """A call page that asks for the bridge channel over colibri-ws instead of SCTP."""
-
-    def __init__(self, name, url):
-        self.name = name
-        self.browser = webdriver.Browser(timeout_s=60)
-        self.browser.open(f"{url}?room={cc.ROOM}&name={name}&channel=ws")
-        self.endpoint = None
 
 
 def check_transports(people, ws_page, port):
@@ -291,6 +288,59 @@ def check_last_n(b, others, speaker):
     print(f"  last-N -1: ForwardedSources {sorted(r['f'])}, every video decoding again after {r['ms']} ms")
 
 
+def bridge_endpoints(call):
+    debug = json.loads(call.debug())
+    return {ep: e for conf in debug["conferences"].values() for ep, e in conf["endpoints"].items()}
+
+
+def check_ssrc_rewriting(call, people, rewriting):
+    print("6. SSRC rewriting")
+    sent = {}
+    for p in people:
+        s = p.browser.call_async("callState")
+        sent[p.endpoint] = set(s["sentSimulcast"]) | {l["ssrc"] for l in s["sentLayers"]}
+    names = {p.endpoint: p.name for p in people}
+    for p in rewriting:
+        others = [o for o in people if o is not p]
+        s = p.browser.call_async("callState")
+        d.expect(s["ssrcRewriting"] in ("ssrc", "mid"), f"{p.name}: joined without SSRC rewriting: {s['ssrcRewriting']}")
+        d.expect(s["focusStreams"] == [], f"{p.name}: the focus offered remote streams: {s['focusStreams']}")
+        d.expect(s["bridgeChannel"]["counts"].get("VideoSourcesMap", 0) >= 1
+                 and s["bridgeChannel"]["counts"].get("AudioSourcesMap", 0) >= 1,
+                 f"{p.name}: no source maps: {s['bridgeChannel']['counts']}")
+        d.expect(s["bridgeChannel"]["invalidMappings"] == 0, f"{p.name}: unusable map entries: {s['bridgeChannel']}")
+        slots = {x["ssrc"]: x for x in s["slots"]}
+        for o in others:
+            for kind, suffix in (("video", "-v0"), ("audio", "-a0")):
+                mine = [x for x in s["slots"] if x["owner"] == o.endpoint and x["kind"] == kind]
+                d.expect(len(mine) == 1 and mine[0]["source"] == o.endpoint + suffix and mine[0]["applied"],
+                         f"{p.name}: {kind} slots of {o.name}: {mine} (all slots {s['slots']})")
+                if kind == "video":
+                    d.expect(mine[0]["rtx"] is not None, f"{p.name}: no RTX on {o.name}'s video slot {mine[0]}")
+        theirs = set().union(*(sent[o.endpoint] for o in others))
+        active = [x for x in s["inbound"] if x["packets"] > 0]
+        for x in active:
+            d.expect(x["ssrc"] in slots, f"{p.name}: inbound {x} is not on an announced slot {sorted(slots)}")
+            d.expect(x["ssrc"] not in theirs, f"{p.name}: inbound {x} has a sender's own SSRC")
+            if s["ssrcRewriting"] == "mid":
+                d.expect(x["mid"] == slots[x["ssrc"]]["mid"], f"{p.name}: inbound {x} not on its slot's mid")
+        d.expect(len(active) == 2 * len(others), f"{p.name}: {len(active)} inbound streams: {active}")
+        before = cc.counters(s, [o.endpoint for o in others])
+        state = cc.expect_media(p, others, names, baseline=before, min_frames=30, min_audio=50)
+        # The bridge's side: slots in use, and sdes:mid stamped exactly when mid demux was asked for.
+        w = bridge_endpoints(call)[p.endpoint].get("ssrc_rewriting")
+        mid_demux = s["ssrcRewriting"] == "mid"
+        d.expect(w is not None and w["video_slots"] == len(others) and w["audio_slots"] == len(others)
+                 and w["mid_demux"] == mid_demux and (w["mids_stamped"] > 0) == mid_demux
+                 and w["mid_stamp_failures"] == 0, f"{p.name}: the bridge's rewriting state {w}")
+        print(f"  {p.name}: the bridge's rewriter {json.dumps(w)}")
+        print(f"  {p.name} ({s['ssrcRewriting']} demux): {len(s['slots'])} slots, "
+              f"{s['localRenegotiations']} local renegotiation(s), maps {s['bridgeChannel']['counts'].get('VideoSourcesMap')}"
+              f" video / {s['bridgeChannel']['counts'].get('AudioSourcesMap')} audio; "
+              + ", ".join(f"{x['kind']} {x['ssrc']}{' mid ' + x['mid'] if x['mid'] else ''} <- {names.get(x['owner'])}"
+                          for x in state["slots"]))
+
+
 def write_speech_like_wav(path):
     """A microphone that sounds like a person: a faint noise floor all the time and louder bursts
     of a voiced tone. Chromium's default fake device beeps on digital silence, which gives the
@@ -330,10 +380,11 @@ def run(focus_binary, page_dir, tmp):
         port = free_port()
         cc.bridge_conf = ws_bridge_conf(port)
         call = cc.Call("rest", focus_binary, page_dir, tmp)
-        print(f"three participants join, C on colibri-ws (port {port})")
+        print(f"four participants join: C on colibri-ws (port {port}), C and D with SSRC rewriting")
         a, b = (cc.Participant(n, call.url) for n in ("A", "B"))
-        c = WsParticipant("C", call.url)
-        people = [a, b, c]
+        c = cc.Participant("C", call.url, "&channel=ws&ssrc-rewriting=1")
+        dd = cc.Participant("D", call.url, "&ssrc-rewriting=mid")
+        people = [a, b, c, dd]
         for p in people:
             cc.expect_connected(p)
         names = {p.endpoint: p.name for p in people}
@@ -348,9 +399,10 @@ def run(focus_binary, page_dir, tmp):
         check_transports(people, c, port)
         check_hello(people)
         check_endpoint_message(people)
-        check_heights(b, [a, c])
+        check_heights(b, [a, c, dd])
         speaker = check_dominant_speaker(people)
-        check_last_n(b, [a, c], speaker)
+        check_last_n(b, [a, c, dd], speaker)
+        check_ssrc_rewriting(call, people, [c, dd])
 
         for p in list(people):
             p.close()

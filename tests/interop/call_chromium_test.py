@@ -76,10 +76,12 @@ class Process(d.Daemon):
 
 
 class Participant:
-    def __init__(self, name, url):
+    """One call page; `query` adds to its URL (e.g. "&channel=ws")."""
+
+    def __init__(self, name, url, query=""):
         self.name = name
         self.browser = webdriver.Browser(timeout_s=60)
-        self.browser.open(f"{url}?room={ROOM}&name={name}")
+        self.browser.open(f"{url}?room={ROOM}&name={name}{query}")
         self.endpoint = None
 
     def wait(self, **spec):
