@@ -13,6 +13,9 @@ namespace {
 constexpr log::Logger kLog{"MediaService"};
 constexpr std::size_t kSlot = 1500 + srtp::SrtpSession::kMaxTrailer;
 constexpr std::size_t kBatch = 32;
+constexpr std::size_t kMaxReplySources = 1 << 16;
+constexpr auto kReplySourceIdle = std::chrono::seconds(60);
+constexpr auto kReplySweepInterval = std::chrono::seconds(10);
 
 }  // namespace
 
@@ -86,6 +89,8 @@ void MediaService::receive(io::UdpSocket& socket) {
     Timestamp now = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {
       auto delivery = port_.handle_datagram(now, received[i].from, received[i].data);
+      if (delivery && received[i].local.is_set())
+        remember_reply_source(received[i].from, received[i].local, now);
       if (delivery && delivery->received.kind != transport::PacketKind::kNone && media_handler_) {
         std::span<std::uint8_t> slot(received[i].data.data(), kSlot);
         media_handler_(now, delivery->endpoint, delivery->received.kind, slot, delivery->received.length);
@@ -95,10 +100,29 @@ void MediaService::receive(io::UdpSocket& socket) {
   }
 }
 
+void MediaService::remember_reply_source(const SocketAddress& remote, const SocketAddress& local,
+                                         Timestamp now) {
+  auto it = reply_sources_.find(remote);
+  if (it != reply_sources_.end()) {
+    it->second = {local, now};
+  } else if (reply_sources_.size() < kMaxReplySources) {
+    reply_sources_.emplace(remote, ReplySource{local, now});
+  }
+}
+
+void MediaService::forget_stale_reply_sources(Timestamp now) {
+  if (now < next_reply_sweep_) return;
+  next_reply_sweep_ = now + kReplySweepInterval;
+  std::erase_if(reply_sources_,
+                [&](const auto& entry) { return now - entry.second.seen > kReplySourceIdle; });
+}
+
 void MediaService::queue_send(const SocketAddress& to, std::span<const std::uint8_t> data) {
   std::size_t at = out_bytes_.size();
   out_bytes_.insert(out_bytes_.end(), data.begin(), data.end());
-  out_queue_.push_back({to, {at, data.size()}});
+  auto source = reply_sources_.find(to);
+  out_queue_.push_back(
+      {to, source != reply_sources_.end() ? source->second.local : SocketAddress{}, at, data.size()});
 }
 
 void MediaService::flush() {
@@ -113,10 +137,11 @@ void MediaService::flush() {
   // One batch per socket; a destination of a family with no socket is dropped.
   for (auto& socket : sockets_) {
     out_batch_.clear();
-    for (const auto& [to, range] : out_queue_) {
-      if (to.is_ipv6() != socket.local_address().is_ipv6()) continue;
+    for (const auto& q : out_queue_) {
+      if (q.to.is_ipv6() != socket.local_address().is_ipv6()) continue;
+      if (!q.from.is_set() && socket.wildcard()) ++sent_without_source_;
       out_batch_.push_back(
-          {to, std::span<const std::uint8_t>(out_bytes_).subspan(range.first, range.second)});
+          {q.to, std::span<const std::uint8_t>(out_bytes_).subspan(q.offset, q.length), q.from});
     }
     if (!out_batch_.empty()) socket.send_batch(out_batch_);
   }
@@ -129,6 +154,7 @@ gboolean MediaService::on_timer(gpointer data) {
   self->timer_ = 0;
   Timestamp now = Clock::now();
   self->port_.handle_timeout(now);
+  self->forget_stale_reply_sources(now);
   if (self->timer_handler_ && (!self->media_timer_due_ || *self->media_timer_due_ <= now)) {
     // Nothing due (no endpoints): look again in a second rather than at once.
     self->media_timer_due_ = self->timer_handler_(now).value_or(now + std::chrono::seconds(1));

@@ -3,8 +3,12 @@
 // control thread's GLib main loop, and sends what the endpoints produce. Endpoints are added
 // by signaling (later); until then every datagram is dropped and counted by the demux.
 //
-// Runs on the thread whose GLib main context is the default one. Moving the packet path onto
-// media worker threads comes with forwarding.
+// Every datagram leaves from the local address its peer last reached (the sockets are bound to
+// the wildcard address and learn each datagram's destination): on a host with several addresses
+// the kernel's own choice can be another one, which ICE (RFC 8445 §7.2.5.2.1) and a TURN
+// server's permissions (RFC 8656 §9) reject.
+//
+// Runs on the thread whose GLib main context is the default one.
 #pragma once
 
 #include <glib.h>
@@ -13,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "bridge/core/result.hpp"
@@ -54,6 +59,10 @@ class MediaService {
   transport::MediaPort& port() { return port_; }
   // Datagrams through the port since start, both directions: the packet-rate load measure.
   std::uint64_t datagrams() const { return datagrams_received_ + datagrams_sent_; }
+  // Peers whose reply address is known, and datagrams sent with the kernel's choice of source
+  // because it was not (a peer never heard from, or the table was full).
+  std::size_t reply_sources() const { return reply_sources_.size(); }
+  std::uint64_t sent_without_source() const { return sent_without_source_; }
   const std::shared_ptr<const dtls::DtlsCertificate>& certificate() const { return certificate_; }
 
  private:
@@ -64,6 +73,8 @@ class MediaService {
   void receive(io::UdpSocket& socket);
   void flush();
   void schedule_timer();
+  void remember_reply_source(const SocketAddress& remote, const SocketAddress& local, Timestamp now);
+  void forget_stale_reply_sources(Timestamp now);
 
   std::vector<io::UdpSocket> sockets_;
   std::vector<guint> watches_;
@@ -77,9 +88,22 @@ class MediaService {
   EventHandler event_handler_;
   std::optional<Timestamp> media_timer_due_;
   // Outgoing datagrams of one round: bytes packed into one buffer, then one sendmmsg per family.
+  struct Queued {
+    SocketAddress to, from;  // `from` unset: the kernel chooses
+    std::size_t offset = 0, length = 0;
+  };
   std::vector<std::uint8_t> out_bytes_;
-  std::vector<std::pair<SocketAddress, std::pair<std::size_t, std::size_t>>> out_queue_;
+  std::vector<Queued> out_queue_;
   std::vector<io::OutgoingDatagram> out_batch_;
+  // Remote address -> the local address it last sent to. Only peers the port accepted a datagram
+  // from get an entry, at most kMaxReplySources; an entry unused for a minute is dropped.
+  struct ReplySource {
+    SocketAddress local;
+    Timestamp seen;
+  };
+  std::unordered_map<SocketAddress, ReplySource> reply_sources_;
+  Timestamp next_reply_sweep_{};
+  std::uint64_t sent_without_source_ = 0;
   std::uint64_t datagrams_received_ = 0;
   std::uint64_t datagrams_sent_ = 0;
 };

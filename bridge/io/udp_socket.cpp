@@ -2,6 +2,7 @@
 #include "bridge/io/udp_socket.hpp"
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,6 +14,75 @@ namespace jvb::io {
 namespace {
 
 constexpr std::size_t kMaxBatch = 64;
+// Room for one IP_PKTINFO or IPV6_PKTINFO control message, the larger of the two.
+constexpr std::size_t kControlSize = CMSG_SPACE(sizeof(in6_pktinfo));
+
+bool is_wildcard(const SocketAddress& a) {
+  if (a.is_ipv4())
+    return reinterpret_cast<const sockaddr_in*>(a.sockaddr_ptr())->sin_addr.s_addr == INADDR_ANY;
+  if (a.is_ipv6())
+    return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(a.sockaddr_ptr())->sin6_addr);
+  return false;
+}
+
+// The destination address of a received datagram, from its packet-info control message.
+SocketAddress local_of(const msghdr& h, std::uint16_t port) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&h), c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      in_pktinfo info;
+      std::memcpy(&info, CMSG_DATA(c), sizeof info);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(port);
+      a.sin_addr = info.ipi_addr;
+      return SocketAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&a), sizeof a)
+          .value_or(SocketAddress{});
+    }
+    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      in6_pktinfo info;
+      std::memcpy(&info, CMSG_DATA(c), sizeof info);
+      sockaddr_in6 a{};
+      a.sin6_family = AF_INET6;
+      a.sin6_port = htons(port);
+      a.sin6_addr = info.ipi6_addr;
+      // A link-local destination needs its interface to be sent from again.
+      if (IN6_IS_ADDR_LINKLOCAL(&info.ipi6_addr)) a.sin6_scope_id = info.ipi6_ifindex;
+      return SocketAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&a), sizeof a)
+          .value_or(SocketAddress{});
+    }
+  }
+  return {};
+}
+
+// Writes the control message that makes the kernel send from `from`; returns its length, 0
+// when `from` cannot be used on this socket (unset, or another family).
+std::size_t write_source(std::uint8_t* control, const SocketAddress& from, bool ipv6_socket) {
+  msghdr h{};
+  h.msg_control = control;
+  h.msg_controllen = kControlSize;
+  cmsghdr* c = CMSG_FIRSTHDR(&h);
+  if (from.is_ipv4() && !ipv6_socket) {
+    in_pktinfo info{};
+    info.ipi_spec_dst = reinterpret_cast<const sockaddr_in*>(from.sockaddr_ptr())->sin_addr;
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof info);
+    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    return CMSG_SPACE(sizeof info);
+  }
+  if (from.is_ipv6() && ipv6_socket) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(from.sockaddr_ptr());
+    in6_pktinfo info{};
+    info.ipi6_addr = a->sin6_addr;
+    info.ipi6_ifindex = a->sin6_scope_id;
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof info);
+    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    return CMSG_SPACE(sizeof info);
+  }
+  return 0;
+}
 
 }  // namespace
 
@@ -27,6 +97,17 @@ Result<UdpSocket, std::string> UdpSocket::bind(const SocketAddress& address, int
   if (receive_buffer > 0) {
     ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
   }
+  bool wildcard = is_wildcard(address);
+  if (wildcard) {
+    int on = 1;
+    int ok = address.is_ipv6() ? ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on)
+                               : ::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
+    if (ok != 0) {
+      std::string why = std::strerror(errno);
+      ::close(fd);
+      return unexpected("cannot ask for packet info on UDP " + address.to_string() + ": " + why);
+    }
+  }
   if (::bind(fd, address.sockaddr_ptr(), address.sockaddr_len()) != 0) {
     std::string why = std::strerror(errno);
     ::close(fd);
@@ -36,11 +117,11 @@ Result<UdpSocket, std::string> UdpSocket::bind(const SocketAddress& address, int
   socklen_t len = sizeof bound;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
   auto local = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&bound), len);
-  return UdpSocket(fd, local.value_or(address));
+  return UdpSocket(fd, local.value_or(address), wildcard);
 }
 
 UdpSocket::UdpSocket(UdpSocket&& other) noexcept
-    : fd_(other.fd_), local_(other.local_), counters_(other.counters_) {
+    : fd_(other.fd_), local_(other.local_), wildcard_(other.wildcard_), counters_(other.counters_) {
   other.fd_ = -1;
 }
 
@@ -49,6 +130,7 @@ UdpSocket& UdpSocket::operator=(UdpSocket&& other) noexcept {
     if (fd_ >= 0) ::close(fd_);
     fd_ = other.fd_;
     local_ = other.local_;
+    wildcard_ = other.wildcard_;
     counters_ = other.counters_;
     other.fd_ = -1;
   }
@@ -66,12 +148,17 @@ std::size_t UdpSocket::receive_batch(std::span<std::uint8_t> buffers, std::size_
   std::array<mmsghdr, kMaxBatch> messages{};
   std::array<iovec, kMaxBatch> iov{};
   std::array<sockaddr_storage, kMaxBatch> addresses{};
+  alignas(cmsghdr) std::array<std::array<std::uint8_t, kControlSize>, kMaxBatch> control;
   for (std::size_t i = 0; i < n; ++i) {
     iov[i] = {buffers.data() + i * slot_size, slot_size};
     messages[i].msg_hdr.msg_iov = &iov[i];
     messages[i].msg_hdr.msg_iovlen = 1;
     messages[i].msg_hdr.msg_name = &addresses[i];
     messages[i].msg_hdr.msg_namelen = sizeof addresses[i];
+    if (wildcard_) {
+      messages[i].msg_hdr.msg_control = control[i].data();
+      messages[i].msg_hdr.msg_controllen = kControlSize;
+    }
   }
   int got;
   do {
@@ -90,7 +177,8 @@ std::size_t UdpSocket::receive_batch(std::span<std::uint8_t> buffers, std::size_
     if (!from) continue;
     out[kept++] = {*from,
                    {buffers.data() + static_cast<std::size_t>(i) * slot_size,
-                    messages[static_cast<std::size_t>(i)].msg_len}};
+                    messages[static_cast<std::size_t>(i)].msg_len},
+                   wildcard_ ? local_of(h, local_.port()) : SocketAddress{}};
   }
   return kept;
 }
@@ -101,12 +189,20 @@ std::size_t UdpSocket::send_batch(std::span<const OutgoingDatagram> datagrams) {
     std::size_t n = std::min(datagrams.size(), kMaxBatch);
     std::array<mmsghdr, kMaxBatch> messages{};
     std::array<iovec, kMaxBatch> iov{};
+    alignas(cmsghdr) std::array<std::array<std::uint8_t, kControlSize>, kMaxBatch> control;
     for (std::size_t i = 0; i < n; ++i) {
       iov[i] = {const_cast<std::uint8_t*>(datagrams[i].data.data()), datagrams[i].data.size()};
       messages[i].msg_hdr.msg_iov = &iov[i];
       messages[i].msg_hdr.msg_iovlen = 1;
       messages[i].msg_hdr.msg_name = const_cast<sockaddr*>(datagrams[i].to.sockaddr_ptr());
       messages[i].msg_hdr.msg_namelen = datagrams[i].to.sockaddr_len();
+      if (wildcard_ && datagrams[i].from.is_set()) {
+        std::size_t length = write_source(control[i].data(), datagrams[i].from, local_.is_ipv6());
+        if (length) {
+          messages[i].msg_hdr.msg_control = control[i].data();
+          messages[i].msg_hdr.msg_controllen = length;
+        }
+      }
     }
     int sent;
     do {

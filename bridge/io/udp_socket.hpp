@@ -1,6 +1,12 @@
 // The media port's UDP socket: non-blocking, batched receive (recvmmsg) and send (sendmmsg)
 // into caller-owned buffers, so the packet path makes no allocation and one system call per
 // batch. Owned by one thread.
+//
+// A socket bound to the wildcard address reports, per datagram, the local address it was sent
+// to (IP_PKTINFO, IPV6_RECVPKTINFO: RFC 3542 §6) and can send each datagram from a chosen local
+// address: a reply must leave from the address the peer reached (RFC 8445 §7.2.5.2.1 for ICE; a
+// TURN server drops data from an address its client made no permission for, RFC 8656 §9), and
+// on a host with several addresses the kernel's own choice may be another one.
 #pragma once
 
 #include <cstddef>
@@ -16,11 +22,17 @@ namespace jvb::io {
 struct ReceivedDatagram {
   SocketAddress from;
   std::span<std::uint8_t> data;  // a view into the caller's buffer
+  // The address the datagram was sent to (with this socket's port), when the socket is bound
+  // to the wildcard address; unset otherwise.
+  SocketAddress local;
 };
 
 struct OutgoingDatagram {
   SocketAddress to;
   std::span<const std::uint8_t> data;
+  // The local address to send from (its port is ignored); unset: the kernel chooses. Only
+  // honoured by a socket bound to the wildcard address.
+  SocketAddress from;
 };
 
 class UdpSocket {
@@ -37,6 +49,8 @@ class UdpSocket {
 
   int fd() const { return fd_; }
   const SocketAddress& local_address() const { return local_; }
+  // Bound to the wildcard address: datagrams carry their local address, sends can choose it.
+  bool wildcard() const { return wildcard_; }
 
   // Receives up to out.size() datagrams without blocking, each into its own slot of
   // `buffers` (out.size() slots of `slot_size` bytes). Returns how many arrived (0 when none
@@ -58,10 +72,11 @@ class UdpSocket {
   const Counters& counters() const { return counters_; }
 
  private:
-  UdpSocket(int fd, SocketAddress local) : fd_(fd), local_(local) {}
+  UdpSocket(int fd, SocketAddress local, bool wildcard) : fd_(fd), local_(local), wildcard_(wildcard) {}
 
   int fd_ = -1;
   SocketAddress local_;
+  bool wildcard_ = false;
   Counters counters_;
 };
 

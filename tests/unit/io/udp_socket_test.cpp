@@ -1,4 +1,4 @@
-// Batched UDP I/O on loopback sockets bound to free ports.
+// Batched UDP I/O on loopback sockets bound to free ports, and the choice of source address.
 #include "bridge/io/udp_socket.hpp"
 
 #include <doctest/doctest.h>
@@ -66,6 +66,41 @@ TEST_CASE("binding a taken port fails with a message") {
   auto again = UdpSocket::bind(a->local_address());
   REQUIRE_FALSE(again);
   CHECK(again.error().find("cannot bind UDP 127.0.0.1:") == 0);
+}
+
+// The whole of 127.0.0.0/8 is local on loopback: a wildcard socket reached at 127.0.0.2 shows a
+// host with two addresses, where the kernel would answer 127.0.0.1 from 127.0.0.1.
+TEST_CASE("a wildcard socket learns where each datagram went and replies from there") {
+  auto wildcard = UdpSocket::bind(*SocketAddress::parse("0.0.0.0", 0));
+  auto peer = UdpSocket::bind(*SocketAddress::parse("127.0.0.1", 0));
+  REQUIRE(wildcard);
+  REQUIRE(peer);
+  CHECK(wildcard->wildcard());
+  CHECK_FALSE(peer->wildcard());
+  const std::uint16_t port = wildcard->local_address().port();
+  const std::uint8_t hello[] = {1, 2, 3};
+  REQUIRE(peer->send(*SocketAddress::parse("127.0.0.2", port), hello));
+
+  std::vector<std::uint8_t> buffers(4 * 1500);
+  std::array<ReceivedDatagram, 4> got{};
+  REQUIRE(readable(*wildcard));
+  REQUIRE(wildcard->receive_batch(buffers, 1500, got) == 1);
+  CHECK(got[0].from == peer->local_address());
+  CHECK(got[0].local == *SocketAddress::parse("127.0.0.2", port));
+
+  auto reply_source = [&](SocketAddress from) {
+    OutgoingDatagram reply{got[0].from, hello, from};
+    REQUIRE(wildcard->send_batch({&reply, 1}) == 1);
+    std::array<ReceivedDatagram, 1> back{};
+    REQUIRE(readable(*peer));
+    REQUIRE(peer->receive_batch(buffers, 1500, back) == 1);
+    CHECK_FALSE(back[0].local.is_set());  // a socket bound to one address does not ask
+    return back[0].from;
+  };
+  CHECK(reply_source(got[0].local) == *SocketAddress::parse("127.0.0.2", port));
+  // Left to the kernel, the reply to 127.0.0.1 leaves from 127.0.0.1: what a TURN relay or an
+  // ICE agent that sent to 127.0.0.2 would drop.
+  CHECK(reply_source(SocketAddress{}) == *SocketAddress::parse("127.0.0.1", port));
 }
 
 TEST_CASE("nothing waiting returns zero without blocking") {
