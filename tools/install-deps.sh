@@ -14,7 +14,7 @@ build_packages=(
 test_packages=(
   doctest-dev clang clang-format libclang-rt-14-dev python3 iproute2 util-linux
   chromium chromium-driver
-  prosody python3-slixmpp openssl python3-aiortc python3-websockets
+  prosody python3-slixmpp openssl python3-aiortc python3-websockets coturn
 )
 packages=("${build_packages[@]}")
 if [ "${1:-build}" = test ]; then packages+=("${test_packages[@]}"); fi

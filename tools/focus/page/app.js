@@ -6,12 +6,12 @@
 //
 // The bridge channel: when the offer has the data line (the bridge allocated SCTP), the page opens
 // the in-band data channel lib-jitsi-meet opens ('JVB data channel', DCEP) and talks to the bridge
-// directly (shared/docs/protocol/bridge-channel.md): it sends ReceiverVideoConstraints (the bridge
+// directly (as lib-jitsi-meet's BridgeChannel does): it sends ReceiverVideoConstraints (the bridge
 // forwards no video before it) from the last-N and pin controls, and shows what the bridge says:
-// the dominant speaker, which videos it does not forward, what it asks of our camera.
-// With ?channel=ws the page asks the focus for no data line and, as lib-jitsi-meet does when the
-// offer has none but the bridge advertised a colibri-ws URL (bridge-channel.md §3), opens the same
-// channel as a WebSocket to the bridge: the same JSON messages, the same handling.
+// the dominant speaker, which videos it does not forward, what it asks of our camera. With
+// ?channel=ws the page asks the focus for no data line and, as lib-jitsi-meet does when the offer
+// has none but the bridge advertised a colibri-ws URL (JitsiConference._setBridgeChannel), opens
+// the same channel as a WebSocket to the bridge: the same JSON messages, the same handling.
 //
 // SSRC rewriting: with ?ssrc-rewriting=1 (or =mid, for rtp-mid-demux as well) the page joins
 // with the capability, the focus offers it no remote streams, and the bridge sends every remote
@@ -20,6 +20,9 @@
 // m-line per slot, copied from the focus's own line of that kind, with the slot's SSRC (and RTX)
 // and, with mid demux, the slot's mid; then it answers locally, the focus never hears of it. A
 // known slot with a new owner is only relabelled: the same track now shows another participant.
+//
+// A TURN server: ?turn=turn:host:port&turn-user=u&turn-pass=p, and &relay-only=1 to use only
+// relayed candidates (iceTransportPolicy 'relay'), as a client behind a strict firewall does.
 //
 // For tests: window.callState(), window.waitFor(spec), window.leave(), window.setLastN(n),
 // window.pin(endpoint or null) (all return promises); window.sendBridgeMessage(obj) (true if
@@ -35,6 +38,8 @@ const displayName = params.get('name') || '';
 const channelMode = params.get('channel') === 'ws' ? 'ws' : 'sctp';
 // null (no rewriting), 'ssrc' (slots told apart by SSRC) or 'mid' (by the mids the bridge stamps)
 const ssrcRewriting = {'1': 'ssrc', 'ssrc': 'ssrc', 'mid': 'mid'}[params.get('ssrc-rewriting')] || null;
+const turnServer = params.get('turn');
+const relayOnly = params.get('relay-only') === '1';
 
 const state = {
   endpoint: null,
@@ -140,7 +145,11 @@ async function start() {
     reportError('no camera/microphone, joining receive-only: ' + e);
   }
   renderTiles();
-  pc = new RTCPeerConnection({iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require'});
+  const iceServers = turnServer
+      ? [{urls: turnServer, username: params.get('turn-user') || '', credential: params.get('turn-pass') || ''}]
+      : [];
+  pc = new RTCPeerConnection({iceServers, iceTransportPolicy: relayOnly ? 'relay' : 'all', bundlePolicy: 'max-bundle',
+                              rtcpMuxPolicy: 'require'});
   pc.ontrack = () => renderTiles();
   pc.oniceconnectionstatechange = () => setStatus(`ICE ${pc.iceConnectionState}`);
   ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
@@ -788,6 +797,7 @@ window.callState = async () => {
     streams: remoteStreams(), focusStreams: state.streams, ssrcRewriting,
     slots: [...slots.values()].map(x => ({...x})), localRenegotiations: state.localRenegotiations,
     inbound: [],  // every inbound RTP stream: {ssrc, kind, mid, packets}
+    selectedPair: null,  // {local, remote}: {type, address, port} of the ICE pair in use
     errors: state.errors, statsAvailable: !!(state.stats && state.stats.available),
     sentSimulcast: simulcastLayers ? simulcastLayers.map(l => l.ssrc) : [],
     sentLayers: [],  // outbound video SSRCs with packets sent, and their resolution
@@ -808,8 +818,16 @@ window.callState = async () => {
   for (const s of streams)
     result.remotes[s.endpoint] ||= {framesDecoded: 0, videoPacketsReceived: 0, audioPacketsReceived: 0};
   const report = await pc.getStats();
+  const candidate = id => {
+    const c = id && report.get(id);
+    return c ? {type: c.candidateType, address: c.address, port: c.port} : null;
+  };
   report.forEach(s => {
     if (s.type === 'transport' && s.dtlsState) result.dtls = s.dtlsState;
+    if (s.type === 'transport' && s.selectedCandidatePairId) {
+      const pair = report.get(s.selectedCandidatePairId);
+      if (pair) result.selectedPair = {local: candidate(pair.localCandidateId), remote: candidate(pair.remoteCandidateId)};
+    }
     if (s.type === 'outbound-rtp' && s.kind === 'video' && s.packetsSent > 0) {
       result.sentLayers.push({ssrc: s.ssrc, packetsSent: s.packetsSent, width: s.frameWidth || 0,
                               height: s.frameHeight || 0});
