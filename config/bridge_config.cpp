@@ -1,5 +1,6 @@
 // Builds BridgeConfig from the layered HOCON tree and the legacy properties, with JVB's
-// precedence and value conversions (shared/docs/ops/config.md §1.2, §2, §3).
+// precedence (jicoco's JitsiConfig; a legacy key wins) and value conversions (JVB's *Config.kt
+// classes, and the legacy-key mappings of jitsi-metaconfig).
 #include "config/bridge_config.hpp"
 
 #include <algorithm>
@@ -212,7 +213,7 @@ class Reader {
   std::optional<hocon::Error> error_;
 };
 
-// ---- NAT mappings (shared/docs/ops/config.md §2.2, §3.2) ----
+// ---- NAT mappings (ice4j's HarvestConfig: static mappings, plus the legacy NAT_HARVESTER_* pair) ----
 
 std::vector<StaticMapping> read_static_mappings(Reader& reader, std::vector<std::string>& warnings) {
   constexpr std::string_view kPath = "ice4j.harvest.mapping.static-mappings";

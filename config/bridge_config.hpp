@@ -1,8 +1,8 @@
-// The bridge's typed configuration, built the way JVB builds its own (shared/docs/ops/config.md
-// §1.2): jvb.conf (with its includes) over JVB's application overrides over JVM-style system
-// properties over the reference defaults, substitutions resolved once over the merged tree,
-// and then, key by key, a value from the legacy sip-communicator.properties wins where that
-// key has a legacy name.
+// The bridge's typed configuration, built the way JVB builds its own (jicoco's
+// JitsiConfig.loadNewConfig): jvb.conf (with its includes) over JVB's application overrides over
+// JVM-style system properties over the reference defaults, substitutions resolved once over the
+// merged tree, and then, key by key, a value from the legacy sip-communicator.properties wins
+// where that key has a legacy name (jitsi-metaconfig asks the legacy source first).
 //
 // Loading is pure apart from reading the named files. Problems an admin can fix are returned
 // as an Error ("file:line:column: message" for syntax, "key: message" for bad values);

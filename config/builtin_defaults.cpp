@@ -1,4 +1,4 @@
-// Default values of every key JVB defines (shared/docs/ops/config.md §2), written as HOCON. The
+// Default values of every key JVB defines (the jvb.conf key tree), written as HOCON. The
 // key set doubles as the list of known keys: anything an admin writes outside it is
 // reported as unknown. kReferenceDefaults holds exactly the keys of JVB's, jitsi-media-
 // transform's and ice4j's reference files (a unit test compares them); the HTTP servers'

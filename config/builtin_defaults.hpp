@@ -1,6 +1,6 @@
 // The configuration layers that JVB carries inside its jars, as HOCON text compiled into the
-// bridge: the reference defaults (JVB, jitsi-media-transform and ice4j), and JVB's own
-// application overrides of some ice4j defaults. Values match JVB's; see shared/docs/ops/config.md.
+// bridge: the reference defaults (JVB, jitsi-media-transform and ice4j), and JVB's own application
+// overrides of some ice4j defaults. Values match JVB's reference.conf and application.conf.
 #pragma once
 
 #include <string_view>

@@ -1,9 +1,9 @@
-// How the daemon finds its configuration, the way JVB's launcher does (shared/docs/ops/config.md
-// §1.1, shared/docs/ops/packaging.md §4): the Debian `config` environment file carries
-// JAVA_SYS_PROPS with -Dconfig.file=..., -Dnet.java.sip.communicator.SC_HOME_DIR_*=... and
-// -Djava.util.logging.config.file=...; the SC_HOME_DIR_* environment variables win over
-// those properties; any other -Dkey=value is a low-priority configuration override.
-// Command-line options of our own (--config, --env-file, ...) win over all of that.
+// How the daemon finds its configuration, the way JVB's launcher does (JVB's jvb.sh, started by
+// debian/jitsi-videobridge2.service with EnvironmentFile=): the Debian `config` environment file
+// carries JAVA_SYS_PROPS with -Dconfig.file=..., -Dnet.java.sip.communicator.SC_HOME_DIR_*=... and
+// -Djava.util.logging.config.file=...; the SC_HOME_DIR_* environment variables win over those
+// properties; any other -Dkey=value is a low-priority configuration override. Command-line options
+// of our own (--config, --env-file, ...) win over all of that.
 #pragma once
 
 #include <filesystem>

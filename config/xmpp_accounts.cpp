@@ -1,4 +1,4 @@
-// The XMPP accounts of JVB's MUC client (shared/docs/ops/config.md §2.5, §3.1): from
+// The XMPP accounts of JVB's MUC client (jicoco's MucClientConfiguration): from
 // videobridge.apis.xmpp-client.configs, or from the legacy org.jitsi.videobridge.xmpp.user.*
 // properties, which replace jvb.conf's accounts entirely when any of them is complete.
 #include "config/xmpp_accounts.hpp"

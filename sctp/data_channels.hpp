@@ -1,5 +1,5 @@
 // WebRTC data channels (RFC 8831) on one SCTP association, opened in-band with DCEP
-// (RFC 8832), the way the bridge channel uses them (shared/docs/protocol/bridge-channel.md §2).
+// (RFC 8832), the way the bridge channel uses them (lib-jitsi-meet's BridgeChannel opens one).
 //
 // Bridge (passive) side: the peer sends INIT and a DATA_CHANNEL_OPEN (PPID 50) on a stream id
 // it chooses; we answer DATA_CHANNEL_ACK on that stream and report the channel open at once. At

@@ -3,7 +3,7 @@
 // PPID, stream resets (RFC 6525) to close channels. The engine is usrsctp, reached only through
 // UsrsctpSocket; the interface is shaped like dcsctp's DcSctpSocket so the engine can change.
 //
-// Sans-IO (shared/docs/style.md §1-2): SCTP packets (one per DTLS application-data record) and
+// Sans-IO (see ARCHITECTURE.md): SCTP packets (one per DTLS application-data record) and
 // `now` go in; SCTP packets for DTLS, events and the next deadline come out. Passive by
 // default: it answers the peer's INIT and never sends one unless connect() is called (tests,
 // and the client side of bridge-to-bridge relays).
@@ -78,7 +78,7 @@ struct SctpEvent {
 class SctpAssociation final : private UsrsctpSink {
  public:
   struct Options {
-    std::uint16_t port = 5000;     // local and remote (RFC 8841 §5, bridge-channel.md §2)
+    std::uint16_t port = 5000;     // local and remote (RFC 8841 §5; JVB and browsers use 5000)
     std::uint16_t streams = 1024;  // inbound and outbound streams we offer
     // Larger messages are refused on send and dropped on receipt (the SDP max-message-size we
     // would advertise). Must fit into both buffers.

@@ -384,7 +384,7 @@ bool UsrsctpSocket::listen() { return socket_ && usrsctp_listen(socket_, 1) == 0
 bool UsrsctpSocket::connect() {
   if (!socket_) return false;
   check_owner_thread();
-  // The remote AF_CONN address is the same id as ours (stack-notes §3).
+  // The remote AF_CONN address is the same id as ours (with another one usrsctp never connects).
   sockaddr_conn remote{};
   remote.sconn_family = AF_CONN;
   remote.sconn_port = htons(port_);

@@ -1,9 +1,9 @@
 // usrsctp's process-wide state in one place: its initialisation, the sysctls, the global AF_CONN
 // output and receive callbacks, and the timer driver. usrsctp 0.9.5 runs in its no-threads mode
-// (usrsctp_init_nothreads): its timers only move when handle_timers() is called, and every
-// callback runs synchronously inside the usrsctp call that caused it, on the calling thread. This
-// file pair is the only place that includes usrsctp.h (shared/docs/style.md §9); SctpAssociation
-// talks to usrsctp only through UsrsctpSocket.
+// (usrsctp_init_nothreads): its timers only move when handle_timers() is called, and every callback
+// runs synchronously inside the usrsctp call that caused it, on the calling thread. This file pair
+// is the only place that includes usrsctp.h (each C library is wrapped once); SctpAssociation talks
+// to usrsctp only through UsrsctpSocket.
 //
 // Lifetime: usrsctp is initialised by its first user (a socket or a Reference) and then stays
 // initialised; users are counted, but the last one going does not finish it. usrsctp 0.9.5
@@ -13,10 +13,10 @@
 // usrsctp_finish() refuses for ever). Seen in this module's tests with an instrumented usrsctp.
 // finish() is therefore a last step, for process exit, and refuses while anyone uses usrsctp.
 //
-// Each socket is addressed by a process-unique id, passed to usrsctp as the AF_CONN address
-// (the same value as local and remote address: shared/docs/stack-notes.md §3). The callbacks
-// look the id up in a registry and hand what they got to that socket's UsrsctpSink, which only
-// queues it. Ids are never reused, so a late callback for a socket already destroyed finds
+// Each socket is addressed by a process-unique id, passed to usrsctp as the AF_CONN address (the
+// same value as local and remote address: with different ones the association never comes up). The
+// callbacks look the id up in a registry and hand what they got to that socket's UsrsctpSink, which
+// only queues it. Ids are never reused, so a late callback for a socket already destroyed finds
 // nothing and is dropped.
 //
 // Threads: everything here is single-threaded. All sockets of the process, and every call to

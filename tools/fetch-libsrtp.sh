@@ -2,7 +2,7 @@
 # Puts libsrtp 2.5's source, from Debian's source package, where Meson looks for the
 # `libsrtp2` subproject. Debian's binary libsrtp2 is linked against NSS, which is several
 # times slower than OpenSSL for AES-CM and degrades with many sessions, so we build our own
-# with OpenSSL (see shared/docs/architecture.md, decision 2).
+# with OpenSSL (see ARCHITECTURE.md, "Decisions").
 #
 # The deb-src list is private to this project: it is derived from the machine's own
 # Debian sources and lives under the given work directory, so the system's apt

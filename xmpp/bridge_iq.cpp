@@ -1,5 +1,5 @@
-// The IQ dispatcher of xmpp/bridge_iq.hpp (shared/docs/protocol/signaling.md §2.4, §4.1, §4.2,
-// §4.3, §4.4, §4.7): picks the payload by local name and effective namespace, calls the service
+// The IQ dispatcher of xmpp/bridge_iq.hpp (the rules are listed there): picks the payload by
+// local name and effective namespace, calls the service
 // and wraps its answer in the reply <iq>.
 #include "xmpp/bridge_iq.hpp"
 
@@ -42,7 +42,7 @@ Colibri2Error condition_only(StanzaErrorCondition condition, std::string text) {
   return e;
 }
 
-// JVB's answer to a request no handler is registered for (§4.7).
+// JVB's answer to a request no handler is registered for (Smack's service-unavailable).
 std::unique_ptr<gloox::Tag> unsupported(const gloox::Tag& iq, const gloox::Tag* request) {
   std::string text = "Unsupported IQ request";
   if (request) text += " " + request->name();
@@ -63,7 +63,7 @@ std::unique_ptr<gloox::Tag> conference_modify(const gloox::Tag& iq, const gloox:
 std::unique_ptr<gloox::Tag> health(const gloox::Tag& iq, const BridgeIqServices& services) {
   HealthReport report = services.health();
   if (report.healthy) return reply(iq, "result");
-  // Jicofo only looks at the condition (§4.1); the text is for its log, so never leave it empty.
+  // Jicofo (JvbDoctor) only looks at the condition; the text is for its log, so never leave it empty.
   if (report.message.empty()) report.message = "Health check failed";
   return error_reply(iq, Colibri2Error::internal_error(std::move(report.message)));
 }
@@ -84,9 +84,9 @@ std::unique_ptr<gloox::Tag> dispatch(const gloox::Tag& iq, bool get, bool sender
                                      const BridgeIqServices& services) {
   const gloox::Tag* request = payload(iq);
   // XEP-0199 pings come from the server, never a brewery occupant; in JVB, Smack answers them
-  // before its access check, so do we (§2.1 "XEP-0199 from others").
+  // before its access check, so do we.
   if (get && request && is(*request, "ping", kNsPing)) return reply(iq, "result");
-  // §2.4: JVB refuses everything else from outside its brewery rooms before looking at it.
+  // JVB refuses everything else from outside its brewery rooms before looking at it.
   if (!sender_allowed) return error_reply(iq, condition_only(StanzaErrorCondition::kForbidden, ""));
   if (!request) return unsupported(iq, nullptr);
   if (is(*request, "conference-modify", kNsColibri2) && services.conference_modify) {
@@ -111,14 +111,14 @@ std::unique_ptr<gloox::Tag> answer_iq(const gloox::Tag& iq, bool sender_allowed,
                                       const BridgeIqServices& services) noexcept {
   try {
     if (iq.name() != "iq") return nullptr;
-    // §4.7: result and error IQs are never answered (that would loop); neither are IQs with a
+    // Result and error IQs are never answered (that would loop); neither are IQs with a
     // missing or unknown type, which cannot be told apart from a broken response.
     const std::string& type = iq.findAttribute("type");
     if (type != "get" && type != "set") return nullptr;
     try {
       return dispatch(iq, type == "get", sender_allowed, services);
     } catch (const std::exception& ex) {
-      // A service failed (§4.4 "Unexpected internal error"): JVB sends the exception message.
+      // A service failed (an unexpected internal error): JVB sends the exception message.
       return error_reply(iq, Colibri2Error::internal_error(ex.what()));
     } catch (...) {
       return error_reply(iq, Colibri2Error::internal_error("unknown internal error"));

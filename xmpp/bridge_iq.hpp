@@ -1,14 +1,15 @@
-// Answers one IQ addressed to the bridge (shared/docs/protocol/signaling.md §2.1 "IQ handlers",
-// §2.4, §4.1 health check, §4.2 version, §4.3 conference-modify, §4.4 errors, §4.7 anything else).
+// Answers one IQ addressed to the bridge the way JVB's XmppConnection.kt does: the health check
+// (Jicofo's JvbDoctor), version (XEP-0092), Colibri2 conference-modify (Jicofo's Colibri2Session),
+// the errors Jicofo reacts to, and an error for anything else.
 // Independent of any XMPP connection: the connection code hands in the received <iq> and whether
 // its sender may use the colibri interface, and sends back what comes out. Keeping it a pure
 // function makes every rule testable against the vectors without a server.
 //
 // Rules, in order:
-//   - type result / error / anything but get and set: no reply (§4.7).
-//   - <ping xmlns='urn:xmpp:ping'> get: empty result from anyone (§2.1 "XEP-0199 from others";
+//   - type result / error / anything but get and set: no reply (answering would loop).
+//   - <ping xmlns='urn:xmpp:ping'> get: empty result from anyone (XEP-0199 hygiene;
 //     pings come from the server, and Smack answers them ahead of JVB's access check).
-//   - sender not allowed (§2.4: from is not a brewery occupant): forbidden, type auth, no
+//   - sender not allowed (from is not a brewery occupant, as JVB checks): forbidden, type auth, no
 //     colibri2 reason, whatever else the payload is.
 //   - <conference-modify xmlns='jitsi:colibri2'> (get or set): parsed; a parse error is answered
 //     with its bad-request; else the conference_modify service's result or Colibri2Error.
@@ -16,13 +17,13 @@
 //     healthy, else internal-server-error with the report's message (vectors/xmpp/health.*).
 //   - <query xmlns='jabber:iq:version'> get: name, version and os (XEP-0092).
 //   - anything else (unknown payload, no payload, version set, a service left unset):
-//     service-unavailable "Unsupported IQ request <element>" as JVB words it (§4.7).
+//     service-unavailable "Unsupported IQ request <element>" as JVB words it.
 // The payload is the first child element; its namespace may be declared on it or inherited from
-// the <iq> (§4.0), prefixed or not.
+// the <iq>, prefixed or not.
 //
 // Errors never escape: an exception thrown by a service becomes internal-server-error with the
-// exception's text (§4.4 "Unexpected internal error"), and answer_iq itself catches everything
-// (if even the error reply cannot be built, it returns nullptr).
+// exception's text, as JVB answers an unexpected internal error, and answer_iq itself catches
+// everything (if even the error reply cannot be built, it returns nullptr).
 //
 // Thread-safety: answer_iq has no state of its own; it calls the services on the caller's thread.
 #pragma once
@@ -43,7 +44,7 @@ inline constexpr const char* kNsHealthCheck = "http://jitsi.org/protocol/healthc
 inline constexpr const char* kNsVersion = "jabber:iq:version";
 inline constexpr const char* kNsPing = "urn:xmpp:ping";
 
-// The outcome of the bridge's cached health check (§4.1).
+// The outcome of the bridge's cached health check (JVB answers Jicofo from a cached result).
 struct HealthReport {
   bool healthy = true;
   std::string message;  // why it is unhealthy; sent as the error text
@@ -68,9 +69,10 @@ struct BridgeIqServices {
 std::unique_ptr<gloox::Tag> answer_iq(const gloox::Tag& iq, bool sender_allowed,
                                       const BridgeIqServices& services) noexcept;
 
-// The type='error' reply to `iq` carrying `error` (§4.4): to = the request's from, the same id,
-// and the <error> child written by serialize_error. For connection code that must refuse an IQ
-// before it reaches answer_iq (e.g. while shutting down). May throw std::bad_alloc only.
+// The type='error' reply to `iq` carrying `error` (as jicoco's ErrorUtil builds it): to = the
+// request's from, the same id, and the <error> child written by serialize_error. For connection
+// code that must refuse an IQ before it reaches answer_iq (e.g. while shutting down). May throw
+// std::bad_alloc only.
 std::unique_ptr<gloox::Tag> error_reply(const gloox::Tag& iq, const signaling::Colibri2Error& error);
 
 // The empty type='result' reply to `iq`. May throw std::bad_alloc only.

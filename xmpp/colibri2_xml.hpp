@@ -1,13 +1,13 @@
-// Colibri2 over XMPP (shared/docs/protocol/signaling.md §4.0, §4.3, §4.4, §5.3): the XML form of
-// conference-modify / conference-modified and of the stanza error the bridge answers with, on
-// gloox::Tag as the DOM. The XMPP plugin parses the <conference-modify> child of Jicofo's IQ and
-// writes the <conference-modified> (or <error>) child of its reply; the Jicofo stand-in in
-// tools/ uses the reverse pair.
+// Colibri2 over XMPP (jitsi-xmpp-extensions' colibri2 package; JVB's Colibri2ConferenceHandler.kt):
+// the XML form of conference-modify / conference-modified and of the stanza error the bridge
+// answers with, on gloox::Tag as the DOM. The XMPP plugin parses the <conference-modify> child of
+// Jicofo's IQ and writes the <conference-modified> (or <error>) child of its reply; the Jicofo
+// stand-in in tools/ uses the reverse pair.
 //
-// Parsing follows §4.0: namespace-aware (default namespaces are inherited from ancestors, gloox's
+// Parsing rules: namespace-aware (default namespaces are inherited from ancestors, gloox's
 // Tag::xmlns() does not do that by itself), unknown elements and attributes are ignored anywhere,
 // booleans are true/false (also 1/0) in any case, numbers are strict unsigned decimal. Element
-// order is not significant. <connects> is parsed as well (§4.3.11).
+// order is not significant. <connects> (exporter connections) is parsed as well.
 //
 // The parsers never throw and never crash on any Tag: malformed input gives a Colibri2Error with
 // condition bad-request, stage kDecode, and a text naming the element path and attribute, e.g.
@@ -29,7 +29,7 @@
 
 namespace jvb::xmpp {
 
-// Namespaces of §4.0.
+// The namespaces of Colibri2 and of the Jingle elements it embeds.
 inline constexpr const char* kNsColibri2 = "jitsi:colibri2";
 inline constexpr const char* kNsJingleRtp = "urn:xmpp:jingle:apps:rtp:1";
 inline constexpr const char* kNsRtcpFb = "urn:xmpp:jingle:apps:rtp:rtcp-fb:0";
@@ -40,13 +40,13 @@ inline constexpr const char* kNsDtls = "urn:xmpp:jingle:apps:dtls:0";
 inline constexpr const char* kNsColibri = "http://jitsi.org/protocol/colibri";
 inline constexpr const char* kNsStanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
 
-// The namespace an element is in (§4.0 "be namespace-aware"): the one its prefix is bound to,
+// The namespace an element is in: the one its prefix is bound to,
 // else the nearest default namespace declared on it or on an ancestor; "" when there is none.
 // Needed because gloox's Tag::xmlns() does not inherit default namespaces. Also used by the IQ
 // dispatcher (xmpp/bridge_iq.hpp) for the payload of an <iq>.
 std::string effective_namespace(const gloox::Tag& tag);
 
-// Parses a <conference-modify xmlns='jitsi:colibri2'> element (§4.3.1). The element's namespace
+// Parses a <conference-modify xmlns='jitsi:colibri2'> element. The element's namespace
 // may be declared on it or inherited from its parent; a different name or namespace is a
 // bad-request. `meeting-id` is required and non-blank.
 Result<signaling::ConferenceModify, signaling::Colibri2Error> parse_conference_modify(
@@ -56,7 +56,7 @@ Result<signaling::ConferenceModify, signaling::Colibri2Error> parse_conference_m
 // endpoints, then relays, then the feedback <sources>.
 std::unique_ptr<gloox::Tag> serialize_conference_modified(const signaling::ConferenceModified& response);
 
-// Writes the <error type='...'> child of an IQ error (§4.4): the RFC 6120 condition element,
+// Writes the <error type='...'> child of an IQ error (RFC 6120 §8.3): the condition element,
 // <text xml:lang='en'> when the text is not empty, <error xmlns='jitsi:colibri2' reason/> unless
 // the reason is kNone, and <endpoint xmlns='jitsi:colibri2' id/> when an endpoint is set. The
 // type is default_error_type(condition), as JVB (Smack) writes it.

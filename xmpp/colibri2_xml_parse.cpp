@@ -1,5 +1,5 @@
 // XML (gloox::Tag) -> Colibri2 model: conference-modify and conference-modified
-// (shared/docs/protocol/signaling.md §4.0 parser rules, §4.3 elements, §5.3 relays).
+// (the parser rules of colibri2_xml.hpp; endpoints, relays and their children as Jicofo writes them).
 // Every attribute is type- and range-checked; the first problem becomes a bad-request naming the
 // element path and attribute. Children are matched by local name AND effective namespace, which
 // is tracked while descending because gloox's Tag::xmlns() does not inherit default namespaces.
@@ -136,7 +136,7 @@ bool get_required_string(Ctx& ctx, const Elem& e, std::string_view name, std::st
   return true;
 }
 
-// §4.0: true/false in any case (and the XML Schema forms 1/0); absent keeps the default.
+// Booleans: true/false in any case (and the XML Schema forms 1/0); absent keeps the default.
 bool get_bool(Ctx& ctx, const Elem& e, std::string_view name, bool& out) {
   const std::string* v = find_attr(e, name);
   if (!v) return true;
@@ -330,7 +330,7 @@ bool decode_transport(Ctx& ctx, const Elem& e, Transport& out) {
   return true;
 }
 
-// Source parameters: XEP-0339 puts them in the ssma namespace; §4.0 lists the RTP namespace.
+// Source parameters: XEP-0339 puts them in the ssma namespace; Jicofo's come in the RTP namespace.
 // Both are accepted.
 bool decode_source_parameters(Ctx& ctx, const Elem& e, std::vector<Parameter>& out) {
   std::vector<Parameter> other;
@@ -489,7 +489,7 @@ bool decode_connect(Ctx& ctx, const Elem& e, Connect& out) {
       !get_name_list(ctx, e, "requests", "request", out.requests)) {
     return false;
   }
-  // §4.3.11: only WebSocket URLs.
+  // Exporter connections (<connect>) take only WebSocket URLs.
   if (!is_websocket_url(out.url)) {
     return fail(ctx, attr_path(e, "url"), "expected a ws: or wss: URL");
   }

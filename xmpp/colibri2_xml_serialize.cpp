@@ -1,10 +1,10 @@
 // Colibri2 model -> XML (gloox::Tag): conference-modified as JVB writes it (vectors/colibri2/
-// *.resp.xml, signaling.md §4.3), conference-modify as Jicofo writes it, and the IQ <error> child
-// of §4.4. Namespaces are declared only where they change (children inherit the colibri2 default
-// namespace); optional attributes are left out when absent or empty, booleans only when they
-// differ from the default. Element order follows the vectors: candidates, rtcp-mux, fingerprints,
-// web-sockets inside the ICE transport; media, transport, sources, force-mute, capabilities,
-// initial-last-n inside an endpoint.
+// *.resp.xml), conference-modify as Jicofo writes it, and the IQ <error> child (condition, text,
+// colibri2 reason). Namespaces are declared only where they change (children inherit the colibri2
+// default namespace); optional attributes are left out when absent or empty, booleans only when
+// they differ from the default. Element order follows the vectors: candidates, rtcp-mux,
+// fingerprints, web-sockets inside the ICE transport; media, transport, sources, force-mute,
+// capabilities, initial-last-n inside an endpoint.
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -18,7 +18,7 @@ ComponentSignaling::ComponentSignaling(const config::BridgeConfig::Apis::XmppCom
                                                       account.domain, account.secret, account.port);
   // XEP-0114 has no TLS; without this gloox would still load the CA bundle for nothing.
   component->setTls(gloox::TLSDisabled);
-  // What component bridges announced before the brewery existed (§3).
+  // What component bridges announced before the brewery existed (JVB's removed ComponentImpl).
   component->disco()->setIdentity("conference", "bridge", "Videobridge");
   SessionOptions options;
   options.name = "component " + account.domain;

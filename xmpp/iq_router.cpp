@@ -24,7 +24,7 @@ constexpr Route kRoutes[] = {
     {kExtColibri2Request, "/iq/conference-modify[@xmlns='jitsi:colibri2']"},
     {kExtHealthCheck, "/iq/healthcheck[@xmlns='http://jitsi.org/protocol/healthcheck']"},
     {kExtVersionRequest, "/iq/query[@xmlns='jabber:iq:version']"},
-    // Any other payload: answered with service-unavailable as JVB does (§4.7), unless gloox
+    // Any other payload: answered with service-unavailable as JVB does, unless gloox
     // handles it (disco, ping).
     {kExtOtherRequest, "/iq/*"},
 };

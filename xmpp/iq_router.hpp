@@ -1,11 +1,11 @@
 // Routes the IQ requests the bridge answers (Colibri2 conference-modify, health check, XEP-0092
-// version; shared/docs/protocol/signaling.md §2.1, §2.4, §4.1-§4.3) from one gloox stream to
+// version; the handlers JVB's XmppConnection.kt registers) from one gloox stream to
 // answer_iq() (bridge_iq.hpp) and sends its reply. gloox itself answers disco#info and XEP-0199
-// pings, and service-unavailable to IQs nobody handles (§4.7).
+// pings, and service-unavailable to IQs nobody handles (as Smack does for JVB).
 //
 // Each request is answered before the next stanza of the stream is read, so requests of one
-// conference are applied and answered in arrival order however many Jicofo pipelines (§4.3.2
-// rule 2): the conference manager answers synchronously.
+// conference are applied and answered in arrival order however many Jicofo pipelines (JVB's
+// Videobridge.handleColibriRequest does the same): the conference manager answers synchronously.
 //
 // Control thread only, like the stream.
 #pragma once
@@ -22,7 +22,7 @@ namespace jvb::xmpp {
 
 class IqRouter : gloox::IqHandler {
  public:
-  // `allowed` decides whether a sender may use the bridge (§2.4: only the brewery rooms);
+  // `allowed` decides whether a sender may use the bridge (JVB: only the brewery rooms);
   // `reply_from` is stamped on replies when not empty (a component must name itself).
   IqRouter(gloox::ClientBase& stream, const BridgeIqServices& services,
            std::function<bool(const gloox::JID& sender)> allowed, std::string reply_from = {});

@@ -141,7 +141,7 @@ void MucClient::send_presence(Room& room, bool join) {
   session_->stream().send(presence.release());
 }
 
-// JVB submits the owner form of a room it created, so the room is never left locked (§2.2).
+// JVB submits the owner form of a room it created (MUC status 201), so the room is never left locked.
 void MucClient::submit_instant_room_form(const Room& room) {
   auto* iq = new gloox::Tag("iq");
   iq->addAttribute("type", "set");

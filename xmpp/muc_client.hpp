@@ -1,9 +1,9 @@
-// The MUC-client signaling plugin, the way a stock Jicofo finds and uses bridges
-// (shared/docs/protocol/signaling.md §2): one per XMPP account of
+// The MUC-client signaling plugin, the way a stock Jicofo finds and uses bridges (Jicofo's
+// BridgeMucDetector; jicoco's MucClient on JVB's side): one per XMPP account of
 // videobridge.apis.xmpp-client.configs. It logs in to the server, joins every brewery room with
 // the bridge's nickname (the join presence is built by hand: it carries the stats, which gloox's
 // MUCRoom cannot), publishes the stats presence every presence interval, and answers the IQs
-// that reach it through the rooms. IQs from anywhere else are refused with `forbidden` (§2.4).
+// that reach it through the rooms. IQs from anywhere else are refused with `forbidden`, as JVB does.
 //
 // A lost connection changes nothing but signaling: conferences keep running, the stream is
 // re-established with backoff (xmpp_session.hpp), and the rooms are joined again.

@@ -1,5 +1,5 @@
-// The brewery stats presence of xmpp/stats_presence.hpp (shared/docs/protocol/signaling.md §2.2,
-// §2.3), written the way JVB's ColibriStatsExtension comes out (vectors/xmpp/presence-*.xml).
+// The brewery stats presence of xmpp/stats_presence.hpp, written the way JVB's
+// ColibriStatsExtension comes out (vectors/xmpp/presence-*.xml).
 #include "xmpp/stats_presence.hpp"
 
 #include <algorithm>
@@ -20,7 +20,7 @@ void add_stat(gloox::Tag* stats, std::string_view name, const std::string& value
   // gloox refuses empty values and bytes XML cannot carry; a <stat> without value would be
   // malformed, so such a stat is left out like an unset one.
   if (!stat->addAttribute("value", value)) return;
-  // The <stat> children inherit the colibri namespace (§2.3: "no xmlns").
+  // The <stat> children inherit the colibri namespace (no xmlns of their own, as JVB writes them).
   stats->addChild(stat.release());
 }
 
@@ -70,7 +70,7 @@ std::unique_ptr<gloox::Tag> stats_element(const BridgeStats& s) {
   add_stat(t, "healthy", s.healthy);
   add_stat(t, "version", s.version);
   // Absent, not empty, when unset: Jicofo compares release, and takes any relay_id as "can
-  // cascade" (§2.3 table).
+  // cascade" (Jicofo's Bridge.setStats).
   add_stat(t, "release", s.release);
   add_stat(t, "region", s.region);
   add_stat(t, "relay_id", s.relay_id);

@@ -1,8 +1,7 @@
-// The bridge's presence in the brewery MUC (shared/docs/protocol/signaling.md §2.2 joining,
-// §2.3 stats presence, §4.6 shutdown and drain flags), compared against
-// shared/docs/protocol/vectors/xmpp/presence-*.xml. Jicofo only registers a bridge once it has
-// seen a presence with <stats>, and picks bridges by these values, so every presence carries the
-// full set.
+// The bridge's presence in the brewery MUC (the join, the stats presence JVB's MucPublisher.kt
+// sends, with the shutdown and drain flags Jicofo's Bridge.kt reads), compared against the shared
+// protocol vectors' xmpp/presence-*.xml. Jicofo only registers a bridge once it has seen a presence
+// with <stats>, and picks bridges by these values, so every presence carries the full set.
 //
 // Values are strings: doubles in the shortest decimal that reads back as the same double, with
 // ".0" on whole numbers and NaN / Infinity spelled as Java's Double.toString does, because Jicofo
@@ -55,7 +54,7 @@ struct BridgeStats {
 std::unique_ptr<gloox::Tag> stats_element(const BridgeStats& stats);
 
 // <presence to='room@muc/nick'> carrying the stats. `join` adds <x xmlns=muc/> first; only the
-// first presence into a room may carry it (§2.2: Prosody takes a later one for a re-join). No
+// first presence into a room may carry it (Prosody takes a later one for a re-join). No
 // xmlns on <presence>: it is written inside the jabber:client stream.
 std::unique_ptr<gloox::Tag> brewery_presence(const std::string& occupant_jid, const BridgeStats& stats,
                                              bool join);

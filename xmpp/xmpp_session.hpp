@@ -1,6 +1,6 @@
 // One XMPP stream (RFC 6120 client or XEP-0114 component) kept up on the GLib main loop: the TCP
 // connect is asynchronous (GSocketClient, bounded), the connected socket is handed to gloox,
-// gloox is driven by an fd watch calling recv(0) (shared/docs/stack-notes.md §2), and a lost
+// gloox is driven by an fd watch calling recv(0) (it has no threads of its own), and a lost
 // stream is re-established with capped exponential backoff for as long as the session runs.
 // XEP-0199 pings every keepalive interval detect a peer that stopped answering.
 //

@@ -1,5 +1,5 @@
-// Names shared by the bridge-channel parser and serializers (shared/docs/protocol/
-// bridge-channel.md §5): video types, error categories, message classes.
+// Names shared by the bridge-channel parser and serializers (JVB's BridgeChannelMessage.kt):
+// video types, error categories, message classes.
 #include "bridge/channel/bridge_channel_message.hpp"
 
 #include <array>

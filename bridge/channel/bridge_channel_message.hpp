@@ -1,10 +1,9 @@
-// The bridge-channel message codec (shared/docs/protocol/bridge-channel.md §4-§6; allocation
-// inputs in media-plane.md §6.1). One codec for both transports: a message is one JSON object,
-// the payload of one SCTP user message (PPID 51) or one WebSocket text frame, and its string
-// member `colibriClass` names its type.
+// The bridge-channel message codec (JVB's BridgeChannelMessage.kt; the allocation inputs of JVB's
+// cc/allocation). One codec for both transports: a message is one JSON object, the payload of one
+// SCTP user message (PPID 51) or one WebSocket text frame, and its string member `colibriClass`
+// names its type.
 //
-// Parsing (client -> bridge) follows the JVB's required fields and types, but is lenient where
-// the document asks for it (§5 "General rules", §6):
+// Parsing (client -> bridge) follows the JVB's required fields and types, and is as lenient as JVB:
 //  * unknown members are ignored in every class, at every level;
 //  * an explicit `null` counts as an absent member;
 //  * integers must be JSON integers (no fraction, no exponent form, not strings) inside the
@@ -46,7 +45,7 @@ std::string_view to_string(VideoType type);
 std::optional<VideoType> video_type_from_string(std::string_view name);
 
 // -------------------------------------------------------------------------------------------
-// Client -> bridge (§5.1)
+// Client -> bridge
 
 // Per-source receive limits. maxHeight is the smaller video dimension: -1 = unlimited,
 // 0 = send nothing. maxFrameRate -1.0 = unlimited; absent means the same to the JVB.
@@ -68,8 +67,8 @@ struct ReceiverVideoConstraints {
   // Source name -> constraints. Clients of the endpoint-id era keyed this by endpoint id.
   std::optional<std::map<std::string, VideoConstraints, std::less<>>> constraints;
   std::optional<std::int64_t> assumed_bandwidth_bps;  // -1 = no override
-  // The older endpoint-id form (media-plane.md §6.1). Kept apart so the caller can map each
-  // endpoint id to its "<id>-v0" source.
+  // The older endpoint-id form (selectedEndpoints / onStageEndpoints). Kept apart so the caller can
+  // map each endpoint id to its "<id>-v0" source.
   std::optional<std::vector<std::string>> on_stage_endpoints;
   std::optional<std::vector<std::string>> selected_endpoints;
   bool operator==(const ReceiverVideoConstraints&) const = default;
@@ -146,7 +145,7 @@ std::string_view colibri_class(const ClientMessage& message);
 Result<ClientMessage, ParseError> parse_client_message(std::string_view json);
 
 // -------------------------------------------------------------------------------------------
-// Bridge -> client (§5.2) and bridge -> relay
+// Bridge -> client and bridge -> relay
 
 struct ServerHello {
   static constexpr std::string_view kColibriClass = "ServerHello";
@@ -185,7 +184,7 @@ struct ConnectionStats {
   std::int64_t estimated_downlink_bandwidth = 0;  // bit/s
 };
 
-// SSRC-rewriting slot assignments (§5.2 VideoSourcesMap / AudioSourcesMap).
+// SSRC-rewriting slot assignments (VideoSourcesMap / AudioSourcesMap).
 struct VideoSourceMapping {
   std::string source;
   std::optional<std::string> owner;  // written as null when absent

@@ -1,6 +1,6 @@
-// Client -> bridge message parsing (shared/docs/protocol/bridge-channel.md §4 "a message that
-// does not parse is dropped", §5.1 the catalog, §6 required fields; media-plane.md §6.1 for the
-// ReceiverVideoConstraints legacy form). Leniency rules are listed in bridge_channel_message.hpp.
+// Client -> bridge message parsing (JVB's BridgeChannelMessage.kt: a message that does not parse
+// is dropped; the client classes and their required fields; the ReceiverVideoConstraints legacy
+// form). Leniency rules are listed in bridge_channel_message.hpp.
 #include <cstdint>
 #include <exception>
 #include <limits>
@@ -231,7 +231,7 @@ bool decode(Decoder& d, const Json& j, ReceiverAudioSubscription& m) {
 
 bool decode(Decoder&, const Json&, ClientHello&) { return true; }
 
-// Classes a client has no business sending: bridge -> client and bridge <-> bridge (§5.2, §5.3).
+// Classes a client has no business sending: bridge -> client and bridge <-> bridge (relay) ones.
 constexpr std::string_view kBridgeOnlyClasses[] = {
     "ServerHello",
     "ForwardedSources",

@@ -1,6 +1,6 @@
-// Bridge -> client (and bridge -> relay) message serialization (shared/docs/protocol/
-// bridge-channel.md §5.2, §5.1 for the classes the bridge forwards to relays). Compact JSON,
-// member names and order as in the document's examples.
+// Bridge -> client (and bridge -> relay) message serialization (JVB's BridgeChannelMessage.kt,
+// including the client classes the bridge forwards to relays). Compact JSON, member names and
+// order as JVB writes them.
 #include "bridge/channel/bridge_channel_message.hpp"
 #include "bridge/channel/json_text.hpp"
 

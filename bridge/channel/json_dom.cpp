@@ -1,7 +1,7 @@
-// Bounded JSON parsing for the bridge channel (shared/docs/protocol/bridge-channel.md §5: the
-// JVB's parser rejects duplicate keys; §6: parse leniently otherwise). nlohmann's SAX interface
-// is used so that the limits stop the parse at the offending token instead of after building a
-// huge tree, and so that no exception is thrown for bad input.
+// Bounded JSON parsing for the bridge channel (JVB's parser rejects duplicate keys; otherwise it
+// parses leniently). nlohmann's SAX interface is used so that the limits stop the parse at the
+// offending token instead of after building a huge tree, and so that no exception is thrown for bad
+// input.
 #include "bridge/channel/json_dom.hpp"
 
 #include <exception>

@@ -1,5 +1,5 @@
 // Internal to bridge/channel: the bounded JSON parse shared by the message parser and
-// RawJsonObject (shared/docs/protocol/bridge-channel.md §5 "General rules"; limits in
+// RawJsonObject (one JSON object per message, duplicate keys rejected as JVB does; limits in
 // parse_error.hpp). Not part of the module's public API.
 #pragma once
 

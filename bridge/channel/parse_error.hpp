@@ -1,4 +1,4 @@
-// Why an incoming bridge-channel message was dropped (shared/docs/protocol/bridge-channel.md §4:
+// Why an incoming bridge-channel message was dropped (as in JVB's AbstractEndpointMessageTransport:
 // a message that does not parse is logged and dropped; an unexpected class is ignored), and the
 // input limits that protect the parser from hostile clients.
 #pragma once
@@ -44,8 +44,8 @@ struct ParseError {
   std::string reason;
 };
 
-// One counter per category, for the endpoint that owns the channel (style.md §7: bad input is
-// dropped and counted under a named reason). Not thread-safe: owned by one worker.
+// One counter per category, for the endpoint that owns the channel (bad input is dropped and
+// counted under a named reason). Not thread-safe: owned by one worker.
 class ParseErrorCounters {
  public:
   void record(ParseErrorCategory category) { ++counts_[static_cast<std::size_t>(category)]; }

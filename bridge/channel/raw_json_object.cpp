@@ -1,6 +1,6 @@
 // RawJsonObject: finds the top-level `from` member in already-validated JSON text and splices a
-// new value into it (shared/docs/protocol/bridge-channel.md §5.1 EndpointMessage/EndpointStats,
-// §6 "keep unknown fields and field values exactly; only overwrite from").
+// new value into it (EndpointMessage/EndpointStats are relayed with unknown fields and field
+// values kept exactly; only `from` is overwritten).
 #include "bridge/channel/raw_json_object.hpp"
 
 #include <exception>

@@ -1,8 +1,8 @@
 // An incoming JSON object kept as the sender wrote it, for the messages the bridge relays
-// (EndpointMessage, EndpointStats: shared/docs/protocol/bridge-channel.md §5.1, §6). The relayed
-// copy must keep every member and value exactly and only set or overwrite the top-level `from`,
-// so the original text is kept and spliced rather than re-serialised from a parsed tree: numbers,
-// escapes and member order survive byte for byte.
+// (EndpointMessage, EndpointStats, which JVB relays with `from` set). The relayed copy must keep
+// every member and value exactly and only set or overwrite the top-level `from`, so the original
+// text is kept and spliced rather than re-serialised from a parsed tree: numbers, escapes and
+// member order survive byte for byte.
 //
 // Relaying one message to N receivers: call relay_with_from() once and send the same string N
 // times (`from` is the sender's id, the same for every receiver).

@@ -1,7 +1,7 @@
 // The VP8 RTP payload descriptor (RFC 7741 §4.2) and the start of the VP8 payload header
 // (RFC 7741 §4.3, with the key frame header of RFC 6386 §9.1): what the bridge needs to find
-// frame starts, keyframes, temporal layers and resolution (media-plane.md §2.5), and to rewrite
-// PictureID and TL0PICIDX in place when projecting (media-plane.md §3.4).
+// frame starts, keyframes, temporal layers and resolution (as JVB's Vp8Parser), and to rewrite
+// PictureID and TL0PICIDX in place when projecting (as JVB's VP8AdaptiveSourceProjectionContext).
 //
 //       0 1 2 3 4 5 6 7
 //      +-+-+-+-+-+-+-+-+
@@ -85,7 +85,7 @@ struct Vp8FrameInfo {
 
 // Keyframe and resolution from the VP8 data after the descriptor (`vp8_data` =
 // rtp_payload.subspan(descriptor.size)). Only the first packet of a frame carries the payload
-// header; for any other packet this says "not a keyframe" (media-plane.md §2.5). A key frame
+// header; for any other packet this says "not a keyframe". A key frame
 // whose start code does not match is reported as a keyframe without dimensions.
 Vp8FrameInfo parse_vp8_frame_info(const Vp8Descriptor& descriptor, std::span<const std::uint8_t> vp8_data);
 

@@ -1,4 +1,5 @@
-// See conference_manager.hpp. Section numbers refer to shared/docs/protocol/signaling.md.
+// See conference_manager.hpp. The rules are those of JVB's Videobridge.handleColibriRequest and
+// Colibri2ConferenceHandler.kt.
 #include "bridge/conference/conference_manager.hpp"
 
 #include <algorithm>
@@ -18,7 +19,7 @@ using signaling::ConferenceModify;
 constexpr log::Logger kLog{"ConferenceManager"};
 constexpr std::uint16_t kSctpPort = 5000;
 
-// JVB parses the name as a bare JID (localpart@domain); anything else is refused (§4.4).
+// JVB parses the name as a bare JID (localpart@domain); anything else is refused (bad-request).
 bool valid_conference_name(const std::string& name) {
   std::size_t at = name.find('@');
   if (at == std::string::npos || at == 0 || at + 1 == name.size()) return false;
@@ -32,7 +33,8 @@ bool is_update(const signaling::Endpoint& e) {
   return e.create || !e.medias.empty() || e.transport || e.sources;
 }
 
-// §4.3.2 rule 3: the request shapes JVB accepts.
+// The request shapes JVB accepts: endpoints or relays, not both; at most one relay; several
+// endpoints only when none is a create or carries media, transport or sources.
 std::optional<Colibri2Error> check_shape(const ConferenceModify& r) {
   if (!r.endpoints.empty() && !r.relays.empty()) {
     return Colibri2Error::unsupported_request("Requests with both endpoints and relays are not supported");
@@ -103,7 +105,8 @@ signaling::Candidate to_signaling(const ice::Candidate& c, std::string id) {
   return out;
 }
 
-// Feeds the remote side's ICE and DTLS parameters to the endpoint's transport (§4.3.5).
+// Feeds the remote side's ICE and DTLS parameters (session-accept / transport-info) to the
+// endpoint's transport.
 void apply_remote_transport(transport::EndpointTransport& t, const signaling::Transport& remote,
                             Timestamp now) {
   if (!remote.ice) return;
@@ -189,14 +192,14 @@ Result<ConferenceModified, Colibri2Error> ConferenceManager::handle(const Confer
   Conference& conference = it->second;
 
   if (!request.relays.empty()) {
-    // Relays (signaling.md §5) are not built yet: refusing is what Jicofo handles, where an
+    // Relays (Octo) are not built yet: refusing is what Jicofo handles, where an
     // empty answer would make it wait for a relay transport that never comes.
     return fail(Colibri2Error::feature_not_implemented(
         options_.relays_enabled ? "Relays (Octo) are not supported by this bridge yet."
                                 : "Octo is disabled in configuration."));
   }
 
-  // §4.3.2 rule 4: requests that only expire or force-mute skip unknown ids.
+  // Requests that only expire or force-mute skip unknown ids (JVB's "ignore unknown" mode).
   bool ignore_unknown = std::none_of(request.endpoints.begin(), request.endpoints.end(), is_update) &&
                         std::all_of(request.relays.begin(), request.relays.end(),
                                     [](const signaling::Relay& r) { return r.expire; });
@@ -246,7 +249,8 @@ Result<ConferenceModified, Colibri2Error> ConferenceManager::handle(const Confer
     response.sources = std::vector<signaling::MediaSource>{std::move(audio), std::move(video)};
   }
 
-  // §4.3.2 rules 7 and 8.
+  // Expire the conference after answering when asked to, or when a request other than a create
+  // left it without endpoints, as JVB does.
   if (request.expire || (!request.create && conference.endpoints.empty()))
     expire_conference(request.meeting_id, now);
   return response;

@@ -1,9 +1,9 @@
-// Conferences and their endpoints as Colibri2 shapes them (shared/docs/protocol/signaling.md
-// §4.3-4.5, §7): applies one conference-modify at a time, in the order requests arrive, and
-// answers with conference-modified or the typed error Jicofo expects. Creating an endpoint
-// creates its transport on the media port and answers with its ICE credentials, candidates and
-// DTLS fingerprint; updates feed the remote ICE and DTLS parameters to that transport; idle
-// endpoints and empty conferences expire as JVB's do.
+// Conferences and their endpoints as Colibri2 shapes them (JVB's Colibri2ConferenceHandler.kt;
+// expiry as its VideobridgeExpireThread): applies one conference-modify at a time, in the order
+// requests arrive, and answers with conference-modified or the typed error Jicofo expects. Creating
+// an endpoint creates its transport on the media port and answers with its ICE credentials,
+// candidates and DTLS fingerprint; updates feed the remote ICE and DTLS parameters to that
+// transport; idle endpoints and empty conferences expire as JVB's do.
 //
 // Every signaling plugin (REST now, XMPP later) calls the same instance from the control thread.
 // A request is answered only after it has been applied: handle() is synchronous.
@@ -38,7 +38,7 @@ struct ConferenceOptions {
   bool sctp_enabled = true;                                  // videobridge.sctp.enabled
   std::size_t sctp_max_channels = 1;                         // videobridge.sctp.max-channels
   std::size_t ssrc_limit_video = 50, ssrc_limit_audio = 50;  // videobridge.ssrc-limit
-  // colibri-ws (bridge-channel.md §3): one URL per domain in every endpoint's transport, when
+  // colibri-ws (JVB's doc/web-sockets.md): one URL per domain in every endpoint's transport, when
   // websockets are enabled and the public HTTP server runs.
   struct ColibriWs {
     std::vector<std::string> domains;
@@ -93,7 +93,7 @@ class ConferenceManager {
   void expire_idle(Timestamp now);
 
   // The endpoint a colibri-ws connection may attach to: bridge conference id, endpoint id and
-  // pwd must match (bridge-channel.md §3.2).
+  // pwd must match (as JVB's ColibriWebSocketServlet checks).
   std::optional<transport::EndpointId> authenticate_ws(std::string_view conference_id,
                                                        std::string_view endpoint_id,
                                                        std::string_view password) const;

@@ -1,5 +1,4 @@
-// See forwarding_controller.hpp. Section numbers refer to shared/docs/protocol/bridge-channel.md
-// (§) and shared/docs/media-plane.md (media §).
+// See forwarding_controller.hpp. Message names are those of JVB's BridgeChannelMessage.kt.
 #include "bridge/conference/forwarding_controller.hpp"
 
 #include <algorithm>
@@ -88,7 +87,7 @@ struct ForwardingController::Endpoint {
   // Message budget: a token bucket refilled over time.
   double tokens = 0;
   Timestamp tokens_at{};
-  // Connectivity (§5.2 EndpointConnectivityStatusChangeEvent).
+  // Connectivity (EndpointConnectivityStatusChangeEvent).
   Timestamp created{};
   bool active = true;
   std::uint64_t messages_in = 0, messages_out = 0, messages_dropped = 0;
@@ -188,7 +187,7 @@ void ForwardingController::on_channel_open(transport::EndpointId id, ChannelTran
   if (!e) return;
   (transport == ChannelTransport::kSctp ? e->sctp_open : e->ws_open) = true;
   e->channel = transport;
-  // §4: ServerHello first over a WebSocket; then the current state of the conference.
+  // On connect, as JVB: ServerHello first over a WebSocket; then the current state of the conference.
   if (transport == ChannelTransport::kWebSocket)
     send(*e, channel::serialize(channel::ServerHello{options_.announced_version}));
   send(*e, channel::serialize(channel::ForwardedSources{e->allocation.current().forwarded_sources}));
@@ -305,7 +304,7 @@ void ForwardingController::on_mappings_changed(transport::EndpointId id) {
   if (Endpoint* e = find(id)) announce_mappings(*e, false);
 }
 
-// §5.2: VideoSourcesMap then AudioSourcesMap, with what changed (or everything, on connect).
+// VideoSourcesMap then AudioSourcesMap, with what changed (or everything, on connect).
 void ForwardingController::announce_mappings(Endpoint& receiver, bool all) {
   if (!receiver.description.ssrc_rewriting) return;
   auto video = router_.take_mappings(receiver.transport, media::SlotKind::kVideo, all);
@@ -347,7 +346,7 @@ void ForwardingController::broadcast(Conference& conference, const std::string& 
   }
 }
 
-// §5.1 EndpointStats: in a large conference a receiver gets the stats of a recent speaker, of
+// EndpointStats: in a large conference a receiver gets the stats of a recent speaker, of
 // a source it has on stage or selected, or of a source it is being sent.
 bool ForwardingController::wants_stats_of(const Conference& conf, const Endpoint& receiver,
                                           const Endpoint& sender) const {
@@ -368,7 +367,7 @@ bool ForwardingController::wants_stats_of(const Conference& conf, const Endpoint
 void ForwardingController::reallocate(Conference& conf, Timestamp now) {
   conf.needs_allocation = false;
   conf.next_allocation = now + options_.reallocation_interval;
-  // What every sender sends, once for all receivers, in last-N order (media §6.1).
+  // What every sender sends, once for all receivers, in last-N order (as JVB's allocator input).
   std::vector<allocation::VideoSource> ordered;
   std::map<std::string, transport::EndpointId> owner_of;
   std::map<std::string, allocation::VideoType> type_of;
@@ -394,7 +393,7 @@ void ForwardingController::reallocate(Conference& conf, Timestamp now) {
     }
   }
 
-  // Per source, every receiver's effective constraints (media §6.6: SenderSourceConstraints).
+  // Per source, every receiver's effective constraints (for SenderSourceConstraints: the maximum).
   std::map<std::string, std::vector<allocation::VideoConstraints>> wanted;
   for (Endpoint* receiver : conf.members) {
     std::vector<allocation::VideoSource> others;
@@ -420,7 +419,7 @@ void ForwardingController::reallocate(Conference& conf, Timestamp now) {
     if (!receiver->targets || targets != *receiver->targets) {
       receiver->targets = targets;
       router_.set_video_targets(receiver->transport, targets);
-      // Before any packet goes out on a new slot (§5.2).
+      // Before any packet goes out on a new slot, so the client knows the SSRC.
       announce_mappings(*receiver, false);
     }
     if (changes.forwarded_sources) {
@@ -470,7 +469,7 @@ void ForwardingController::check_connectivity(Conference& conf, Timestamp now) {
         last ? now - *last < options_.max_inactivity : now - e->created < options_.first_transfer_timeout;
     if (active == e->active) continue;
     e->active = active;
-    // Broadcast to everyone, the subject included (§5.2).
+    // Broadcast to everyone, the subject included (as JVB does).
     broadcast(conf,
               channel::serialize(channel::EndpointConnectivityStatusChangeEvent{e->description.id, active}),
               nullptr);

@@ -1,5 +1,5 @@
 // What each receiver of a conference gets, decided as JVB decides it, and the bridge channel
-// that steers it (shared/docs/protocol/bridge-channel.md §3-§5, media-plane.md §6, §7):
+// that steers it (JVB's BridgeChannelMessage.kt, cc/allocation and ConferenceSpeechActivity):
 //  * the bridge channel's messages in both directions, whatever carries them (the SCTP data
 //    channel or colibri-ws): ReceiverVideoConstraints and LastNChangedEvent feed each receiver's
 //    allocation settings; EndpointMessage and EndpointStats are relayed with `from` set by the
@@ -80,7 +80,7 @@ enum class ChannelTransport { kSctp, kWebSocket };
 class ForwardingController {
  public:
   // Sends on `via`, the transport that last received a message from the endpoint (or opened
-  // last); the callback may fall back to the other one when `via` is gone (§3.3).
+  // last); the callback may fall back to the other one when `via` is gone (as JVB does).
   using SendMessage =
       std::function<bool(transport::EndpointId to, ChannelTransport via, const std::string& message)>;
   // Installs itself as the router's audio-level and mapping sink, for its lifetime.

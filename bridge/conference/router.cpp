@@ -1,4 +1,5 @@
-// See router.hpp. Section numbers refer to shared/docs/media-plane.md.
+// See router.hpp. The steps follow JVB's receive and send pipelines (RtpReceiverImpl.kt,
+// RtpSenderImpl.kt).
 #include "bridge/conference/router.hpp"
 
 #include <algorithm>
@@ -113,8 +114,8 @@ struct Router::Endpoint {
       projections;
   media::PacketCache cache;
   std::unordered_map<std::uint32_t, std::uint16_t> rtx_sequence;
-  // Per SSRC this receiver gets: its keyframe requests (JVB limits each receiver, §4.5), and
-  // what was sent on it, for the counts of translated sender reports (§3.8). Node-based, so
+  // Per SSRC this receiver gets: its keyframe requests (JVB's KeyframeRequester limits each
+  // receiver), and what was sent on it, for the counts of translated sender reports. Node-based, so
   // subscriptions may keep pointers to the counts.
   std::unordered_map<std::uint32_t, media::KeyframeRequestWindow> keyframe_windows;
   std::unordered_map<std::uint32_t, media::SentCounts> sent;
@@ -444,7 +445,7 @@ void Router::on_rtp(Timestamp now, transport::EndpointId from, std::span<std::ui
     }
     stats->on_packet(now, parsed->sequence_number(), parsed->timestamp(), length);
     // Force-muted media is received (so it is not reported as loss) but goes nowhere, and does
-    // not count as speech (media-plane.md §7.1).
+    // not count as speech (JVB does not feed such packets to its dominant speaker identification).
     if (sender->mute.audio) {
       ++counters_.dropped_muted;
       return;
@@ -496,7 +497,7 @@ void Router::on_rtp(Timestamp now, transport::EndpointId from, std::span<std::ui
   auto& nack = sender->nacks[ssrc];
   if (!nack) nack = std::make_unique<media::NackGenerator>();
   nack->on_packet(now, parsed->sequence_number());
-  // After the NACK generator, so muted packets are not asked for again (media-plane.md §2.3).
+  // After the NACK generator, so muted packets are not asked for again (as in JVB's pipeline).
   if (sender->mute.video) {
     ++counters_.dropped_muted;
     return;
@@ -657,13 +658,13 @@ void Router::on_rtcp(Timestamp now, transport::EndpointId from, std::span<std::u
         nack->for_each_lost([&](std::uint16_t seq) { handle_nack(now, *endpoint, media_ssrc, seq); });
       }
     }
-    // Receiver reports, REMB, transport-cc feedback, SDES and BYE end here (§4.1).
+    // Receiver reports, REMB, transport-cc feedback, SDES and BYE end here (JVB's RtcpTermination).
   }
   if (it.error()) ++counters_.dropped_malformed_rtcp;
 }
 
 void Router::handle_keyframe_request(Timestamp now, Endpoint& receiver, std::uint32_t media_ssrc) {
-  // A rewriting receiver names the slot: back to the source's primary SSRC (T-122).
+  // A rewriting receiver names the slot: back to the source's primary SSRC.
   if (receiver.rewriter) {
     auto occupant = receiver.rewriter->find_send_ssrc(media_ssrc);
     if (!occupant || occupant->kind != media::SlotKind::kVideo) return;

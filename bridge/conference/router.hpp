@@ -1,4 +1,4 @@
-// The packet path of the bridge's conferences (shared/docs/media-plane.md §2-4, §3.1): what
+// The packet path of the bridge's conferences (ARCHITECTURE.md, "The packet path"): what
 // arrives decrypted from one endpoint, and what each other endpoint of its conference receives.
 //
 // Routing is by conference: each conference keeps its members, and each source keeps the list
@@ -105,7 +105,7 @@ class Router {
   };
   void set_audio_subscription(transport::EndpointId receiver, AudioSubscription subscription);
 
-  // SSRC rewriting for a receiver with the "ssrc-rewriting" capability (media-plane.md §3.12):
+  // SSRC rewriting for a receiver with the "ssrc-rewriting" capability (JVB's SsrcCache):
   // its forwarded sources go out on bridge-chosen slot SSRCs. The mapping sink is told when a
   // receiver's slot assignment changed; take_mappings() then gives what to announce
   // (VideoSourcesMap / AudioSourcesMap) before media flows on the new slots.

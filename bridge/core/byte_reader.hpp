@@ -1,7 +1,7 @@
 // A bounds-checked big-endian reader over a read-only byte span, for every wire-format parser
-// (shared/docs/style.md §6). Reading past the end never touches memory outside the span: it
-// returns zero (or an empty span), and the reader stays failed from then on ("sticky"), so a
-// parser can read a run of fields and check ok() once at the end.
+// (parsers read fields through it, never by casting bytes to structs). Reading past the end never
+// touches memory outside the span: it returns zero (or an empty span), and the reader stays failed
+// from then on ("sticky"), so a parser can read a run of fields and check ok() once at the end.
 //
 // Header-only and allocation-free; a value type, cheap to copy (a span and two integers).
 #pragma once

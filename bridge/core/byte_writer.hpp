@@ -1,7 +1,7 @@
 // A bounds-checked big-endian writer into a caller-provided byte span, for every wire-format
-// serializer (shared/docs/style.md §6). A write that does not fit writes nothing and marks the
-// writer overflowed ("sticky"): the caller checks ok() once at the end and learns how many bytes
-// were written from offset(). Bytes before the failing write are left as written.
+// serializer (each writes into its caller's buffer). A write that does not fit writes nothing and
+// marks the writer overflowed ("sticky"): the caller checks ok() once at the end and learns how
+// many bytes were written from offset(). Bytes before the failing write are left as written.
 //
 // Header-only and allocation-free.
 #pragma once

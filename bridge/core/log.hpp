@@ -1,7 +1,8 @@
 // Process-wide logging in JVB's line format, so that tools which parse jvb.log keep working:
 //   JVB 2026-08-19 14:03:11.457 INFO: [57] [confId=7e44 epId=79f0] Component: message
 // (program name, local time with milliseconds, java.util.logging level name, thread id,
-// optional context, the component, the message). See shared/docs/ops/packaging.md §5.
+// optional context, the component, the message), the layout of jitsi-utils' JitsiLogFormatter
+// that log tools expect from JVB.
 //
 // Thread-safe: any thread may log. Each line is written with one write(2) so lines from
 // different threads never interleave. The level and sink are set once at start-up, before

@@ -1,6 +1,7 @@
 // A value or an error, for operations whose failure is an ordinary outcome (bad input, a
 // rejected request). C++20 on our compiler has no std::expected; this is the small subset of
-// it that the project uses. Bugs are not reported through Result: see shared/docs/style.md §7.
+// it that the project uses. Bugs are not reported through Result: a broken internal assumption
+// is an assertion, while bad input from the network is dropped and counted.
 #pragma once
 
 #include <cassert>

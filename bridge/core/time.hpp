@@ -1,5 +1,6 @@
-// Time as protocol code sees it: passed in, never read (shared/docs/style.md §2). Production
-// passes steady_clock::now(); tests pass a fake time they advance by hand.
+// Time as protocol code sees it: passed in, never read (protocol code is sans-IO, see
+// ARCHITECTURE.md). Production passes steady_clock::now(); tests pass a fake time they advance by
+// hand.
 #pragma once
 
 #include <chrono>

@@ -1,5 +1,5 @@
 // Generation and fingerprints of the bridge's self-signed DTLS certificate (RFC 8122 §5,
-// RFC 5763 §5; JVB's parameters in shared/docs/media-plane.md §1.3). Uses OpenSSL's X.509 and
+// RFC 5763 §5; JVB's parameters, from jitsi-media-transform's DtlsUtils.kt). Uses OpenSSL's X.509 and
 // EVP layers only; the TLS layer stays in dtls_transport.cpp.
 #include "bridge/dtls/dtls_certificate.hpp"
 

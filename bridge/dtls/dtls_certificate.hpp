@@ -1,6 +1,6 @@
 // The bridge's DTLS certificate: one self-signed ECDSA P-256 certificate (SHA256withECDSA) shared
 // by every endpoint, valid from 1 day before to 7 days after its creation, as JVB makes it
-// (shared/docs/media-plane.md §1.3). Its SHA-256 fingerprint goes into the signaling as
+// (jitsi-media-transform's DtlsUtils.kt). Its SHA-256 fingerprint goes into the signaling as
 // a=fingerprint (RFC 8122 §5); fingerprints are upper-case hex bytes separated by colons.
 //
 // Who may call: generate() from any thread. A DtlsCertificate is immutable once made, so any

@@ -1,6 +1,7 @@
 // DtlsTransport on OpenSSL 3: DTLS 1.2 (RFC 6347) with use_srtp and the RFC 5764 §4.2 key export,
 // fingerprint verification per RFC 8122 §5. See dtls_transport.hpp for the contract and
-// shared/docs/media-plane.md §1.3 for the JVB behaviour copied here.
+// jitsi-media-transform's DtlsUtils.kt and reference.conf (jmt.dtls) for the JVB behaviour copied
+// here.
 //
 // I/O: received datagrams go into a memory BIO one at a time and are fully consumed before the
 // next, so record boundaries follow datagram boundaries. Outgoing records go through a custom
@@ -29,7 +30,7 @@ namespace {
 
 constexpr log::Logger kLog{"Dtls"};
 
-// JVB's suites (media-plane.md §1.3) without DHE-RSA-AES128-GCM-SHA256: ECDHE only. As server
+// JVB's suites (jmt.dtls.cipher-suites) without DHE-RSA-AES128-GCM-SHA256: ECDHE only. As server
 // only the ECDSA ones can be chosen (our certificate is ECDSA); the RSA ones matter when we are
 // the client of a peer with an RSA certificate.
 constexpr const char* kCipherSuites =

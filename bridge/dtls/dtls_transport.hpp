@@ -1,9 +1,9 @@
 // DTLS 1.2 (RFC 6347) for one endpoint's media connection, with the use_srtp extension and the
 // SRTP key export of RFC 5764 (§4.1.2 profiles, §4.2 keying material), and certificate
 // verification against the fingerprints signaled in Colibri/Jingle (RFC 8122 §5, RFC 5763 §5).
-// Behaviour copied from JVB: shared/docs/media-plane.md §1.3.
+// Behaviour copied from JVB (jitsi-media-transform's DtlsUtils.kt and its jmt.dtls defaults).
 //
-// Sans-IO (shared/docs/style.md §1-2): datagrams and `now` go in; datagrams, application data,
+// Sans-IO (see ARCHITECTURE.md): datagrams and `now` go in; datagrams, application data,
 // state and the next deadline come out. It never touches a socket or reads the clock — except
 // that OpenSSL itself decides from the real clock whether a retransmission timer has expired
 // (see handle_timeout()).

@@ -1,5 +1,5 @@
 // The bridge's health, as JVB reports it on /about/health, in presence and to Jicofo's
-// health-check IQ (shared/docs/ops/http-api.md §2.1): periodic checks whose last result is cached;
+// health-check IQ (jicoco's HealthChecker.kt): periodic checks whose last result is cached;
 // a request never runs a check. No check within `timeout` is itself a failure; a check that
 // took longer than `max_check_duration` fails; with `sticky_failures`, a failure after the
 // first five minutes makes the bridge unhealthy for good.

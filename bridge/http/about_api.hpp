@@ -1,5 +1,5 @@
-// GET /about/health and GET /about/version on the private server
-// (shared/docs/ops/http-api.md §2.1-2.2).
+// GET /about/health and GET /about/version on the private server (as jicoco's Health.java and
+// Version.java answer them for JVB).
 #pragma once
 
 #include <functional>

@@ -1,7 +1,8 @@
 // The REST signaling plugin: Colibri2 as JSON on the private HTTP server, JVB's
-// /colibri/v2/conferences API (shared/docs/protocol/signaling.md §6, shared/docs/ops/http-api.md
-// §1.1), enabled by videobridge.apis.rest.enabled. It only translates: requests go to the same
-// handler the XMPP plugin uses, answers and typed errors come back as JSON or HTTP statuses.
+// /colibri/v2/conferences API (rest/root/colibri/v2/conferences/Conferences.java, part of the
+// COLIBRI API of JVB's RestConfig.kt), enabled by videobridge.apis.rest.enabled. It only
+// translates: requests go to the same handler the XMPP plugin uses, answers and typed errors come
+// back as JSON or HTTP statuses.
 #pragma once
 
 #include <functional>

@@ -1,4 +1,4 @@
-// libsoup-3 binding of colibri_ws.hpp (shared/docs/protocol/bridge-channel.md §3).
+// libsoup-3 binding of colibri_ws.hpp (JVB's ColibriWebSocketServlet and ColibriWebSocket).
 //
 // libsoup calls a websocket handler only after it has written the 101, so the JVB checks run
 // in an early handler on the same path (called once the request headers are in): setting a

@@ -1,8 +1,8 @@
 // The Colibri WebSocket server: the bridge channel's WebSocket transport (the fallback used when
 // the SCTP data channel is not available), served at /colibri-ws/<server-id>/<conf-id>/<ep-id>?pwd=
-// on the public HTTP server. Follows shared/docs/protocol/bridge-channel.md §3 (URL, pwd, the
-// checks and their status codes, replacement, 1001 on expiry, keepalive, idle timeout, deflate)
-// and shared/docs/ops/config.md §2.3 (videobridge.websockets).
+// on the public HTTP server. Follows JVB's ColibriWebSocketServlet, ColibriWebSocket and
+// doc/web-sockets.md (URL, pwd, the checks and their status codes, replacement, 1001 on expiry,
+// keepalive, idle timeout, deflate) and its WebsocketServiceConfig.kt (videobridge.websockets).
 //
 // The server knows nothing about conferences: it asks its Owner to authenticate a request and
 // reports opened sockets, text messages and closes by an opaque endpoint handle. The JSON inside
@@ -28,7 +28,7 @@
 
 namespace jvb::http {
 
-// videobridge.websockets (config.md §2.3), minus what only the URL needs.
+// videobridge.websockets (JVB's WebsocketServiceConfig.kt), minus what only the URL needs.
 struct ColibriWsOptions {
   std::string server_id = "default-id";
   Duration ping_interval = std::chrono::seconds(15);  // sent to idle and busy sockets alike
@@ -72,8 +72,9 @@ struct ColibriWsTarget {
   std::string password;
 };
 
-// The checks that need no owner (§3.2 table, in order). `path` is the decoded request path,
-// `query` the raw (still percent-encoded) query or nullopt when there is none. Pure.
+// The checks that need no owner, in JVB's order: path prefix and segments (404 "invalid path"),
+// server-id (404 "server ID mismatch"). `path` is the decoded request path, `query` the raw (still
+// percent-encoded) query or nullopt when there is none. Pure.
 Result<ColibriWsTarget, ColibriWsRejection> parse_colibri_ws_request(std::string_view path,
                                                                      std::optional<std::string_view> query,
                                                                      std::string_view server_id);
@@ -89,8 +90,9 @@ std::string colibri_ws_url(bool tls, std::string_view domain, std::string_view s
                            std::string_view conference_id, std::string_view endpoint_id,
                            std::string_view password);
 
-// A fresh 24-character [A-Za-z0-9] pwd (§3.2), stable for the endpoint's lifetime. `random`
-// returns uniformly distributed 32-bit values; the default draws from std::random_device.
+// A fresh 24-character [A-Za-z0-9] pwd (as JVB's ColibriWebSocketPassword.kt makes it), stable for
+// the endpoint's lifetime. `random` returns uniformly distributed 32-bit values; the default draws
+// from std::random_device.
 inline constexpr std::size_t kColibriWsPasswordLength = 24;
 std::string make_colibri_ws_password(const std::function<std::uint32_t()>& random = {});
 

@@ -1,5 +1,5 @@
 // An HTTP/1.1 server on the control thread's GLib main loop (libsoup-3), with the generic
-// behaviour JVB's Jetty/Jersey stack gives every API (shared/docs/ops/http-api.md §1): exact-path
+// behaviour JVB's Jetty/Jersey stack gives every API (jicoco's JettyHelpers.kt): exact-path
 // routes, 404 for unknown paths, 405 for a known path with another method (and for TRACE
 // everywhere), optional CORS headers, and no Server header unless asked for.
 //

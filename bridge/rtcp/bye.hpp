@@ -1,5 +1,5 @@
-// Goodbye (RFC 3550 §6.6). Terminated and ignored by the bridge (media-plane.md §4.1); parsed
-// so the compound walk can account for it, with a builder for tests and tools.
+// Goodbye (RFC 3550 §6.6). Terminated and ignored by the bridge (as JVB's RtcpTermination does);
+// parsed so the compound walk can account for it, with a builder for tests and tools.
 //
 // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 // |V=2|P|    SC   |   PT=BYE=203  |             length            |

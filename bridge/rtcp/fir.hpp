@@ -1,7 +1,7 @@
-// Full Intra Request (RFC 5104 §4.3.1). Forwarded only to senders without PLI support, with
-// the bridge's own sequence number, and sent by the bridge when PLI is not supported
-// (media-plane.md §4.5). The media source SSRC of the common header is unused (0, §4.3.1.2);
-// the FCI entries name the targets.
+// Full Intra Request (RFC 5104 §4.3.1). Forwarded only to senders without PLI support, with the
+// bridge's own sequence number, and sent by the bridge when PLI is not supported (as JVB's
+// KeyframeRequester does). The media source SSRC of the common header is unused (0, RFC 5104
+// §4.3.1.2); the FCI entries name the targets.
 //
 // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 // |V=2|P|  FMT=4  |    PT=206     |          length               |

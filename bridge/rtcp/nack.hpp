@@ -1,6 +1,6 @@
 // Generic NACK (RFC 4585 §6.2.1). Receivers' NACKs are terminated and answered from the
 // bridge's retransmission cache; the bridge sends its own to video senders, all missing seqs of
-// an SSRC in one packet (media-plane.md §3.10, §4.4).
+// an SSRC in one packet (JVB's NackHandler and RetransmissionRequester).
 //
 // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 // |V=2|P|  FMT=1  |    PT=205     |          length               |

@@ -1,6 +1,6 @@
 // Picture Loss Indication (RFC 4585 §6.3.1): a payload-specific feedback message with no FCI.
 // Receivers' PLIs are forwarded to the media owner; the bridge also makes its own
-// (media-plane.md §4.5).
+// (JVB's KeyframeRequester).
 //
 // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 // |V=2|P|  FMT=1  |    PT=206     |          length=2             |

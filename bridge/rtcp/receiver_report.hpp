@@ -1,6 +1,6 @@
 // Receiver Report (RFC 3550 §6.4.2) and the report block shared with the Sender Report
 // (RFC 3550 §6.4.1). The bridge terminates RRs (RTT, loss) and sends its own every 500 ms with
-// at most 31 blocks (media-plane.md §4.1, §4.2).
+// at most 31 blocks (as JVB's RtcpRrGenerator does).
 //
 // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 // |V=2|P|    RC   |   PT=RR=201   |             length            |

@@ -1,7 +1,7 @@
 // Receiver Estimated Maximum Bitrate (draft-alvestrand-rmcat-remb-03 §2.2), an application
 // layer feedback message (RFC 4585 §6.4). Used as a receiver's estimate only when it did not
-// negotiate transport-cc; appended by the bridge to its RRs in REMB mode (media-plane.md §4.1,
-// §4.2, §5.2).
+// negotiate transport-cc; appended by the bridge to its RRs in REMB mode (JVB's RembHandler and
+// RemoteBandwidthEstimator).
 //
 // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 // |V=2|P| FMT=15  |   PT=206      |             length            |

@@ -1,7 +1,6 @@
-// Source Description (RFC 3550 §6.5), only as far as the bridge needs it: it terminates SDES
-// and never sends any (media-plane.md §4.1), so parsing checks the framing and exposes each
-// chunk's SSRC and CNAME (§6.5.1); other items are skipped. A CNAME-only builder exists for
-// tests and tools.
+// Source Description (RFC 3550 §6.5), only as far as the bridge needs it: it terminates SDES and
+// never sends any (as JVB), so parsing checks the framing and exposes each chunk's SSRC and CNAME
+// (RFC 3550 §6.5.1); other items are skipped. A CNAME-only builder exists for tests and tools.
 //
 // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 // |V=2|P|    SC   |  PT=SDES=202  |             length            |

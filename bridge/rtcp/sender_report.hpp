@@ -1,6 +1,7 @@
 // Sender Report (RFC 3550 §6.4.1). The bridge never originates SRs; it forwards a sender's SR
 // info to receivers with the report blocks stripped and SSRC/RTP time rewritten, keeps the NTP
-// time for its RRs' LSR/DLSR, and reads the blocks like an RR's (media-plane.md §3.8, §4.1).
+// time for its RRs' LSR/DLSR, and reads the blocks like an RR's (JVB's RtcpTermination and
+// RtcpSrUpdater).
 //
 // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 // |V=2|P|    RC   |   PT=SR=200   |             length            |

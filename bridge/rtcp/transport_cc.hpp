@@ -1,7 +1,7 @@
 // Transport-wide congestion control feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01
 // §3.1): per transport-wide sequence number, whether the packet arrived and when. Receivers'
 // feedback drives the bridge's send-side estimate; the bridge sends feedback to every endpoint
-// that negotiated transport-cc (media-plane.md §4.1, §4.3).
+// that negotiated transport-cc (as JVB's TccGeneratorNode does).
 //
 // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 // |V=2|P|  FMT=15 |    PT=205     |           length              |
@@ -131,7 +131,7 @@ struct TccWriteResult {
 // to 64 ms; deltas are rounded to 250 us without drift. The feedback stops early, before the
 // packet that would not fit in `out`, push the status count past 0xFFFF, or need a delta beyond
 // the 16-bit range: then `packets` < packets.size() and the caller starts another feedback with
-// the rest (media-plane.md §4.3). kInvalidArgument for an empty or misordered list;
+// the rest (as JVB splits large feedback). kInvalidArgument for an empty or misordered list;
 // kBufferTooSmall if not even the first packet fits.
 Result<TccWriteResult, RtcpError> write_transport_feedback(std::span<std::uint8_t> out,
                                                            const TransportFeedbackHeader& header,

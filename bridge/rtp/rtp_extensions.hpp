@@ -1,4 +1,4 @@
-// Values of the RTP header extensions the bridge reads or writes (media-plane.md §2.1, §2.4):
+// Values of the RTP header extensions the bridge reads or writes (those Jicofo offers by default):
 //   ssrc-audio-level (RFC 6464 §3): V flag + 7-bit level in -dBov;
 //   transport-wide sequence number (draft-holmer-rmcat-transport-wide-cc-extensions-01 §2);
 //   abs-send-time (webrtc.org experiments): 24-bit 6.18 fixed-point seconds;

@@ -1,7 +1,8 @@
 // A read-only view of one RTP packet (RFC 3550 §5.1) and its header extensions (RFC 8285: the
 // one-byte form, profile 0xBEDE, §4.2, and the two-byte form, profiles 0x1000-0x100F, §4.3),
 // plus the few in-place edits the forwarding path makes: rewrite seq/ts/SSRC/PT/marker, drop
-// all extensions but a kept set (media-plane.md §2.1, "Forwarded to receivers?"), drop padding.
+// all extensions but a kept set (as JVB's HeaderExtStripper keeps audio level and video
+// orientation), drop padding.
 //
 //  0                   1                   2                   3
 //  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -170,8 +171,8 @@ bool set_marker(std::span<std::uint8_t> packet, bool marker);
 Result<std::size_t, RtpError> strip_header_extensions(std::span<std::uint8_t> packet,
                                                       const ExtensionIdSet& keep);
 
-// Removes RTP padding (media-plane.md §2.3 step 10): clears P and returns the new length
-// (header + payload). A packet without padding keeps its length.
+// Removes RTP padding (RFC 3550 §5.1, as JVB's PaddingTermination does): clears P and returns the
+// new length (header + payload). A packet without padding keeps its length.
 Result<std::size_t, RtpError> remove_padding(std::span<std::uint8_t> packet);
 
 // One element to write.
@@ -181,7 +182,7 @@ struct ExtensionElement {
 };
 
 // The form that can carry these elements: one-byte unless an id above 14, a length above 16 or
-// an empty value needs two-byte (media-plane.md §2.4). kNone for an empty list.
+// an empty value needs two-byte (RFC 8285 §4.2-§4.3). kNone for an empty list.
 ExtensionProfile choose_extension_profile(std::span<const ExtensionElement> elements);
 
 struct RtpHeaderFields {

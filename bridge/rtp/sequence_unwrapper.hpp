@@ -1,6 +1,6 @@
-// Unwraps the 16-bit RTP sequence number and the 32-bit RTP timestamp (RFC 3550 §5.1) to 64
-// bits, once, on the way in (shared/docs/style.md §8); nothing after that does wrap-around
-// arithmetic by hand. The same idea extends the transport-wide sequence number.
+// Unwraps the 16-bit RTP sequence number and the 32-bit RTP timestamp (RFC 3550 §5.1) to 64 bits,
+// once, on the way in; nothing after that does wrap-around arithmetic by hand. The same idea
+// extends the transport-wide sequence number.
 //
 // Each value is placed at the unwrapped position closest to the previous value given to
 // unwrap(): a forward step of less than half the range counts as newer (crossing a wrap adds

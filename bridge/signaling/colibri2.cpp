@@ -1,6 +1,6 @@
-// Wire names of the Colibri2 model's enumerations (signaling.md §4.3, §5.3), shared by the JSON
-// and XML codecs. Parsing is case-insensitive because JVB accepts any case for these values
-// (e.g. the JSON SCTP role is written upper case, the XML one lower case).
+// Wire names of the Colibri2 model's enumerations (as jitsi-xmpp-extensions names them), shared by
+// the JSON and XML codecs. Parsing is case-insensitive because JVB accepts any case for these
+// values (e.g. the JSON SCTP role is written upper case, the XML one lower case).
 #include "bridge/signaling/colibri2.hpp"
 
 #include "bridge/core/strings.hpp"

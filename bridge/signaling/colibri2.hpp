@@ -1,7 +1,7 @@
 // The typed Colibri2 model: what Jicofo asks of the bridge in a conference-modify and what the
-// bridge answers in a conference-modified (shared/docs/protocol/signaling.md §4.3 and §5.3).
-// Every signaling plugin decodes into these types (REST JSON in colibri2_json.hpp, XMPP XML
-// later), and the conference layer only ever sees them. Plain values: no I/O, no ownership
+// bridge answers in a conference-modified (jitsi-xmpp-extensions' colibri2 package: endpoints and
+// relays). Every signaling plugin decodes into these types (REST JSON in colibri2_json.hpp, XMPP
+// XML later), and the conference layer only ever sees them. Plain values: no I/O, no ownership
 // tricks, comparable with == so codecs can be round-trip tested.
 //
 // Conventions: an std::optional member means "the element may be absent, and absent differs
@@ -22,7 +22,7 @@
 
 namespace jvb::signaling {
 
-// ---- Small typed ids (shared/docs/style.md §8) ----
+// ---- Small typed ids (so that the compiler catches mix-ups) ----
 
 // A protocol identifier that is text. Tag makes ids of different kinds distinct types.
 template <class Tag>
@@ -65,13 +65,13 @@ struct SourceNameTag {};
 struct SsrcTag {};
 struct PayloadTypeIdTag {};
 
-// Jicofo's meeting UUID: the key of a conference (§4.3.1).
+// Jicofo's meeting UUID (Prosody's muc_meeting_id): the key of a conference.
 using MeetingId = StringId<MeetingIdTag>;
-// A jitsi-meet endpoint id (the client's MUC nick) (§4.3.3).
+// A jitsi-meet endpoint id (the client's MUC nick).
 using EndpointId = StringId<EndpointIdTag>;
-// The relay_id of the peer bridge (§5.1).
+// The relay_id of the peer bridge (the relay_id stat of its presence).
 using RelayId = StringId<RelayIdTag>;
-// A source name, e.g. "0ebd8a2c-v0": a media-source id and its sources' name (§4.3.6).
+// A source name, e.g. "0ebd8a2c-v0": a media-source id and its sources' name.
 using SourceName = StringId<SourceNameTag>;
 // An RTP synchronisation source; the whole unsigned 32-bit range is valid.
 using Ssrc = IntId<SsrcTag, std::uint32_t>;
@@ -110,7 +110,7 @@ std::optional<ConnectType> parse_connect_type(std::string_view text);
 // "SIM", "FID", "FEC-FR" in any case; everything else is kOther.
 SsrcGroupSemantics classify_ssrc_group_semantics(std::string_view text);
 
-// ---- Media description (§4.3.4) ----
+// ---- Media description (<media>, as Jicofo sends it on create) ----
 
 // A <parameter name value/>. `name` is empty for the nameless parameter `red` carries.
 struct Parameter {
@@ -151,7 +151,7 @@ struct Media {
   bool operator==(const Media&) const = default;
 };
 
-// ---- Transport (§4.3.4, §4.3.5, §4.3.12) ----
+// ---- Transport (on create, on session-accept / transport-info, and for an ICE restart) ----
 
 struct Fingerprint {
   std::string value;  // colon-separated hex
@@ -190,7 +190,7 @@ struct WebSocket {
 struct IceUdpTransport {
   std::string ufrag;                            // empty = absent
   std::string pwd;                              // empty = absent
-  std::optional<std::uint32_t> ice_generation;  // §4.3.12, inferred attribute name
+  std::optional<std::uint32_t> ice_generation;  // ICE restart; attribute name inferred from JVB/Jicofo
   bool rtcp_mux = false;
   std::vector<Fingerprint> fingerprints;
   std::vector<Candidate> candidates;
@@ -208,13 +208,13 @@ struct Sctp {
 struct Transport {
   bool ice_controlling = false;
   bool use_unique_port = false;
-  bool ice_restart = false;  // §4.3.12
+  bool ice_restart = false;  // Jicofo's in-place ICE restart request
   std::optional<IceUdpTransport> ice;
   std::optional<Sctp> sctp;  // present = an SCTP association is wanted / offered
   bool operator==(const Transport&) const = default;
 };
 
-// ---- Sources (§4.3.6, §4.3.10) ----
+// ---- Sources (an endpoint's complete set, and the bridge's feedback sources) ----
 
 struct Source {
   Ssrc ssrc;
@@ -241,7 +241,7 @@ struct MediaSource {
   bool operator==(const MediaSource&) const = default;
 };
 
-// ---- Entities (§4.3.3, §5.3) ----
+// ---- Entities (<endpoint>, <relay>) ----
 
 // <force-mute audio video/>: the full state; an empty element un-mutes both.
 struct ForceMute {
@@ -250,7 +250,7 @@ struct ForceMute {
   bool operator==(const ForceMute&) const = default;
 };
 
-// Capability names Jicofo sends (§4.3.3).
+// Capability names Jicofo sends.
 inline constexpr std::string_view kCapabilitySourceNames = "source-names";
 inline constexpr std::string_view kCapabilitySsrcRewriting = "ssrc-rewriting";
 inline constexpr std::string_view kCapabilityRtpMidDemux = "rtp-mid-demux";
@@ -263,7 +263,7 @@ struct Endpoint {
   bool expire = false;
   std::optional<std::string> stats_id;
   std::optional<MucRole> muc_role;
-  bool diarize = false;  // inferred attribute (§4.3.3)
+  bool diarize = false;  // attribute name inferred from JVB/Jicofo use
   std::vector<Media> medias;
   std::optional<Transport> transport;
   std::optional<std::vector<MediaSource>> sources;  // absent = unchanged; present = full set
@@ -287,7 +287,8 @@ struct Relay {
   bool operator==(const Relay&) const = default;
 };
 
-// An exporter connection (§4.3.11). id/create/expire are inferred from JVB/Jicofo use (§9).
+// An exporter connection (<connect>, for transcription and translation). id/create/expire are
+// inferred from JVB/Jicofo call sites, not read from jitsi-xmpp-extensions.
 struct Connect {
   std::optional<std::string> id;
   bool create = false;
@@ -309,14 +310,14 @@ struct Connect {
   bool operator==(const Connect&) const = default;
 };
 
-// §4.3.11 rules every codec applies to a <connects> entry: a ws: or wss: URL, and HTTP header
+// The rules every codec applies to a <connects> entry: a ws: or wss: URL, and HTTP header
 // names made of letters, digits and '-'.
 bool is_websocket_url(std::string_view url);
 bool is_http_header_name(std::string_view name);
 
 // ---- Top-level messages ----
 
-// <conference-modify> (§4.3.1).
+// <conference-modify>.
 struct ConferenceModify {
   MeetingId meeting_id;
   std::optional<std::string> name;  // the conference room JID; only sent with create
@@ -329,7 +330,7 @@ struct ConferenceModify {
   bool operator==(const ConferenceModify&) const = default;
 };
 
-// <conference-modified>: the echo of endpoints/relays and the feedback sources (§4.3.10).
+// <conference-modified>: the echo of endpoints/relays and the feedback sources (jvb-a0, jvb-v0).
 struct ConferenceModified {
   std::vector<Endpoint> endpoints;
   std::vector<Relay> relays;

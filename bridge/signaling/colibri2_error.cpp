@@ -1,4 +1,4 @@
-// Colibri2 errors: the §4.4 combinations, their wire names, and the REST mapping of §6 (as
+// Colibri2 errors: the combinations JVB uses, their wire names, and the REST mapping (as
 // JVB's Conferences.java answers).
 #include "bridge/signaling/colibri2_error.hpp"
 

@@ -1,10 +1,11 @@
-// The typed error of a rejected Colibri2 request (shared/docs/protocol/signaling.md §4.4), and
-// how each signaling plugin renders it: the XMPP stanza error (condition, type, text, optional
-// jitsi:colibri2 <error reason>) and the HTTP status of JVB's private REST API (§6).
+// The typed error of a rejected Colibri2 request (as JVB's Colibri2ConferenceHandler raises it),
+// and how each signaling plugin renders it: the XMPP stanza error (condition, type, text, optional
+// jitsi:colibri2 <error reason>) and the HTTP status of JVB's private REST API (Conferences.java).
 //
 // Decoders and the conference layer return a Colibri2Error instead of throwing; plugins only
-// translate it. Jicofo reacts to the exact condition and reason (§4.4 table), so the factories
-// below carry the combinations JVB uses and plugins must not invent others.
+// translate it. Jicofo reacts to the exact condition and reason (ColibriV2SessionManager and
+// Colibri2Session), so the factories below carry the combinations JVB uses and plugins must not
+// invent others.
 #pragma once
 
 #include <optional>
@@ -33,7 +34,7 @@ enum class StanzaErrorCondition {
 enum class StanzaErrorType { kAuth, kCancel, kContinue, kModify, kWait };
 
 // The reason attribute of <error xmlns='jitsi:colibri2'>. kNone = no colibri2 extension at all,
-// which Jicofo treats differently from kUnspecified (§4.4).
+// which Jicofo treats differently from kUnspecified (as an error not from a bridge).
 enum class Colibri2ErrorReason {
   kNone,
   kConferenceNotFound,
@@ -44,7 +45,7 @@ enum class Colibri2ErrorReason {
   kUnspecified,
 };
 
-// Where a REST request failed; JVB's REST handler words each stage differently (§6). The XMPP
+// Where a REST request failed; JVB's REST handler words each stage differently. The XMPP
 // plugin ignores it.
 enum class Colibri2ErrorStage {
   kJsonSyntax,  // the body is not a JSON object
@@ -57,13 +58,13 @@ struct Colibri2Error {
   Colibri2ErrorReason reason = Colibri2ErrorReason::kNone;
   std::string text;
   // Only for unknown_endpoint: the <endpoint id> that Jicofo uses to re-invite just that
-  // participant (§4.4).
+  // participant.
   std::optional<EndpointId> endpoint;
   Colibri2ErrorStage stage = Colibri2ErrorStage::kProcessing;
 
   bool operator==(const Colibri2Error&) const = default;
 
-  // The combinations of §4.4 (texts as JVB writes them).
+  // The combinations JVB uses (texts as JVB writes them).
   static Colibri2Error bad_request(std::string text);
   static Colibri2Error conference_not_found(const MeetingId& id);
   static Colibri2Error conference_already_exists(const MeetingId& id);
@@ -71,8 +72,9 @@ struct Colibri2Error {
   static Colibri2Error unknown_endpoint(const EndpointId& id);
   static Colibri2Error endpoint_already_exists(const EndpointId& id);
   static Colibri2Error relay_already_exists(const RelayId& id);
-  static Colibri2Error unknown_relay(const RelayId& id);  // bad-request, deliberately (§5.3)
-  // Unsupported request shape (§4.3.2 rule 3): carries reason feature_not_implemented.
+  static Colibri2Error unknown_relay(const RelayId& id);  // bad-request, deliberately (as JVB)
+  // Unsupported request shape (endpoints and relays mixed, several relays, or several endpoints
+  // with more than expire/force-mute): carries reason feature_not_implemented.
   static Colibri2Error unsupported_request(std::string text);
   // A feature this bridge has turned off (SCTP, relays, ...): no colibri2 reason.
   static Colibri2Error feature_not_implemented(std::string text);
@@ -90,10 +92,10 @@ std::string_view to_string(Colibri2ErrorReason reason);
 // Accepts any case; nullopt for unknown values (kNone is never returned).
 std::optional<Colibri2ErrorReason> parse_colibri2_error_reason(std::string_view text);
 
-// The error type Smack gives each condition by default, which is what JVB sends (§4.4).
+// The error type Smack gives each condition by default, which is what JVB sends.
 StanzaErrorType default_error_type(StanzaErrorCondition condition);
 
-// ---- REST (§6) ----
+// ---- REST (JVB's rest/root/colibri/v2/conferences/Conferences.java) ----
 
 enum class RestMethod { kPost, kPatch };
 

@@ -1,9 +1,9 @@
-// Colibri2 over HTTP/JSON (shared/docs/protocol/signaling.md §6): the JSON form of
+// Colibri2 over HTTP/JSON (JVB's /colibri/v2/conferences REST API): the JSON form of
 // conference-modify and conference-modified, as JVB's Colibri2JSONSerializer/Deserializer write
 // and read it. The bridge's REST plugin parses requests and serializes responses; the Jicofo
 // stand-in in tools/ does the reverse, so both directions exist for both messages.
 //
-// Mapping notes (§6 table): payload-type and candidate attributes are JSON strings (numbers are
+// Mapping notes: payload-type and candidate attributes are JSON strings (numbers are
 // accepted on input); rtp-hdrext ids, SSRCs, the SCTP port and initial-last-n are numbers; a
 // <source> with only an SSRC is a bare number; the SCTP role is written upper case and read in
 // any case. Unknown keys are ignored, like unknown XML elements.

@@ -1,6 +1,6 @@
-// JSON -> Colibri2 model (signaling.md §6 mapping table; field rules from §4.3 and §5.3).
-// Every field is type- and range-checked; the first problem becomes a bad-request naming the
-// field's path. nlohmann exceptions are caught here and never leave the API.
+// JSON -> Colibri2 model (the mapping of jitsi-xmpp-extensions' Colibri2JSONDeserializer; field
+// rules as for the XML form). Every field is type- and range-checked; the first problem becomes a
+// bad-request naming the field's path. nlohmann exceptions are caught here and never leave the API.
 #include <cstdint>
 #include <exception>
 #include <limits>
@@ -189,8 +189,8 @@ bool decode_string_item(Ctx& ctx, const Json& j, const std::string& path, std::s
   return true;
 }
 
-// {"name": "value", ...}; the key "null" is the nameless parameter (§6). JVB reads values as
-// text, so integers are accepted and null is an empty value.
+// {"name": "value", ...}; the key "null" is the nameless parameter (as Colibri2JSONSerializer
+// writes it). JVB reads values as text, so integers are accepted and null is an empty value.
 bool get_parameters(Ctx& ctx, const Json& obj, const std::string& path, std::vector<Parameter>& out) {
   const Json* j = find(obj, "parameters");
   if (!j) return true;
@@ -484,7 +484,7 @@ bool decode_connect(Ctx& ctx, const Json& j, const std::string& path, Connect& o
       !get_list(ctx, j, "requests", path, kMaxParameters, out.requests, decode_string_item)) {
     return false;
   }
-  // §4.3.11: only WebSocket URLs.
+  // Exporter connections (<connect>) take only WebSocket URLs.
   if (!is_websocket_url(out.url)) {
     return fail(ctx, child(path, "url"), "expected a ws: or wss: URL");
   }

@@ -1,4 +1,4 @@
-// Colibri2 model -> JSON, in the shape JVB's Colibri2JSONSerializer writes (signaling.md §6).
+// Colibri2 model -> JSON, in the shape JVB's Colibri2JSONSerializer writes.
 // Keys are written in a fixed order (nlohmann::ordered_json) so output is stable and readable;
 // optional fields are left out when absent, booleans only when they differ from the default.
 #include <string>

@@ -9,7 +9,7 @@
 
 namespace jvb::srtp {
 
-// In the bridge's order of preference (shared/docs/media-plane.md §1.3).
+// In the bridge's order of preference (JVB's jmt.srtp.protection-profiles).
 enum class SrtpProfile { kAeadAes128Gcm, kAes128CmHmacSha1_80 };
 
 // JVB's names: "SRTP_AEAD_AES_128_GCM", "SRTP_AES128_CM_HMAC_SHA1_80".

@@ -4,7 +4,7 @@
 //
 // Packets are transformed in place, as libsrtp requires: the bridge decrypts a received packet in
 // its receive buffer and encrypts each receiver's copy in that copy's buffer, so the only copy per
-// receiver is the one the forwarder makes anyway (shared/docs/style.md §4).
+// receiver is the one the forwarder makes anyway (one copy per receiver, made by encryption).
 //
 // Who may call: one SrtpSession belongs to one media worker thread; it is not thread-safe. Sessions
 // are independent of each other, so different threads may use different sessions freely.
@@ -48,9 +48,9 @@ class SrtpSession {
   // One session covers every SSRC of its direction (libsrtp's ssrc_any_inbound/outbound
   // template). `key_and_salt` is master key || master salt, key_length() + salt_length() bytes.
   // Inbound sessions keep a replay window of kReplayWindow packets per SSRC, and keep state for
-  // an SSRC only once one of its packets has authenticated (as JVB does, media-plane.md §1.4).
+  // an SSRC only once one of its packets has authenticated (as JVB does; its SrtpDecryptTest pins it).
   // Outbound sessions allow protecting the same index twice, because the bridge re-sends
-  // byte-identical packets (media-plane.md §1.4).
+  // byte-identical packets (JVB's plain retransmissions).
   static Result<std::unique_ptr<SrtpSession>, std::string> create(SrtpProfile profile, Direction direction,
                                                                   std::span<const std::uint8_t> key_and_salt);
   static constexpr std::size_t kReplayWindow = 1024;

@@ -1,8 +1,8 @@
-// libFuzzer target for bridge/channel/bridge_channel_message.hpp (shared/docs/protocol/
-// bridge-channel.md §5, §6): arbitrary bytes as a client message. Beyond memory safety it checks
-// the codec's promises: a failure always has a category and a short printable reason; whatever
-// parses is written back (by its serializer, or relayed with a new `from`) in a form that parses
-// to the same value; and the serializers turn any bytes into valid JSON.
+// libFuzzer target for bridge/channel/bridge_channel_message.hpp (the client classes of JVB's
+// BridgeChannelMessage.kt): arbitrary bytes as a client message. Beyond memory safety it checks the
+// codec's promises: a failure always has a category and a short printable reason; whatever parses
+// is written back (by its serializer, or relayed with a new `from`) in a form that parses to the
+// same value; and the serializers turn any bytes into valid JSON.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -1,9 +1,9 @@
-// libFuzzer target for xmpp/bridge_iq.hpp (signaling.md §2.4, §4.1, §4.2, §4.3, §4.4, §4.7):
-// arbitrary bytes arrive as the inside of a jabber:client stream, gloox's Parser cuts them into
-// stanzas as the XMPP connection would, and every complete <iq> goes through answer_iq, once from
-// an allowed sender and once from an outsider. The conference service translates each parsed
-// request back to XML (serialize_conference_modify) and answers an empty conference-modified,
-// so parsed stanzas also exercise the Jicofo-side writer.
+// libFuzzer target for xmpp/bridge_iq.hpp (the IQ rules listed there): arbitrary bytes arrive as
+// the inside of a jabber:client stream, gloox's Parser cuts them into stanzas as the XMPP
+// connection would, and every complete <iq> goes through answer_iq, once from an allowed sender and
+// once from an outsider. The conference service translates each parsed request back to XML
+// (serialize_conference_modify) and answers an empty conference-modified, so parsed stanzas also
+// exercise the Jicofo-side writer.
 //
 // Beyond memory safety it checks the dispatcher's promises: nothing escapes; get/set always gets
 // a reply and nothing else does; the reply is an <iq> of type result or error to the sender with

@@ -1,7 +1,7 @@
-// libFuzzer target for bridge/signaling/colibri2_json.hpp (signaling.md §6): arbitrary bytes as
-// a conference-modify body and as a conference-modified body. Beyond memory safety it checks the
-// codec's promise: whatever parses is written back in a form that parses to the same model, and
-// a failure is always a bad-request with a text.
+// libFuzzer target for bridge/signaling/colibri2_json.hpp (JVB's Colibri2 REST JSON): arbitrary
+// bytes as a conference-modify body and as a conference-modified body. Beyond memory safety it
+// checks the codec's promise: whatever parses is written back in a form that parses to the same
+// model, and a failure is always a bad-request with a text.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

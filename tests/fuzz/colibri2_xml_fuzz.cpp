@@ -1,8 +1,8 @@
-// libFuzzer target for xmpp/colibri2_xml.hpp (signaling.md §4.0, §4.3, §5.3): arbitrary bytes are
-// parsed as XML by gloox's Parser (as the XMPP connection would), and every element named
-// conference-modify or conference-modified (at any depth) goes to the codec. Beyond memory
-// safety it checks the codec's promise: whatever parses is serialized, written as text, parsed by
-// gloox again and decodes to the same model; a failure is always a bad-request with a text.
+// libFuzzer target for xmpp/colibri2_xml.hpp (Colibri2 conference-modify/-modified XML): arbitrary
+// bytes are parsed as XML by gloox's Parser (as the XMPP connection would), and every element named
+// conference-modify or conference-modified (at any depth) goes to the codec. Beyond memory safety
+// it checks the codec's promise: whatever parses is serialized, written as text, parsed by gloox
+// again and decodes to the same model; a failure is always a bad-request with a text.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The bridge channel and the first video of a two-party call, against an independent WebRTC
 stack: Debian's python3-aiortc plays both participants, the test plays Jicofo over the daemon's
-Colibri2 REST API (bridge-channel.md §1, §2, §4, §5; signaling.md §4.3.4 for the endpoint create).
+Colibri2 REST API (the bridge channel as lib-jitsi-meet's BridgeChannel and JVB's
+BridgeChannelMessage.kt use it; the endpoint create as Jicofo's Colibri2Session sends it).
 
 Per call (three calls, each in a fresh conference on the same daemon, loopback only):
 - the endpoint creates carry `sctp: {}` and the bridge answers port 5000, role server;
@@ -76,7 +77,7 @@ def patch_aiortc():
 
     # aiortc picks the SCTP role from the ICE role: the ICE-controlled side (the answerer) waits
     # for an INIT. Browsers send the INIT whatever their ICE role, and the bridge stays passive
-    # (bridge-channel.md §2: it never sends INIT), so our peers must be SCTP clients.
+    # (like JVB, it never sends INIT to an endpoint), so our peers must be SCTP clients.
     RTCSctpTransport.is_server = property(lambda self: False)
 
     # aiortc numbers the first channel 1 as SCTP client. Browsers, the DTLS client here, use even
@@ -531,7 +532,7 @@ async def one_call(base, number, timings):
         new_requests = [f for f in requests if f[0] >= t_constraints]
         d.expect(new_requests, f"A got no keyframe request for its video after B's constraints: {a.feedback}")
         d.expect(kf_after > kf_before, f"keyframe_requests_sent did not grow: {kf_before} -> {kf_after}")
-        # §5.2: ForwardedSources names exactly what B now gets.
+        # ForwardedSources names exactly what B now gets (the complete set, as JVB sends it).
         a_source = f"{a_id}-v0"
         await wakeup.until(lambda: b.received("ForwardedSources") and
                            b.received("ForwardedSources")[-1][1].get("forwardedSources") == [a_source],

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """The bridge channel driven from headless Chromium: the daemon, the focus (tools/focus, over the
 bridge's Colibri2 REST API) and four call pages in one room, inside a loopback-only network
-namespace. A, B and D talk to the bridge over the SCTP data channel as lib-jitsi-meet does
-(shared/docs/protocol/bridge-channel.md); C joins with ?channel=ws, so the focus allocates it no
-SCTP and its offer has no data line, and it opens the bridge channel on the bridge's colibri-ws URL
-instead (bridge-channel.md §3), as lib-jitsi-meet does in that case. The daemon serves colibri-ws
+namespace. A, B and D talk to the bridge over the SCTP data channel as lib-jitsi-meet's
+BridgeChannel does; C joins with ?channel=ws, so the focus allocates it no SCTP and its offer has
+no data line, and it opens the bridge channel on the bridge's colibri-ws URL instead, as
+lib-jitsi-meet does in that case (JitsiConference._setBridgeChannel). The daemon serves colibri-ws
 on its public HTTP server. C and D join with SSRC rewriting (D with rtp-mid-demux as well): the
 focus offers them no remote streams, and they learn of every remote source only from the
 bridge's VideoSourcesMap/AudioSourcesMap, adding its slots to their sessions themselves.

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""Replays the Colibri2 REST vectors (shared/docs/protocol/vectors/json, rest-*) in order
+"""Replays the Colibri2 REST vectors (the shared protocol vectors' json/rest-*) in order
 against the real daemon with videobridge.apis.rest.enabled, and checks the responses
 structurally: the same keys and nesting, fixed values equal, bridge-generated values (ICE
 credentials, candidates, fingerprint, feedback SSRCs) only of the right form. Then the error
-cases of signaling.md §6.
+cases of JVB's /colibri/v2/conferences (Conferences.java).
 
 Usage: colibri2_rest_test.py VIDEOBRIDGE_BINARY CASE   (CASE: vectors | errors)"""
 

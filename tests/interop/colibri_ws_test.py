@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""colibri-ws against the real daemon (shared/docs/protocol/bridge-channel.md §3): with
+"""colibri-ws against the real daemon (as JVB's ColibriWebSocketServlet and doc/web-sockets.md): with
 videobridge.websockets enabled and the public HTTP server on, the Colibri2 answer carries one
 web-socket URL per configured domain; a client (python3-websockets, an independent WebSocket
 stack) that dials it gets ServerHello first, then speaks the bridge channel: ClientHello is

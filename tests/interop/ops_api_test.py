@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Interop tests of the operator routes of the real daemon (shared/docs/ops/http-api.md §2.5
-drain, §2.6 shutdown, §2.9 muc-client; signaling.md §4.6): drain on and off, a graceful shutdown
+"""Interop tests of the operator routes of the real daemon (JVB's REST resources Drain.java,
+Shutdown.java and MucClient.java; its ShutdownManager): drain on and off, a graceful shutdown
 that ends the process, new conferences refused while existing ones keep taking endpoints, and
 the muc-client validation errors.
 

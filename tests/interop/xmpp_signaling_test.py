@@ -3,7 +3,7 @@
 (tools/dev/prosody_instance.py) on free loopback ports, the real daemon logging in as jvb, and
 slixmpp playing Jicofo (focus@auth.DOMAIN, nick `focus` in the brewery). Covers login with and
 without TLS, the stats presence, the Colibri2 XML vectors replayed through the room, pipelined
-requests, the error cases of signaling.md §4.4, the XEP-0114 component, reconnection, and an
+requests, the Colibri2 error cases Jicofo reacts to, the XEP-0114 component, reconnection, and an
 account added at run time with drain and graceful shutdown in its presence.
 
 Usage: xmpp_signaling_test.py VIDEOBRIDGE_BINARY CASE
@@ -708,8 +708,8 @@ def case_vectors(tmp):
             if answer.get("type") == "result":
                 d.expect(answer.get("from") == to, f"{case['id']}: answer from {answer.get('from')}, expected {to}")
             if child.find(q(NS_COLIBRI2, "relay")) is not None:
-                # Relays (Octo) are not built yet; the bridge refuses them the way §4.4 says a
-                # bridge with relays disabled does, rather than answering without a transport.
+                # Relays (Octo) are not built yet; the bridge refuses them as JVB does with relays
+                # disabled (feature-not-implemented), rather than answering without a transport.
                 d.expect(error_of(answer)[:2] == ("feature-not-implemented", None), f"{case['id']}: {text}")
                 refused.append(case["id"])
                 continue
@@ -959,7 +959,7 @@ def case_two_servers(tmp):
     run_case(tmp, body)
 
 
-# --- i. accounts, drain and shutdown at run time (http-api.md §2.5, §2.6, §2.9) ----------------
+# --- i. accounts, drain and shutdown at run time (the drain, shutdown and muc-client routes) --
 
 def case_runtime_client(tmp):
     """A bridge without XMPP accounts gets one over POST /colibri/muc-client/add: it joins the

@@ -1,6 +1,6 @@
 // Router simulation tests of RTCP: receivers' NACKs and PLIs, sender reports, the bridge's own
-// receiver reports, NACKs and transport-cc feedback, and bad input (shared/docs/media-plane.md
-// §3.8-3.10, §4).
+// receiver reports, NACKs and transport-cc feedback, and bad input (JVB's RTCP handling:
+// RtcpTermination, NackHandler, KeyframeRequester, RtcpRrGenerator, TccGeneratorNode).
 #include "tests/sim/router_sim.hpp"
 
 namespace jvb::conference {
@@ -143,7 +143,7 @@ TEST_CASE("a receiver's PLIs are throttled: at least 200 ms apart at the sender"
   for (std::size_t i = 1; i < times.size(); ++i) CHECK(times[i] - times[i - 1] >= 200ms);
 }
 
-// media-plane.md §4.5: per (requesting receiver, media SSRC) at most 3 requests per 10 s.
+// JVB's KeyframeRequester: per (requesting receiver, media SSRC) at most 3 requests per 10 s.
 TEST_CASE("a receiver's PLIs are limited to 3 per 10 s") {
   Sim s;
   s.start_media();
@@ -226,8 +226,8 @@ TEST_CASE("sender reports reach the other endpoints without report blocks, video
   CHECK(rtcp_received(s.d(), rtcp::kPtSenderReport, from).empty());
 }
 
-// media-plane.md §3.8: the packet and octet counts of a forwarded SR are what the bridge sent
-// on that SSRC to this receiver.
+// JVB's RtcpSrUpdater: the packet and octet counts of a forwarded SR are what the bridge sent on
+// that SSRC to this receiver.
 TEST_CASE("a forwarded video sender report counts what the bridge sent to that receiver") {
   Sim s;
   s.start_media();
@@ -417,7 +417,7 @@ TEST_CASE("transport-cc feedback reports the sender's transport-wide sequence nu
   CHECK_FALSE(rtcp_received(s.d(), rtcp::kPtRtpFeedback, from).empty());
 }
 
-// media-plane.md §4.3: feedback is also sent when a packet with the RTP marker bit arrives 20 ms
+// JVB's TccGeneratorNode: feedback is also sent when a packet with the RTP marker bit arrives 20 ms
 // or more after the previous feedback, so with 30 fps video it comes about once per frame.
 TEST_CASE("transport-cc feedback comes early at the end of a video frame") {
   Sim s;
@@ -569,7 +569,7 @@ TEST_CASE("bad input after decryption is dropped and counted; nothing else is di
   for (Browser* r : {&a, &b, &c}) CHECK(s.port.find(r->id)->state() == transport::TransportState::kConnected);
 }
 
-// media-plane.md §2.3 step 2: an unknown payload type is dropped, audio included.
+// As in JVB's receive pipeline: an unknown payload type is dropped, audio included.
 TEST_CASE("an unknown payload type on an audio SSRC is dropped") {
   Sim s;
   s.start_media();

@@ -1,5 +1,5 @@
 // Router simulation tests of media forwarding: audio fan-out, simulcast projection and
-// switching, force-mute, RTX from senders (shared/docs/media-plane.md §2-3).
+// switching, force-mute, RTX from senders (JVB's receive pipeline and fan-out).
 #include "tests/sim/router_sim.hpp"
 
 namespace jvb::conference {
@@ -236,7 +236,7 @@ TEST_CASE("simulcast: keyframe requests for a switch repeat while none comes, wi
     times.push_back(p.at);
   }
   // A lost (here: ignored) request is repeated, but never more than once per 200 ms
-  // (media-plane.md §4.5, source-wide limit).
+  // (JVB's KeyframeRequester, source-wide limit).
   CHECK(times.size() >= 3);
   CHECK(times.size() <= 16);
   for (std::size_t i = 1; i < times.size(); ++i) CHECK(times[i] - times[i - 1] >= 200ms);
@@ -283,8 +283,8 @@ TEST_CASE("simulcast: a receiver that joins mid-stream starts at a keyframe the 
   CHECK(count_rtp_from(c, a.audio_ssrc, joined) >= 49);
 }
 
-// media-plane.md §2.3 steps 10 and 15v: padding-only packets are dropped and the sequence
-// numbers after them are closed up, so receivers see no loss.
+// As JVB's PaddingTermination and DiscardableDiscarder: padding-only packets are dropped and the
+// sequence numbers after them are closed up, so receivers see no loss.
 TEST_CASE("simulcast: padding-only packets on a forwarded SSRC leave no hole in the receiver's stream" *
           doctest::should_fail()) {
   Sim s;
@@ -302,10 +302,10 @@ TEST_CASE("simulcast: padding-only packets on a forwarded SSRC leave no hole in 
   check_continuous(v);
 }
 
-// media-plane.md §2.3 steps 4, 14v and 15v: force-muted video is marked "discard" but still
-// seen by the retransmission requester, then dropped with its sequence numbers closed up.
-// So the bridge never asks for it again, nothing sent while muted ever reaches a receiver,
-// and the receiver's sequence numbers have no hole.
+// As in JVB's receive pipeline (VideoMuteNode, RetransmissionRequester, DiscardableDiscarder):
+// force-muted video is marked "discard" but still seen by the retransmission requester, then
+// dropped with its sequence numbers closed up. So the bridge never asks for it again, nothing sent
+// while muted ever reaches a receiver, and the receiver's sequence numbers have no hole.
 TEST_CASE("video force-mute: nothing sent while muted reaches receivers, later or by RTX" *
           doctest::should_fail()) {
   Sim s;
@@ -335,9 +335,9 @@ TEST_CASE("video force-mute: nothing sent while muted reaches receivers, later o
   for (std::size_t i = 1; i < v.size(); ++i) CHECK(static_cast<std::uint16_t>(v[i].seq - v[i - 1].seq) == 1);
 }
 
-// media-plane.md §2.3: audio marked "discard" still goes through the incoming statistics
-// (step 9) before it is dropped (12a), so the RRs to the sender do not report it as lost
-// (which would make the sender's loss-based rate control back off).
+// As in JVB's receive pipeline: audio marked "discard" still goes through the incoming statistics
+// before it is dropped, so the RRs to the sender do not report it as lost (which would make the
+// sender's loss-based rate control back off).
 TEST_CASE("audio force-mute is not reported as loss in the receiver reports to the sender") {
   Sim s;
   s.start_media();

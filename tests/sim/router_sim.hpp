@@ -1,10 +1,10 @@
-// Simulation harness for the conference packet path (shared/docs/media-plane.md §2-4) on a fake
-// clock: a conference::Router on the bridge's MediaPort with three endpoints in one conference
-// and one in another, each connected (ICE, DTLS, SRTP all real, as in transport_sim_test.cpp)
-// to a client-side EndpointTransport that plays the browser. The browsers send what Jicofo
-// negotiates (opus 111 with audio-level 1 and transport-cc 5; VP8 100 as three simulcast
-// encodings with RTX 96, transport-cc 5), answer PLIs with keyframes and NACKs with RTX unless
-// told not to, and decrypt and parse everything the bridge sends them.
+// Simulation harness for the conference packet path (ARCHITECTURE.md, "The packet path") on a fake
+// clock: a conference::Router on the bridge's MediaPort with three endpoints in one conference and
+// one in another, each connected (ICE, DTLS, SRTP all real, as in transport_sim_test.cpp) to a
+// client-side EndpointTransport that plays the browser. The browsers send what Jicofo negotiates
+// (opus 111 with audio-level 1 and transport-cc 5; VP8 100 as three simulcast encodings with RTX
+// 96, transport-cc 5), answer PLIs with keyframes and NACKs with RTX unless told not to, and
+// decrypt and parse everything the bridge sends them.
 //
 // Every media packet a browser sends ends with a 6-byte tag (its original SSRC and sequence
 // number), so whatever a receiver gets can be traced back to the packet it came from.

@@ -1,10 +1,10 @@
-// Benchmark (not a test) of the bridge's packet path, the fan-out benchmark shared/docs/style.md
-// §4 asks for to keep us honest: CPU nanoseconds per forwarded (output) packet through
-// transport::MediaPort::handle_datagram (demux, SRTP unprotect in place, RFC 3711 §3.3 /
-// RFC 7714 §7) and conference::Router::on_rtp (parsing, receive statistics, NACK and duplicate
-// tracking, then per receiver: copy, header-extension stripping, VP8 projection, retransmission
-// cache, SRTP protect), for one sender and N-1 receivers in one conference. Also the C++ heap
-// allocations it makes per input packet (style.md §4 aims at none).
+// Benchmark (not a test) of the bridge's packet path, the fan-out benchmark that keeps us honest
+// about the cost per packet: CPU nanoseconds per forwarded (output) packet through
+// transport::MediaPort::handle_datagram (demux, SRTP unprotect in place, RFC 3711 §3.3 / RFC 7714
+// §7) and conference::Router::on_rtp (parsing, receive statistics, NACK and duplicate tracking,
+// then per receiver: copy, header-extension stripping, VP8 projection, retransmission cache, SRTP
+// protect), for one sender and N-1 receivers in one conference. Also the C++ heap allocations it
+// makes per input packet (we aim at none in steady state).
 //
 // The endpoints are connected as tests/sim/transport_sim_test.cpp connects them: the bridge's
 // MediaPort against client-side EndpointTransports in memory on a fake clock, with real ICE, DTLS
@@ -52,7 +52,7 @@
 namespace {
 
 // Counts C++ heap allocations, so that a run can report how many the packet path makes
-// (style.md §4 aims at none in steady state). OpenSSL and libsrtp allocate with malloc and are
+// (we aim at none in steady state). OpenSSL and libsrtp allocate with malloc and are
 // not counted; neither allocates per packet.
 std::uint64_t heap_allocations = 0;
 

@@ -1,5 +1,5 @@
 // The bridges the focus knows from the brewery MUC, and which one gets a new conference, the way
-// Jicofo's BaseBrewery and BridgeSelector do it (signaling.md §2.3):
+// Jicofo's BaseBrewery and BridgeSelector do it (and its Bridge.setStats reads the stats):
 //   - an occupant is a bridge once one of its presences carried <stats xmlns=colibri>; presences
 //     without stats are ignored (Jicofo itself, other clients);
 //   - stats update the bridge; an absent stress_level keeps the last value, drain counts as true
@@ -43,9 +43,10 @@ struct BridgeInfo {
 
 enum class BreweryChange { kNone, kJoined, kUpdated, kLeft };
 
-// The occupant JID with the room part lowercased: Prosody lowercases room names, so the same
-// room may be spelled differently in our configuration and in the stanzas (stack-notes.md §2).
-// The nick keeps its case (nicks are case-sensitive).
+// The occupant JID with the room part lowercased: Prosody lowercases room names, so the same room
+// may be spelled differently in our configuration and in the stanzas (replies come from
+// jvbbrewery@... for a configured JvbBrewery@...). The nick keeps its case (nicks are
+// case-sensitive).
 std::string normalize_occupant_jid(const std::string& jid);
 
 class Brewery {

@@ -1,7 +1,7 @@
-// The focus's HTTP client towards the bridge's private server: Colibri2 over REST
-// (signaling.md §6) and the debug stats. Requests of one conference are sent one at a time, in
-// the order they were made, because Colibri2 requests must be applied in order (§4.3.2 rule 2)
-// and separate HTTP connections could reorder them.
+// The focus's HTTP client towards the bridge's private server: Colibri2 over REST (JVB's
+// /colibri/v2/conferences) and the debug stats. Requests of one conference are sent one at a time,
+// in the order they were made, because Colibri2 requests must be applied in order (as JVB's
+// Videobridge.handleColibriRequest applies them) and separate HTTP connections could reorder them.
 //
 // Control thread only (the thread-default GLib main context); callbacks run from the main loop,
 // never from inside send(), and may call send() again.

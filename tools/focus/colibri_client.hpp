@@ -1,11 +1,11 @@
 // The focus's view of the bridge: one call to send a Colibri2 conference-modify and get its
-// conference-modified back (signaling.md §4.3). Two transports implement it: REST to the bridge's
-// private HTTP server (rest_colibri_client.hpp, §6) and XMPP IQs through the brewery MUC as
-// Jicofo sends them (xmpp_colibri_client.hpp, §2, §4). FocusServer only sees this interface, so
-// the browser side behaves the same whichever transport is in use.
+// conference-modified back (as Jicofo's Colibri2Session sends them). Two transports implement it:
+// REST to the bridge's private HTTP server (rest_colibri_client.hpp, JVB's /colibri/v2/conferences)
+// and XMPP IQs through the brewery MUC as Jicofo sends them (xmpp_colibri_client.hpp). FocusServer
+// only sees this interface, so the browser side behaves the same whichever transport is in use.
 //
 // Contract shared by both implementations:
-//   - requests of one meeting id are applied in the order they were made (§4.3.2 rule 2);
+//   - requests of one meeting id are applied in the order they were made (as the bridge requires);
 //   - every request is answered exactly once, from the GLib main loop, never from inside modify(),
 //     so a callback may call modify() again;
 //   - no request waits forever: each transport bounds the wait and fails with a timeout.
@@ -28,7 +28,8 @@ struct ColibriFailure {
   // e.g. "item-not-found"; empty for timeouts, transport failures and HTTP errors.
   std::string condition;
   // The jitsi:colibri2 <error reason>; kNone when absent (then the error did not come from a
-  // bridge, §4.4) or when the transport has no such thing (REST).
+  // bridge: Jicofo tells bridge errors by this extension) or when the transport has no such thing
+  // (REST).
   signaling::Colibri2ErrorReason reason = signaling::Colibri2ErrorReason::kNone;
 };
 

@@ -3,12 +3,12 @@
 // shell (xmpp_colibri_client.hpp) feeds it presences, answers, connection changes and the time,
 // then sends what take_outgoing() returns and runs what take_completions() returns.
 //
-// Rules (signaling.md §2.3, §4.3, §4.4, §7):
+// Rules (after Jicofo's BridgeSelector, Colibri2Session and its 15 s IQ reply timeout):
 //   - a create picks a bridge with Brewery::select() and pins the conference to that occupant;
 //     every later request of the conference goes there; an expire (answered or not) or a failed
 //     create unpins it;
 //   - one request per conference is in flight; the next one is sent when it is answered, so the
-//     bridge applies them in order (§4.3.2 rule 2) even though a timeout lets the queue move on;
+//     bridge applies them in order even though a timeout lets the queue move on;
 //   - nothing is sent while the focus is not in the brewery (stream down, join not finished);
 //     requests wait, each for at most `timeout` after modify();
 //   - a request whose bridge has left the brewery fails, as do the ones in flight when the

@@ -15,10 +15,10 @@
 //   {"type": "offer", "sdp": "...", "version": n,
 //    "streams": [{"mid": "2", "endpoint": "...", "kind": "audio"|"video", "ssrc": n, "rtx_ssrc"?: n}]}
 //     (the SDP has the data line, mid "data", when the bridge allocated SCTP: the page opens the
-//     bridge channel on it and talks to the bridge directly, bridge-channel.md)
+//     bridge channel on it and talks to the bridge directly, as lib-jitsi-meet's BridgeChannel does)
 //    "bridgeWebSocket"?: "ws://..."
 //     (the bridge's colibri-ws URL for this endpoint, when it advertised one: a page without the
-//     data line opens the bridge channel there, bridge-channel.md §3)
+//     data line opens the bridge channel there, lib-jitsi-meet's colibri-ws fallback)
 //   {"type": "participants", "participants": [{"endpoint": "...", "name": "...", "sending": bool}]}
 //   {"type": "stats", "available": bool, "error"?: "...",
 //    "endpoints": {"<ep>": {"incoming_bps": n, "outgoing_bps": n} | null}}
@@ -280,10 +280,10 @@ void FocusServer::join(Client& client, const std::string& room_name, const std::
   client.room = room_name;
   client.endpoint = endpoint;
 
-  // The endpoint create as Jicofo sends it (§4.3.4): <sctp/> with neither port nor role, which
-  // the bridge answers with its own (bridge-channel.md §1). Without it (a colibri-ws page), as
-  // for a participant without SCTP support, the offer has no data line and the page uses the
-  // bridge's web-socket instead.
+  // The endpoint create as Jicofo sends it (Colibri2Session.sendAllocationRequest): <sctp/> with
+  // neither port nor role, which the bridge answers with its own (port 5000, role server). Without
+  // it (a colibri-ws page), as for a participant without SCTP support, the offer has no data line
+  // and the page uses the bridge's web-socket instead.
   signaling::ConferenceModify request;
   signaling::Endpoint e;
   e.id = signaling::EndpointId(endpoint);
@@ -420,7 +420,7 @@ void FocusServer::on_answer(Client& client, const std::string& sdp) {
     if (p.layout.has_data_line() && !answer->data && !p.transport_signaled)
       kLog.warn("{} rejected the data line: no bridge channel for it", p.endpoint);
     // session-accept: transport and sources once; later answers only when sources change
-    // (source-add / source-remove), as Jicofo does (§4.3.5, §4.3.6).
+    // (source-add / source-remove), as Jicofo does.
     signaling::Endpoint e;
     e.id = signaling::EndpointId(p.endpoint);
     if (!p.transport_signaled) {
@@ -472,7 +472,7 @@ void FocusServer::leave(Client& client) {
   room.participants.erase(endpoint);
   kLog.info("{} leaves room {}", endpoint, room_name);
   if (room.participants.empty()) {
-    // Jicofo expires the conference when its last participant leaves (§4.5).
+    // Jicofo expires the conference when its last participant leaves.
     expire_conference(room);
     rooms_.erase(it);
     return;

@@ -1,9 +1,9 @@
 // The focus: a small Jicofo stand-in for the demo and the browser tests. It serves the call page,
 // talks to each browser over a WebSocket (JSON messages, described in focus_server.cpp), and
-// allocates the browsers' endpoints on the bridge with Colibri2 the way Jicofo does (signaling.md
-// §4.3), through a ColibriClient (REST or XMPP): one conference per room, one endpoint per
-// browser (with SCTP for the bridge channel, or none for a page that asks for colibri-ws; with the
-// ssrc-rewriting capability for a page that asks for it, which is then offered no remote
+// allocates the browsers' endpoints on the bridge with Colibri2 the way Jicofo does (its
+// Colibri2Session), through a ColibriClient (REST or XMPP): one conference per room, one endpoint
+// per browser (with SCTP for the bridge channel, or none for a page that asks for colibri-ws; with
+// the ssrc-rewriting capability for a page that asks for it, which is then offered no remote
 // streams), the browser's transport and sources from its SDP answer, expire on leave.
 //
 // The focus is always the SDP offerer; each browser has at most one offer outstanding, and a

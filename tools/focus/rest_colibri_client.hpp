@@ -1,4 +1,4 @@
-// ColibriClient over the bridge's private REST API (signaling.md §6): a create is
+// ColibriClient over the bridge's private REST API (JVB's /colibri/v2/conferences): a create is
 // POST /colibri/v2/conferences, everything else PATCH /colibri/v2/conferences/{meeting-id}, the
 // bodies in the JSON form of bridge/signaling/colibri2_json.hpp. Ordering per conference and the
 // timeout come from BridgeClient's queues.

@@ -1,15 +1,16 @@
-// The SDP the focus speaks with browsers, and the media it asks the bridge for. The focus is
-// always the offerer: its offers put every m-line on the bridge's one ICE/DTLS transport (BUNDLE),
-// carry the browser's own microphone and camera on mids "0" and "1", and one sendonly m-line per
-// remote audio or video stream (a remote camera appears as its first simulcast SSRC plus that
-// SSRC's RTX partner, which is what the bridge projects all layers onto; media-plane.md §2.1).
-// When the bridge allocated SCTP, the offer also has the bridge channel's data line (mid "data",
-// as Jicofo's "data" content becomes in lib-jitsi-meet; bridge-channel.md §1-§2), on the same
-// transport. Answers are read back into the Colibri2 shapes the bridge takes (signaling.md §4.3.5-4.3.6).
+// The SDP the focus speaks with browsers, and the media it asks the bridge for. The focus is always
+// the offerer: its offers put every m-line on the bridge's one ICE/DTLS transport (BUNDLE), carry
+// the browser's own microphone and camera on mids "0" and "1", and one sendonly m-line per remote
+// audio or video stream (a remote camera appears as its first simulcast SSRC plus that SSRC's RTX
+// partner, which is what the bridge projects all layers onto, as lib-jitsi-meet's SdpSimulcast
+// keeps only that pair). When the bridge allocated SCTP, the offer also has the bridge channel's
+// data line (mid "data", as Jicofo's "data" content becomes in lib-jitsi-meet), on the same
+// transport. Answers are read back into the Colibri2 shapes the bridge takes (the transport and
+// sources of a session-accept).
 //
-// Codecs and header-extension ids are those Jicofo uses by default (media-plane.md §2.1). The
-// same table feeds the Colibri2 endpoint create and the SDP, because the bridge forwards packets
-// without rewriting payload types or extension ids: both must agree for every endpoint.
+// Codecs and header-extension ids are those Jicofo uses by default (its reference.conf). The same
+// table feeds the Colibri2 endpoint create and the SDP, because the bridge forwards packets without
+// rewriting payload types or extension ids: both must agree for every endpoint.
 //
 // Pure functions: no I/O, no clock, no global state; callable from any thread.
 #pragma once
@@ -91,9 +92,10 @@ Result<Answer, std::string> parse_answer(std::string_view sdp, std::string_view 
 // first of the SIM group, else the only non-RTX SSRC) and, for video, that SSRC's FID partner.
 std::optional<RemoteStream> receive_stream(std::string_view endpoint, const signaling::MediaSource& source);
 
-// The bridge's colibri-ws URL for the bridge channel (bridge-channel.md §1, §3), from its endpoint
-// create answer: the first web-socket with a ws:// or wss:// URL. A page whose offer has no data
-// line opens the channel there, as lib-jitsi-meet does. Empty when the bridge advertised none.
+// The bridge's colibri-ws URL for the bridge channel (the <web-socket> of its transport), from its
+// endpoint create answer: the first web-socket with a ws:// or wss:// URL. A page whose offer has
+// no data line opens the channel there, as lib-jitsi-meet does. Empty when the bridge advertised
+// none.
 std::optional<std::string> bridge_websocket_url(const signaling::IceUdpTransport& bridge);
 
 }  // namespace jvb::focus

@@ -93,7 +93,7 @@ XmppColibriClient::XmppColibriClient(XmppColibriOptions options)
   client->registerStanzaExtension(new xmpp::RawPayload(
       kExtConferenceModified, std::string("/iq/conference-modified[@xmlns='") + xmpp::kNsColibri2 + "']"));
   // gloox's own Error extension keeps only one application-specific child; the colibri2
-  // <error reason> and <endpoint> are both needed (§4.4).
+  // <error reason> and <endpoint> are both needed (Jicofo re-invites the one endpoint named).
   client->registerStanzaExtension(new xmpp::RawPayload(kExtStanzaError, "/iq/error|/presence/error"));
   client->registerPresenceHandler(this);
 
@@ -123,7 +123,7 @@ std::string XmppColibriClient::describe() const {
 
 void XmppColibriClient::modify(const std::string& meeting_id, const signaling::ConferenceModify& request,
                                Callback done) {
-  // Over XMPP every request names its conference in the element (§4.3.1); REST has it in the
+  // Over XMPP every request names its conference in the element (meeting-id); REST has it in the
   // path, so FocusServer leaves it out of updates.
   signaling::ConferenceModify addressed = request;
   addressed.meeting_id = signaling::MeetingId(meeting_id);
@@ -144,7 +144,7 @@ void XmppColibriClient::on_offline(const std::string& reason) {
 }
 
 void XmppColibriClient::join_brewery() {
-  // Only the join carries the MUC <x/> (§2.2); no history: the room has nothing the focus needs.
+  // Only the join carries the MUC <x/>; no history: the room has nothing the focus needs.
   gloox::Presence join(gloox::Presence::Available, gloox::JID(brewery_ + "/" + nick_));
   auto* x = new gloox::Tag("x");
   x->setXmlns(kNsMuc);
@@ -230,7 +230,7 @@ void XmppColibriClient::handleIqID(const gloox::IQ& iq, int context) {
 void XmppColibriClient::flush() {
   for (auto& outgoing : queue_.take_outgoing()) {
     gloox::ClientBase& stream = session_->stream();
-    // IQ type get, as Jicofo sends it (§4.3.1).
+    // IQ type get, as Jicofo sends it (Smack's default type).
     gloox::IQ iq(gloox::IQ::Get, gloox::JID(outgoing.bridge), stream.getID());
     iq.addExtension(
         new xmpp::RawPayload(kExtPayload, "", xmpp::serialize_conference_modify(outgoing.request)));

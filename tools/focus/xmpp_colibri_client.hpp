@@ -1,10 +1,10 @@
-// ColibriClient over XMPP, as Jicofo talks to bridges (signaling.md §1, §2, §4.3, §4.4): the
-// focus logs in as a client (e.g. focus@auth.meet.test), joins the brewery MUC with nick
+// ColibriClient over XMPP, as Jicofo talks to bridges (its BridgeMucDetector and Colibri2Session):
+// the focus logs in as a client (e.g. focus@auth.meet.test), joins the brewery MUC with nick
 // `focus`, learns the bridges from the occupants' <stats/> presences, and sends each Colibri2
 // request as an IQ of type get to the chosen bridge's occupant JID; Prosody relays it and the
-// answer (§2.4). The bookkeeping (bridge choice, order, timeouts) is ColibriRequestQueue's; this
-// class is the gloox shell around it: stream (through xmpp::XmppSession), presences, IQ
-// matching by id, one GLib timer for the queue's deadlines.
+// answer between occupants. The bookkeeping (bridge choice, order, timeouts) is
+// ColibriRequestQueue's; this class is the gloox shell around it: stream (through
+// xmpp::XmppSession), presences, IQ matching by id, one GLib timer for the queue's deadlines.
 //
 // The join is a hand-built presence rather than gloox's MUCRoom, which would hide the other
 // occupants' <stats/> children behind its own participant callbacks.
@@ -44,7 +44,7 @@ struct XmppColibriOptions {
   std::chrono::milliseconds request_timeout{15'000};
 };
 
-// The <error/> child of an IQ (or presence) error as a failure (§4.4): the RFC 6120 condition,
+// The <error/> child of an IQ (or presence) error as a failure: the RFC 6120 condition,
 // the <text>, and the jitsi:colibri2 <error reason> (an unknown reason counts as unspecified).
 // Tolerant: missing pieces stay empty, unknown children are ignored.
 ColibriFailure parse_stanza_error(const gloox::Tag& error);

@@ -1,4 +1,4 @@
-// ReceiverVideoConstraints state of one receiver (bridge-channel.md §5.1; media-plane.md §6.1).
+// ReceiverVideoConstraints state of one receiver (JVB's AllocationSettings.kt).
 #include "bridge/conference/allocation/allocation_settings.hpp"
 
 #include <algorithm>

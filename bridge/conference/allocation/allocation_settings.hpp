@@ -1,6 +1,6 @@
-// One receiver's allocation settings, built from its ReceiverVideoConstraints and
-// LastNChangedEvent messages (bridge-channel.md §5.1; media-plane.md §6.1; the cc.* keys of
-// ops/config.md §2.7).
+// One receiver's allocation settings, built from its ReceiverVideoConstraints and LastNChangedEvent
+// messages (JVB's AllocationSettings.kt and doc/constraints.md; the videobridge.cc.* keys of JVB's
+// reference.conf).
 //
 // Every field of a ReceiverVideoConstraints message is optional: a present field replaces the
 // stored value, an absent one keeps it. Before the first message the default constraints are
@@ -22,7 +22,7 @@
 
 namespace jvb::allocation {
 
-// The videobridge.cc keys that shape the settings (ops/config.md §2.7).
+// The videobridge.cc keys that shape the settings (defaults from JVB's reference.conf).
 struct AllocationSettingsConfig {
   int initial_last_n = -1;          // cc.initial-last-n
   int initial_max_height_px = 0;    // cc.initial-max-height-px
@@ -46,8 +46,8 @@ struct ConstraintsUpdate {
   std::optional<std::int64_t> assumed_bandwidth_bps;
 };
 
-// `<endpoint>-v0` for each endpoint id: the source name jitsi-meet gives an endpoint's first
-// video source (bridge-channel.md §5.1 "Source names"). JVB mapped the old selectedEndpoints /
+// `<endpoint>-v0` for each endpoint id: the source name jitsi-meet gives an endpoint's first video
+// source (source names are `<endpointId>-v<index>`). JVB mapped the old selectedEndpoints /
 // onStageEndpoints fields this way before it dropped them.
 std::vector<std::string> endpoint_source_names(std::span<const std::string> endpoint_ids);
 
@@ -56,7 +56,7 @@ class AllocationSettings {
   explicit AllocationSettings(const AllocationSettingsConfig& config = {});
 
   // Applies one ReceiverVideoConstraints message. Returns whether any setting changed (the
-  // caller then re-runs the allocation, media-plane.md §6.7).
+  // caller then re-runs the allocation, as JVB's BitrateController does).
   bool apply(const ConstraintsUpdate& update);
 
   // LastNChangedEvent. Returns whether lastN changed.
@@ -77,7 +77,7 @@ class AllocationSettings {
   bool is_on_stage(std::string_view source_name) const;
 
   // On-stage sources first, then selected sources, without duplicates: the "selected" order of
-  // phase 1 (media-plane.md §6.2; JVB's BandwidthAllocator.selectedSources).
+  // phase 1 (JVB's BandwidthAllocator.selectedSources).
   std::vector<std::string> selection_order() const;
 
  private:

@@ -1,5 +1,5 @@
-// The four allocation phases of media-plane.md §6 (JVB: Prioritize.kt, BandwidthAllocator.kt,
-// SingleSourceAllocation.kt). Section numbers below are media-plane.md's.
+// The four allocation phases of allocator.hpp (JVB: Prioritize.kt, BandwidthAllocator.kt,
+// SingleSourceAllocation.kt; described in JVB's doc/allocation.md).
 #include "bridge/conference/allocation/allocator.hpp"
 
 #include <algorithm>
@@ -27,7 +27,8 @@ bool contains(std::span<const std::string> names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-// §6.4, camera: favour frame rate once the preferred height is reached, never oversend.
+// Phase 3, camera (SingleSourceAllocation.selectLayersForCamera): favour frame rate once the
+// preferred height is reached, never oversend.
 CandidateLayers select_for_camera(std::span<const Layer> layers, const VideoConstraints& constraints,
                                   const AllocatorConfig& config) {
   int min_height = layers.front().height;
@@ -72,8 +73,9 @@ CandidateLayers select_for_camera(std::span<const Layer> layers, const VideoCons
   return out;
 }
 
-// §6.4, screen share: resolution before frame rate; the highest candidate is preferred, so on
-// stage it is allocated before any thumbnail; on stage it may oversend up to full resolution.
+// Phase 3, screen share (selectLayersForScreensharing): resolution before frame rate; the highest
+// candidate is preferred, so on stage it is allocated before any thumbnail; on stage it may
+// oversend up to full resolution.
 CandidateLayers select_for_screen_share(std::span<const Layer> layers, const VideoConstraints& constraints,
                                         bool on_stage, const AllocatorConfig& config) {
   std::vector<Layer> active;
@@ -130,9 +132,9 @@ struct Work {
   bool reached_preferred() const { return target >= candidates.preferred_index; }
 };
 
-// §6.5 "improve": one step up for one source. `available` is what this source may use in
-// total (its current bitrate plus what is left of the budget; may be negative after
-// oversending). Returns the increase of its bitrate.
+// Phase 4, "improve" (SingleSourceAllocation.improve): one step up for one source. `available` is
+// what this source may use in total (its current bitrate plus what is left of the budget; may be
+// negative after oversending). Returns the increase of its bitrate.
 std::int64_t improve(Work& w, std::int64_t available, bool allow_oversend, const AllocatorConfig& config) {
   if (w.candidates.empty()) return 0;
   const std::int64_t before = w.target_bitrate();
@@ -164,7 +166,8 @@ std::int64_t improve(Work& w, std::int64_t available, bool allow_oversend, const
 
   // Only the first source may oversend, and only up to max-oversend-bitrate over the budget.
   // Like JVB this moves to the lowest such layer above the current one per call; the repeated
-  // passes carry it to the highest one that satisfies the limit (T-89).
+  // passes carry it to the highest one that satisfies the limit (BitrateControllerTest's screen
+  // share on stage).
   if (allow_oversend && w.candidates.oversend_index >= 0 && w.target < w.candidates.oversend_index) {
     const std::int64_t limit = saturating_add(available, config.max_oversend_bitrate_bps);
     const int current = w.target;
@@ -211,7 +214,7 @@ std::vector<VideoConstraints> effective_constraints(std::span<const VideoSource*
   std::vector<VideoConstraints> out;
   out.reserve(prioritized.size());
   // Only sources the receiver actually wants use up last-N slots: a source it set to 0 does not
-  // keep a later one from being forwarded (T-94).
+  // keep a later one from being forwarded (as JVB's EffectiveConstraintsTest expects).
   int non_zero = 0;
   for (const VideoSource* s : prioritized) {
     if (!is_enabled(s->video_type) || (effective_last_n >= 0 && non_zero >= effective_last_n)) {

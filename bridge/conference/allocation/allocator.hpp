@@ -1,13 +1,13 @@
-// Receiver-driven video allocation: which layer of which other endpoint's video source one
-// receiver gets (media-plane.md §6, following JVB's cc/allocation: Prioritize.kt,
+// Receiver-driven video allocation: which layer of which other endpoint's video source one receiver
+// gets (following JVB's cc/allocation, described in its doc/allocation.md: Prioritize.kt,
 // BandwidthAllocator.kt, SingleSourceAllocation.kt).
 //
 // One run takes the receiver's settings, the other endpoints' sources in speech order and a
 // bandwidth budget, and goes through four phases:
-//   1. prioritise (§6.2): on-stage, then selected, then speech order; disabled sources last;
-//   2. effective constraints (§6.3): the receiver's constraints, cut to 0 outside last-N;
-//   3. candidate layers per source (§6.4): the camera and screen-share rules;
-//   4. the allocation loop (§6.5): spend the budget in passes over the sources.
+//   1. prioritise: on-stage, then selected, then speech order; disabled sources last;
+//   2. effective constraints: the receiver's constraints, cut to 0 outside last-N;
+//   3. candidate layers per source: the camera and screen-share rules;
+//   4. the allocation loop: spend the budget in passes over the sources.
 // The phases are also exposed one by one for tests and for callers that need only part
 // (SSRC-slot activation needs only phases 1-2).
 //
@@ -19,8 +19,9 @@
 // candidates unless no layer of the source is active (a freshly signaled source), in which case
 // all are.
 //
-// The budget is the receiver's BWE; nullopt means infinite (no estimate yet, or untrusted,
-// §5.3): then every source with non-zero effective constraints gets its ideal layer.
+// The budget is the receiver's BWE; nullopt means infinite (no estimate yet, or untrusted, as JVB's
+// BitrateController treats an untrusted estimate): then every source with non-zero effective
+// constraints gets its ideal layer.
 //
 // Everything here is pure: no clock, no I/O. Called on the receiver's worker thread.
 #pragma once
@@ -62,7 +63,7 @@ struct VideoSource {
   std::vector<Layer> layers;  // see the file comment for the order
 };
 
-// The videobridge.cc keys of the allocation (ops/config.md §2.7).
+// The videobridge.cc keys of the allocation (defaults from JVB's reference.conf).
 struct AllocatorConfig {
   int onstage_preferred_height_px = 360;
   double onstage_preferred_framerate = 30;
@@ -70,7 +71,7 @@ struct AllocatorConfig {
   std::int64_t max_oversend_bitrate_bps = 500'000;
 };
 
-// ---- Phase 1 (§6.2) --------------------------------------------------------------------------
+// ---- Phase 1: prioritise (Prioritize.kt) -----------------------------------------------------
 
 // Enabled sources named in `selection` (in selection order), then the other enabled sources in
 // their given (speech) order, then every disabled source in its given order, selected or not.
@@ -78,7 +79,7 @@ struct AllocatorConfig {
 std::vector<const VideoSource*> prioritize(std::span<const VideoSource> sources,
                                            std::span<const std::string> selection);
 
-// ---- Phase 2 (§6.3) --------------------------------------------------------------------------
+// ---- Phase 2: effective constraints (Prioritize.kt) ------------------------------------------
 
 // For each prioritised source, in the same order: 0 if its video is disabled or once
 // `effective_last_n` sources with non-zero constraints have been counted, else the receiver's
@@ -86,7 +87,7 @@ std::vector<const VideoSource*> prioritize(std::span<const VideoSource> sources,
 std::vector<VideoConstraints> effective_constraints(std::span<const VideoSource* const> prioritized,
                                                     const AllocationSettings& settings, int effective_last_n);
 
-// ---- Phase 3 (§6.4) --------------------------------------------------------------------------
+// ---- Phase 3: candidate layers (SingleSourceAllocation.kt) -----------------------------------
 
 // The layers the allocator may pick for one source, ascending by preference (not necessarily
 // by bitrate). The ideal layer is the last one.
@@ -110,7 +111,7 @@ struct CandidateLayers {
 CandidateLayers select_candidate_layers(const VideoSource& source, const VideoConstraints& constraints,
                                         bool on_stage, const AllocatorConfig& config);
 
-// ---- Phase 4 (§6.5) and the result -----------------------------------------------------------
+// ---- Phase 4: the allocation loop (BandwidthAllocator.kt) and the result ---------------------
 
 struct SourceAllocation {
   std::string name;
@@ -137,7 +138,7 @@ struct Allocation {
 
   const SourceAllocation* find(std::string_view name) const;
   // Source name -> effective constraints, disabled and out-of-last-N sources included (as 0):
-  // what SenderSourceConstraints and SSRC-slot activation are computed from (§6.6).
+  // what SenderSourceConstraints and SSRC-slot activation are computed from.
   ConstraintsMap effective_constraints() const;
   std::vector<std::string> suspended_sources() const;
 
@@ -148,14 +149,14 @@ struct Allocation {
 };
 
 // Runs the four phases. `sources` are the other endpoints' video sources in speech order (the
-// endpoints with video ahead of those without, all sources of an endpoint at its position,
-// §6.1). `budget_bps` nullopt = infinite. The receiver's assumedBandwidthBps, when present,
+// endpoints with video ahead of those without, all sources of an endpoint at its position, as JVB
+// orders them). `budget_bps` nullopt = infinite. The receiver's assumedBandwidthBps, when present,
 // replaces the budget, as in JVB.
 Allocation allocate(const AllocationSettings& settings, std::span<const VideoSource> sources,
                     const LastNCaps& caps, std::optional<std::int64_t> budget_bps,
                     const AllocatorConfig& config = {});
 
-// ---- Effects (§6.6) --------------------------------------------------------------------------
+// ---- Effects of a new allocation -------------------------------------------------------------
 
 // Whether two forwarded-source lists name the same set (order does not matter): a
 // ForwardedSources message is due exactly when this is false between two runs.

@@ -1,5 +1,5 @@
-// The last-N caps of phase 2 (media-plane.md §6.3): the conference-size table
-// `videobridge.load-management.conference-last-n-limits` (ops/config.md §2.8) and the rule
+// The last-N caps of phase 2 (effective constraints): the conference-size table
+// `videobridge.load-management.conference-last-n-limits` (JVB's reference.conf) and the rule
 // that combines the receiver's lastN with the bridge-wide caps.
 //
 // Pure values; copy freely.

@@ -1,10 +1,10 @@
 // A receiver's wish for one video source: the largest height and frame rate it wants
-// (bridge-channel.md §5.1 ReceiverVideoConstraints; media-plane.md §6.1).
+// (ReceiverVideoConstraints; JVB's VideoConstraints.kt).
 //
 // -1 means unlimited, 0 means "send nothing" (a hard limit), a positive height is soft: the
-// allocator still uses a source's lowest layer when no layer satisfies it (media-plane.md §6.4).
-// `max_height` means the smaller video dimension, so portrait video works. `max_frame_rate`
-// only matters as "0 = disabled"; JVB does not filter layers on non-zero values (§6.1).
+// allocator still uses a source's lowest layer when no layer satisfies it (as JVB's allocator).
+// `max_height` means the smaller video dimension, so portrait video works. `max_frame_rate` only
+// matters as "0 = disabled"; JVB does not filter layers on non-zero values.
 #pragma once
 
 #include <map>

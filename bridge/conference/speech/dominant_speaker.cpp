@@ -1,4 +1,4 @@
-// Dominant speaker identification (media-plane.md §7.1-§7.3). See the header.
+// Dominant speaker identification (jitsi-utils' DominantSpeakerIdentification). See the header.
 #include "bridge/conference/speech/dominant_speaker.hpp"
 
 #include <algorithm>

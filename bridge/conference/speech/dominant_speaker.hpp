@@ -1,7 +1,7 @@
-// Dominant speaker identification (media-plane.md §7.1-§7.3): Volfin & Cohen, "Dominant speaker
-// identification for multipoint videoconferencing" (Computer Speech & Language, 2013), adapted as
-// jitsi-utils' DominantSpeakerIdentification does to the RFC 6464 audio levels a browser puts in
-// every audio packet instead of per-sub-band energies.
+// Dominant speaker identification: Volfin & Cohen, "Dominant speaker identification for multipoint
+// videoconferencing" (Computer Speech & Language, 2013), adapted as jitsi-utils'
+// DominantSpeakerIdentification does to the RFC 6464 audio levels a browser puts in every audio
+// packet instead of per-sub-band energies.
 //
 // Per speaker, the last 50 levels (as 127 - RFC level, so larger is louder) are kept. Each level
 // above the speaker's adaptive noise floor becomes an "immediate" 0..12; blocks of 5 immediates
@@ -34,7 +34,7 @@ namespace jvb::speech {
 using SpeakerId = std::uint64_t;
 
 struct DominantSpeakerConfig {
-  // speech-activity.enable-silence-detection / silence-detection-timeout (ops/config.md).
+  // videobridge.speech-activity.enable-silence-detection / silence-detection-timeout.
   bool enable_silence_detection = false;
   Duration silence_timeout = std::chrono::seconds(3);
 };
@@ -60,7 +60,7 @@ struct DominantSpeakerCounters {
 
 class DominantSpeakerIdentification {
  public:
-  // The constants of §7.2/§7.3.
+  // The constants of jitsi-utils' DominantSpeakerIdentification.
   static constexpr int kHistoryLength = 50;       // levels kept (1 s at 20 ms)
   static constexpr int kMaxLevel = 127;           // input is 127 - RFC 6464 level
   static constexpr int kSubbands = 13;            // n for the immediate score
@@ -115,7 +115,7 @@ class DominantSpeakerIdentification {
   const DominantSpeakerCounters& counters() const { return counters_; }
 
   // The score of `v` active units out of `n` with Poisson weight `lambda` (p = 0.5), floored at
-  // kMinScore (§7.2).
+  // kMinScore.
   static double speech_activity_score(int v, int n, double lambda);
 
  private:

@@ -1,4 +1,4 @@
-// Speech activity of one conference (media-plane.md §7.4). See the header.
+// Speech activity of one conference (JVB's ConferenceSpeechActivity). See the header.
 #include "bridge/conference/speech/speech_activity.hpp"
 
 #include <algorithm>

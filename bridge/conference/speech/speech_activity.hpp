@@ -1,12 +1,12 @@
-// Speech activity of one conference (media-plane.md §7.4): what the conference does with the
-// dominant speaker decisions. It keeps
+// Speech activity of one conference (JVB's ConferenceSpeechActivity): what the conference does with
+// the dominant speaker decisions. It keeps
 //  * the endpoints ordered by speech activity: the dominant speaker first, then earlier dominant
 //    speakers by recency, then those who never were dominant in join order;
 //  * the same order with endpoints that have video moved ahead of those without (the last-N
 //    order the allocator works from; a change bumps order_version() so receivers re-allocate);
 //  * the recent speakers list (speech-activity.recent-speakers-count entries, dominant first),
 //    and the DominantSpeakerEndpointChangeEvent to broadcast when it, or silence, changes
-//    (protocol/bridge-channel.md §5.2: previousSpeakers newest first, at most count - 1).
+//    (previousSpeakers newest first, at most count - 1, as JVB sends them).
 // It owns the conference's DominantSpeakerIdentification and feeds it levels and timeouts.
 //
 // Sans-IO: the conference layer calls in with the time and pulls messages out. One instance per
@@ -59,13 +59,13 @@ struct DominantSpeakerMessage {
   std::vector<SpeakerId> previous;  // newest first, at most recent-speakers-count - 1
   bool silence = false;
   // The head is another endpoint than before, and not in silence: the cue for the preemptive
-  // keyframe request of §7.4 (and what the dominant_speaker_changes counter counts).
+  // keyframe request (and what the dominant_speaker_changes counter counts).
   bool dominant_changed = false;
   bool operator==(const DominantSpeakerMessage&) const = default;
 };
 
 struct SpeechActivityCounters {
-  std::uint64_t dominant_speaker_changes = 0;  // media-plane.md §7.4 metric
+  std::uint64_t dominant_speaker_changes = 0;  // JVB's total_dominant_speaker_changes
   std::uint64_t broadcasts = 0;
   std::uint64_t levels_unknown_endpoint = 0;  // level for an endpoint not added: dropped
   std::uint64_t events_unknown_endpoint = 0;  // a decision for an endpoint that has left
@@ -83,7 +83,7 @@ class ConferenceSpeechActivity {
   bool has_endpoint(SpeakerId id) const { return endpoints_.contains(id); }
 
   // An audio packet's RFC 6464 level (0 loudest .. 127 silence), for packets that pass silence
-  // suppression and force-mute (§7.1). May start the timer: re-read next_timeout() afterwards.
+  // suppression and force-mute. May start the timer: re-read next_timeout() afterwards.
   void on_level(SpeakerId id, int rfc6464_level, Timestamp now);
   std::optional<Timestamp> next_timeout() const { return dsi_.next_timeout(); }
   // Runs the identification and applies its decisions.
@@ -133,9 +133,10 @@ class ConferenceSpeechActivity {
   SpeechActivityCounters counters_;
 };
 
-// The preemptive keyframe of §7.4: on a real dominant change in a conference of more than two
-// endpoints, ask the new speaker for a keyframe once the receivers' paths have caught up, if
-// anyone has a camera source on stage; otherwise the request is counted as suppressed.
+// The preemptive keyframe JVB requests of a new dominant speaker: on a real dominant change in a
+// conference of more than two endpoints, ask the new speaker for a keyframe once the receivers'
+// paths have caught up, if anyone has a camera source on stage; otherwise the request is counted as
+// suppressed.
 struct PreemptiveKeyframe {
   enum class Kind { kNone, kSuppressed, kRequest };
   Kind kind = Kind::kNone;

@@ -1,4 +1,4 @@
-// Duplicate termination (media-plane.md §2.3 step 13v).
+// Duplicate termination (JVB's DuplicateTermination node).
 #include "bridge/media/feedback/duplicate_filter.hpp"
 
 namespace jvb::media {

@@ -1,9 +1,9 @@
-// Duplicate termination for one incoming video SSRC (media-plane.md §2.3 step 13v): after RTX
-// decapsulation, a seq seen among the last kHistory (1500) seqs is a repeat and is dropped
-// (RTX probes often duplicate packets already received, T-21). A packet older than that window
-// is dropped too (it cannot be told from a repeat, and nothing downstream can use it). So that
-// a sender whose numbering jumps back by more than the window is not silenced for good,
-// kRestartAfter consecutive "too old" packets restart the filter at the newest of them.
+// Duplicate termination for one incoming video SSRC (JVB's DuplicateTermination): after RTX
+// decapsulation, a seq seen among the last kHistory (1500) seqs is a repeat and is dropped (RTX
+// probes often duplicate packets already received). A packet older than that window is dropped too
+// (it cannot be told from a repeat, and nothing downstream can use it). So that a sender whose
+// numbering jumps back by more than the window is not silenced for good, kRestartAfter consecutive
+// "too old" packets restart the filter at the newest of them.
 //
 // One instance per incoming video SSRC, on its media worker thread; not thread-safe. A fixed
 // bit ring, no allocation.

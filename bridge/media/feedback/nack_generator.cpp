@@ -1,4 +1,4 @@
-// Generic NACK generation towards a video sender (media-plane.md §4.4, RFC 4585 §6.2.1).
+// Generic NACK generation towards a video sender (JVB's RetransmissionRequester, RFC 4585 §6.2.1).
 #include "bridge/media/feedback/nack_generator.hpp"
 
 #include <algorithm>
@@ -68,7 +68,7 @@ void NackGenerator::on_packet(Timestamp now, std::uint16_t seq) {
       if (s != ext) {
         sl.missing = true;
         sl.first_missing = now;
-        sl.next_send = now;  // the first request goes out at once (T-22)
+        sl.next_send = now;  // the first request goes out at once, as JVB's does
         ++missing_count_;
       }
     }

@@ -1,17 +1,17 @@
-// Generic NACK generation towards a video sender (media-plane.md §4.4, RFC 4585 §6.2.1): the
-// bridge's "retransmission requester" for one incoming video SSRC. It sees original sequence
-// numbers after RTX recovery and duplicate termination (§2.3 step 14v), so a packet recovered
-// through RTX cancels its request like a late original.
+// Generic NACK generation towards a video sender (RFC 4585 §6.2.1): the bridge's "retransmission
+// requester" for one incoming video SSRC. It sees original sequence numbers after RTX recovery and
+// duplicate termination (where JVB's receive pipeline runs it), so a packet recovered through RTX
+// cancels its request like a late original.
 //
-// Behaviour (JVB's RetransmissionRequester where media-plane.md §4.4 describes it):
+// Behaviour (that of JVB's RetransmissionRequester, with the differences noted):
 //   - A packet that leaves fewer than kMaxGap (100) seqs missing after the highest seq adds each
 //     of them to the request set and makes a NACK due at once. A larger forward jump (or a
 //     backward one of more than half the seq space, which unwraps as forward) resets the state:
-//     nothing is requested and pending requests are cleared (T-24).
+//     nothing is requested and pending requests are cleared.
 //   - Each missing seq is requested again every retry interval, at most max_tries times, and not
 //     once it is older than max_age; then it is abandoned. The interval is 1.5 x RTT, clamped
 //     to [min_interval, max_interval]: with the default RTT of 100 ms (used until set_rtt()) it
-//     is JVB's fixed 150 ms, so T-23 holds (10 requests, 150 ms apart). 1.5 x RTT leaves the
+//     is JVB's fixed 150 ms (10 requests, 150 ms apart, as in JVB's tests). 1.5 x RTT leaves the
 //     retransmission one RTT to come back plus some slack before we ask again.
 //   - All seqs due at the same time go into one NACK (PID/BLP packed), as many as fit `out`.
 //   - The set is a fixed ring of kWindow (1024) slots indexed by unwrapped seq: a missing seq

@@ -1,4 +1,4 @@
-// Retransmission history of one receiver (media-plane.md §3.9 step 4, §3.10).
+// Retransmission history of one receiver (JVB's packet cache and NackHandler).
 #include "bridge/media/feedback/packet_cache.hpp"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// Retransmission history of one receiver (media-plane.md §3.9 step 4, §3.10; style.md §4): the
+// Retransmission history of one receiver (JVB's packet cache, read by its NackHandler): the
 // last packets sent to that receiver on each outgoing video SSRC, as plaintext RTP after all
 // rewriting, so that a NACK from the receiver can be answered with the very bytes it missed.
 //
@@ -48,9 +48,9 @@ class PacketCache {
   std::optional<std::span<const std::uint8_t>> find(Timestamp now, std::uint32_t ssrc,
                                                     std::uint16_t seq) const;
 
-  // For a NACK (media-plane.md §3.10): the packet if found and either the RTT is unknown or at
-  // least min(0.9 x RTT, RTT - 5 ms) passed since it was last (re)sent; then its send time is
-  // refreshed. Misses and suppressed resends are counted.
+  // For a NACK (as JVB's NackHandler guards resends): the packet if found and either the RTT is
+  // unknown or at least min(0.9 x RTT, RTT - 5 ms) passed since it was last (re)sent; then its send
+  // time is refreshed. Misses and suppressed resends are counted.
   std::optional<std::span<const std::uint8_t>> take_for_resend(Timestamp now, std::uint32_t ssrc,
                                                                std::uint16_t seq,
                                                                std::optional<Duration> rtt);

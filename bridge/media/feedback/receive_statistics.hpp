@@ -1,14 +1,14 @@
 // Incoming statistics of one RTP stream, as the bridge receives it from a sender
-// (media-plane.md §2.3 step 9), and the report block the bridge's RRs carry about it (§4.2):
+// (JVB's IncomingStatisticsTracker), and the report block the bridge's RRs carry about it:
 //   - sequence tracking, probation and restart detection of RFC 3550 Appendix A.1
 //     (2 sequential packets to validate a source; a jump of up to 3000 is a gap counted as loss;
 //     a packet up to 100 behind the highest is late/duplicate and counted as received, so it
 //     lowers the cumulative loss; anything else is "bad" until two of them arrive in sequence);
 //   - expected / lost / fraction lost of RFC 3550 Appendix A.3 and §6.4.1;
 //   - interarrival jitter of RFC 3550 Appendix A.8, in RTP timestamp units of the stream's clock
-//     rate. JVB writes jitter in milliseconds (media-plane.md §4.2, a quirk); we follow the RFC,
+//     rate. JVB writes jitter in milliseconds (a quirk of its RtcpRrGenerator); we follow the RFC,
 //     browsers only show the value in stats;
-//   - LSR/DLSR from the last Sender Report received for this SSRC (§6.4.1).
+//   - LSR/DLSR from the last Sender Report received for this SSRC (RFC 3550 §6.4.1).
 //
 // One instance per incoming (non-RTX) SSRC, owned by the endpoint's receive side on its media
 // worker thread; not thread-safe. No allocation; time is passed in.
@@ -41,7 +41,7 @@ class ReceiveStatistics {
   void on_sender_report(Timestamp now, std::uint64_t ntp);
 
   // True if packets were counted since the last report_block() (the RR generator reports only
-  // such streams, media-plane.md §4.2).
+  // such streams, as JVB's RtcpRrGenerator does).
   bool has_new_packets() const { return received_ != received_prior_; }
 
   // The report block for an RR sent at `now`. Closes the current interval: the next block's

@@ -1,4 +1,4 @@
-// Receiver Report generation (media-plane.md §4.2, RFC 3550 §6.4.2).
+// Receiver Report generation (JVB's RtcpRrGenerator, RFC 3550 §6.4.2).
 #include "bridge/media/feedback/rr_generator.hpp"
 
 #include <algorithm>

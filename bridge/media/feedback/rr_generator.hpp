@@ -1,9 +1,9 @@
-// Receiver Report generation towards one sending endpoint (media-plane.md §4.2, RFC 3550
+// Receiver Report generation towards one sending endpoint (JVB's RtcpRrGenerator, RFC 3550
 // §6.4.2): on a fixed period (500 ms by default, no RFC 3550 randomisation, as JVB does), one
 // report block per incoming SSRC of that endpoint that received packets since the previous RR
 // (RTX streams are never given to it), at most 31 blocks per RR and as many RRs as needed,
 // packed back to back into one compound. Sent non-compound in the RFC 5506 sense (no SDES),
-// with the conference's local video SSRC as sender SSRC (§4.1).
+// with the conference's local video SSRC as sender SSRC (as all of JVB's own RTCP).
 //
 // One instance per sending endpoint, on its media worker thread; not thread-safe. No allocation.
 #pragma once

@@ -1,14 +1,14 @@
 // RTP retransmission payload format (RFC 4588 §4) as the bridge uses it in both directions:
 //   - build_rtx_packet: a NACKed packet from the packet cache, resent to a receiver on its RTX
-//     stream (media-plane.md §3.10): same header (marker, timestamp, CSRCs, extensions) but the
-//     RTX SSRC, RTX payload type and the RTX stream's own seq; the payload is the original seq
-//     (OSN, 2 bytes, network order) followed by the original payload. Padding is not carried
+//     stream (as JVB's RetransmissionSender): same header (marker, timestamp, CSRCs, extensions)
+//     but the RTX SSRC, RTX payload type and the RTX stream's own seq; the payload is the original
+//     seq (OSN, 2 bytes, network order) followed by the original payload. Padding is not carried
 //     over (the P bit is cleared), as RFC 4588 §4 lets the retransmission pad on its own.
 //   - decapsulate_rtx: an RTX packet from a sender turned back into the original in place
-//     (media-plane.md §2.3 step 12v): seq from the OSN, the 2 bytes removed, the original SSRC
+//     (as JVB's RtxHandler): seq from the OSN, the 2 bytes removed, the original SSRC
 //     (the FID partner) and payload type (`apt`) restored, padding removed. A packet whose
 //     payload (without padding) is shorter than 2 bytes is a padding-only probe: refused with
-//     kNoOriginalSequence for the caller to drop and count as padding (T-20).
+//     kNoOriginalSequence for the caller to drop and count as padding.
 //
 //      0                   1                   2                   3
 //      0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1

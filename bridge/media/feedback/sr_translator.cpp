@@ -1,4 +1,4 @@
-// Sender Reports forwarded to a receiver (media-plane.md §3.8, RFC 3550 §6.4.1).
+// Sender Reports forwarded to a receiver (JVB's RtcpSrUpdater, RFC 3550 §6.4.1).
 #include "bridge/media/feedback/sr_translator.hpp"
 
 namespace jvb::media {

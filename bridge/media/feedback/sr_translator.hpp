@@ -1,5 +1,6 @@
-// Sender Reports forwarded to a receiver (media-plane.md §3.8, RFC 3550 §6.4.1): the sender
-// info of a sender's SR, re-issued as the SR of the stream the receiver actually gets:
+// Sender Reports forwarded to a receiver (JVB's RtcpTermination and RtcpSrUpdater, RFC 3550
+// §6.4.1): the sender info of a sender's SR, re-issued as the SR of the stream the receiver
+// actually gets:
 //   - report blocks stripped (they describe what the sender receives, not our business);
 //   - SSRC replaced by the projected (output) SSRC;
 //   - RTP timestamp translated into the output timeline by the projection's mapping, so that it
@@ -7,8 +8,8 @@
 //     projected, the recommended behaviour rather than JVB's quirk of forwarding it unmodified;
 //   - NTP time kept (the original sender's clock keeps A/V sync);
 //   - packet and octet counts replaced by what the bridge sent on that SSRC to this receiver,
-//     when given; an SR for an SSRC on which nothing was sent is dropped (kNothingSent, T-79).
-// The result is a lone SR (reduced-size RTCP, §4.1).
+//     when given; an SR for an SSRC on which nothing was sent is dropped (kNothingSent).
+// The result is a lone SR (reduced-size RTCP, RFC 5506; JVB never sends compound RTCP either).
 //
 // Pure functions, any thread, no allocation.
 #pragma once

@@ -1,4 +1,4 @@
-// Transport-wide congestion control feedback generation (media-plane.md §4.3,
+// Transport-wide congestion control feedback generation (JVB's TccGeneratorNode,
 // draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1).
 #include "bridge/media/feedback/tcc_feedback_generator.hpp"
 
@@ -56,7 +56,7 @@ void TransportCcFeedbackGenerator::on_packet(Timestamp now, std::uint16_t transp
     }
     if (ext < reported_end_) ++counters_.late_after_lost;
     if (ext < window_start_) {
-      // Reported lost already: restart the window here so the arrival gets reported (T-29).
+      // Reported lost already: restart the window here so the arrival gets reported (as JVB does).
       window_start_ = ext;
       ++counters_.window_restarts;
     }

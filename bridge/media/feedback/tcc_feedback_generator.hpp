@@ -1,12 +1,12 @@
-// Transport-wide congestion control feedback generation towards one endpoint (media-plane.md
-// §4.3, draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1): records the arrival time of
-// every incoming packet carrying the transport-wide sequence number (audio, video, RTX and
-// padding alike) and reports them back in transport-cc feedback packets.
+// Transport-wide congestion control feedback generation towards one endpoint
+// (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1): records the arrival time of every
+// incoming packet carrying the transport-wide sequence number (audio, video, RTX and padding alike)
+// and reports them back in transport-cc feedback packets.
 //
-// Behaviour (JVB's TccGeneratorNode where media-plane.md §4.3 describes it):
+// Behaviour (that of JVB's TccGeneratorNode, with the additions noted):
 //   - Timing: the first packet never triggers feedback; the period starts there. Feedback is due
 //     kPeriod (100 ms) after the previous one, or at once when a packet with the RTP marker bit
-//     arrives at least kMarkerMinInterval (20 ms) after it (T-27, T-28). Our own addition: it is
+//     arrives at least kMarkerMinInterval (20 ms) after it. Our own addition: it is
 //     also due at once when early_statuses or more statuses are pending, so the fixed ring can
 //     never overflow under a high packet rate.
 //   - A feedback covers every seq from the window start (the first seq not yet reported) to the
@@ -16,7 +16,7 @@
 //     feedback packet.
 //   - Each seq is reported once, except that a packet arriving for a seq at or behind the window
 //     start that was not received before (reordered after being reported lost) restarts the
-//     next window at that seq, so its arrival gets reported (and the seqs after it again) (T-29).
+//     next window at that seq, so its arrival gets reported (and the seqs after it again).
 //     Duplicates are ignored.
 //   - Seqs are unwrapped to 64 bits. Arrivals are kept in a fixed ring of kCapacity slots: a
 //     packet further than that behind the newest is dropped; a forward jump of kCapacity or more
@@ -73,7 +73,7 @@ class TransportCcFeedbackGenerator {
     std::uint64_t packets = 0;          // recorded arrivals
     std::uint64_t duplicates = 0;       // a seq already recorded
     std::uint64_t too_old = 0;          // behind the ring
-    std::uint64_t window_restarts = 0;  // late arrivals that restarted the window (T-29)
+    std::uint64_t window_restarts = 0;  // late arrivals that restarted the window
     std::uint64_t unreported = 0;       // pending seqs dropped by jumps or window overflow
     std::uint64_t feedbacks = 0;        // feedback packets written
     std::uint64_t reported_lost = 0;    // "not received" statuses written

@@ -1,4 +1,4 @@
-// Keyframe-request throttling (media-plane.md §4.5). See the header for the rules.
+// Keyframe-request throttling (JVB's KeyframeRequester). See the header for the rules.
 #include "bridge/media/projection/keyframe_requester.hpp"
 
 #include <algorithm>
@@ -13,7 +13,7 @@ using std::chrono::milliseconds;
 // interval to encode it on top of the round trip.
 constexpr Duration kKeyframeEncodeAllowance = milliseconds(100);
 constexpr Duration kInFlightTimeoutUnknownRtt = milliseconds(500);
-// W = min(min-interval, RTT + this) (media-plane.md §4.5).
+// W = min(min-interval, RTT + this), as in JVB's KeyframeRequester.
 constexpr Duration kRttMargin = milliseconds(10);
 
 }  // namespace

@@ -1,6 +1,7 @@
-// Keyframe-request throttling for one sender's video source (media-plane.md §4.5; the
-// jmt.keyframe settings of ops/config.md §2.10): decides whether a PLI (RFC 4585 §6.3.1), or an
-// FIR (RFC 5104 §4.3.1) when the sender supports no PLI, may go to the sender now.
+// Keyframe-request throttling for one sender's video source (JVB's KeyframeRequester; its
+// jmt.keyframe settings: min-interval, max-requests, max-request-interval): decides whether a PLI
+// (RFC 4585 §6.3.1), or an FIR (RFC 5104 §4.3.1) when the sender supports no PLI, may go to the
+// sender now.
 //
 // Rules, with W = min(min-interval, RTT + 10 ms):
 //  * per (requesting receiver, media SSRC): at least W between requests and at most
@@ -71,7 +72,7 @@ struct KeyframeRequesterCounters {
 
 class KeyframeRequester {
  public:
-  // Capabilities from the sender's rtcp-fb (media-plane.md §4.5): PLI iff some PT lists
+  // Capabilities from the sender's rtcp-fb (as JVB decides them): PLI iff some PT lists
   // "nack pli"; FIR is normally assumed.
   explicit KeyframeRequester(bool pli_supported, bool fir_supported = true,
                              KeyframeRequestConfig config = {});

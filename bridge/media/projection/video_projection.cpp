@@ -1,5 +1,5 @@
-// Per-receiver projection of a simulcast video source onto one SSRC (media-plane.md §3.2-§3.4,
-// §3.7). See the header for the rules and the simplifications.
+// Per-receiver projection of a simulcast video source onto one SSRC (JVB's
+// AdaptiveSourceProjection). See the header for the rules and the simplifications.
 #include "bridge/media/projection/video_projection.hpp"
 
 #include <algorithm>
@@ -17,7 +17,7 @@ namespace {
 constexpr std::int64_t kMaxLateSeqDistance = 3000;
 
 // One 30 fps frame at 90 kHz: the timestamp step before the very first codec-aware packet
-// (JVB starts at ts 1 and adds 3000, media-plane.md §3.2, T-69).
+// (JVB starts at ts 1 and adds 3000, so its first projected packet has ts 3001).
 constexpr std::int64_t kFirstFrameTicks = 3000;
 
 std::int64_t to_ticks(Duration elapsed) {
@@ -85,11 +85,12 @@ bool VideoProjection::classify(const rtp::RtpPacket& parsed, EncodingState& enc,
 
 bool VideoProjection::may_start_segment(const EncodingState& enc, const PacketInfo& info,
                                         std::optional<std::int64_t> highest_ts_before) const {
-  // Without keyframe knowledge there is nothing to wait for (media-plane.md §3.7).
+  // Without keyframe knowledge there is nothing to wait for (JVB's generic context forwards at once).
   if (!info.vp8) return true;
   if (!info.keyframe_start) return false;
   // A later frame of this encoding was already dropped: starting here would leave a hole the
-  // receiver cannot fill (T-50). Packets of the keyframe itself (same ts) may have gone (T-49).
+  // receiver cannot fill (JVB's veryDelayedKeyframeTest). Packets of the keyframe itself (same ts)
+  // may have gone (slightlyDelayedKeyframeTest).
   if (highest_ts_before && info.ts < *highest_ts_before) return false;
   // Never reuse input the receiver already got from an earlier segment of this encoding.
   if (enc.highest_forwarded_seq && info.seq <= *enc.highest_forwarded_seq) return false;
@@ -104,7 +105,7 @@ void VideoProjection::start_segment(Timestamp now, int encoding, const PacketInf
     out_ts = info.vp8 ? highest_out_ts_ + kFirstFrameTicks : info.ts;
   } else {
     // Leave one sequence number out when the last forwarded frame never ended: the receiver
-    // then sees it as lost rather than waiting for its remaining packets (T-52, T-60).
+    // then sees it as lost rather than waiting for its remaining packets (as JVB does).
     if (!highest_out_marker_) ++out_seq;
     const std::int64_t elapsed = highest_out_ts_time_ ? to_ticks(now - *highest_out_ts_time_) : 0;
     out_ts = highest_out_ts_ + std::max<std::int64_t>(1, elapsed);
@@ -225,7 +226,7 @@ VideoProjection::Decision VideoProjection::on_packet(Timestamp now, std::span<st
     }
   }
 
-  // Keep asking while the target is not what the receiver gets (media-plane.md §3.2); the
+  // Keep asking while the target is not what the receiver gets (as JVB's projection does); the
   // caller's KeyframeRequester throttles. A generic switch cannot see keyframes, so it asks once.
   if (target_ >= 0 && (current_ != target_ || generic_switch)) {
     decision.request_keyframe = true;

@@ -1,6 +1,6 @@
-// Per-receiver projection of one simulcast video source onto one SSRC (media-plane.md §3.2),
-// with the VP8 header rewriting of §3.4 (RFC 7741 §4.2: PictureID, TL0PICIDX) and the generic
-// context of §3.7 for payloads without a usable descriptor.
+// Per-receiver projection of one simulcast video source onto one SSRC (JVB's
+// AdaptiveSourceProjection), with VP8 header rewriting (RFC 7741 §4.2: PictureID, TL0PICIDX) and a
+// generic context for payloads without a usable descriptor.
 //
 // A receiver was told about one SSRC per video source: the source's first (lowest) primary
 // SSRC. The sender transmits N simulcast encodings, each on its own SSRC with its own sequence
@@ -15,30 +15,30 @@
 //    different SSRCs have unrelated timestamp bases;
 //  * VP8 15-bit (or 7-bit) PictureID and TL0PICIDX continue from the last forwarded values.
 //
-// Switching to another encoding, and starting after suspension, happens only at the first
-// packet of a keyframe of the target encoding (a VP8 packet that starts a keyframe); until then
-// the old encoding keeps flowing and every decision asks for a keyframe of the target. Such a
-// keyframe is ignored when a later frame of its encoding was already dropped (T-50), or when it
-// was already forwarded in an earlier segment (a retransmission). For
-// payloads whose keyframes cannot be recognised (not VP8: H264 without a dependency descriptor,
-// unknown codecs) the switch happens at the first packet of the target, and one keyframe
-// request is raised, as JVB's generic context does (media-plane.md §3.7).
+// Switching to another encoding, and starting after suspension, happens only at the first packet of
+// a keyframe of the target encoding (a VP8 packet that starts a keyframe); until then the old
+// encoding keeps flowing and every decision asks for a keyframe of the target. Such a keyframe is
+// ignored when a later frame of its encoding was already dropped, or when it was already forwarded
+// in an earlier segment (a retransmission). For payloads whose keyframes cannot be recognised (not
+// VP8: H264 without a dependency descriptor, unknown codecs) the switch happens at the first packet
+// of the target, and one keyframe request is raised, as JVB's
+// GenericAdaptiveSourceProjectionContext does.
 //
-// Simplifications against JVB's VP8AdaptiveSourceProjectionContext (media-plane.md §3.3/§3.4),
+// Simplifications against JVB's VP8AdaptiveSourceProjectionContext and VP8QualityFilter,
 // which the allocator may later need:
 //  * all temporal layers of the chosen encoding are forwarded (no temporal-layer target), so a
 //    segment needs a single seq/PictureID offset and no per-frame map;
 //  * only the target encoding's keyframe causes a switch (no intermediate encodings inside the
 //    300 ms "keyframe group" window);
 //  * when the last forwarded frame of the old encoding is incomplete (its marker packet was not
-//    forwarded), one sequence number is left out, as JVB does (T-52, T-60), so the receiver
+//    forwarded), one sequence number is left out, as JVB does, so the receiver
 //    treats that frame as lost instead of waiting for it.
-// VP9 and AV1 dependency-descriptor contexts (§3.5, §3.6) are not implemented.
+// VP9 and AV1 dependency-descriptor contexts (JVB's cc/vp9 and cc/av1) are not implemented.
 //
-// Sequence numbers, timestamps, PictureIDs and TL0PICIDX are unwrapped to 64 bits per encoding
-// on the way in (shared/docs/style.md §8). Bad input (encoding index out of range, a VP8 payload
-// whose descriptor does not parse, a packet buffer that does not match its parsed view) is
-// dropped and counted; nothing here throws or allocates after construction.
+// Sequence numbers, timestamps, PictureIDs and TL0PICIDX are unwrapped to 64 bits per encoding on
+// the way in. Bad input (encoding index out of range, a VP8 payload whose descriptor does not
+// parse, a packet buffer that does not match its parsed view) is dropped and counted; nothing here
+// throws or allocates after construction.
 //
 // One instance per (receiver, video source), owned and called by that receiver's media worker
 // thread only. It never reads the clock: `now` is passed in.
@@ -69,7 +69,7 @@ class PayloadTypeSet {
   std::array<std::uint64_t, 2> bits_{};
 };
 
-// Jicofo's VP8 payload type, the same for every endpoint of a conference (media-plane.md §2.1).
+// Jicofo's VP8 payload type, the same for every endpoint of a conference (Jicofo's reference.conf).
 inline constexpr std::uint8_t kDefaultVp8PayloadType = 100;
 
 struct VideoProjectionCounters {
@@ -114,7 +114,7 @@ class VideoProjection {
   Decision on_packet(Timestamp now, std::span<std::uint8_t> packet, const rtp::RtpPacket& parsed,
                      int encoding);
 
-  // For SR translation (media-plane.md §3.8): an RTP timestamp of the SSRC currently being
+  // For SR translation (sr_translator.hpp): an RTP timestamp of the SSRC currently being
   // forwarded, on the projected timeline; nullopt for any other SSRC or while nothing is
   // forwarded.
   std::optional<std::uint32_t> projected_timestamp(std::uint32_t original_ssrc,
@@ -160,7 +160,7 @@ class VideoProjection {
   std::optional<std::int64_t> tl0_offset_;
 
   // What the receiver has seen so far, across segments. JVB starts from (seq 1, ts 1), so the
-  // first forwarded packet gets seq 2 (media-plane.md §3.2, T-69).
+  // first forwarded packet gets seq 2.
   bool started_ = false;
   std::int64_t highest_out_seq_ = 1;
   bool highest_out_marker_ = true;  // the packet with highest_out_seq_ ended its frame

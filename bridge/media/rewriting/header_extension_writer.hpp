@@ -1,7 +1,7 @@
 // Sets one RTP header extension element (RFC 8285: one-byte form §4.2, two-byte form §4.3) in a
-// packet that may have to grow, e.g. the sdes:mid stamp of SSRC rewriting (RFC 8843 §15,
-// media-plane.md §3.9 step 6, §3.12). bridge/rtp can strip and write whole headers but has no
-// "add one element to this packet"; this fills the gap and could move there.
+// packet that may have to grow, e.g. the sdes:mid stamp of SSRC rewriting (RFC 8843 §15, as JVB's
+// MidStamper adds it). bridge/rtp can strip and write whole headers but has no "add one element to
+// this packet"; this fills the gap and could move there.
 //
 // An element with the same id and value length is overwritten in place. Otherwise the header
 // is rebuilt (rtp::write_rtp_header) with every other element kept in order and the new one

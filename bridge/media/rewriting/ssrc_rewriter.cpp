@@ -1,4 +1,4 @@
-// SSRC rewriting for one receiver (media-plane.md §3.12). See the header for the rules.
+// SSRC rewriting for one receiver (JVB's SsrcCache). See the header for the rules.
 #include "bridge/media/rewriting/ssrc_rewriter.hpp"
 
 #include <algorithm>
@@ -319,7 +319,7 @@ void SsrcRewriter::start_mapping(Slot& slot, const SourceState& state, const Pac
   if (slot.has_output) {
     out_seq = slot.out_seq + 1;
     // The source's own distance from its previous packet keeps its timing; without one, assume
-    // one frame (media-plane.md §3.12).
+    // one frame (as JVB's SsrcCache does).
     std::int64_t step = slot.kind == SlotKind::kAudio ? config_.audio_frame_ticks : config_.video_frame_ticks;
     if (state.last_seq && info.seq > *state.last_seq && info.ts > state.last_ts)
       step = info.ts - state.last_ts;

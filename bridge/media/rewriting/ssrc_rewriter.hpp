@@ -1,7 +1,8 @@
-// SSRC rewriting for one receiver that advertised the "ssrc-rewriting" capability
-// (media-plane.md §3.12; bridge-channel.md "VideoSourcesMap / AudioSourcesMap"). Jicofo then
-// signals no remote SSRCs to that receiver: the bridge forwards every remote source on a bounded
-// set of bridge-chosen SSRC "slots" and tells the receiver which source occupies which slot.
+// SSRC rewriting for one receiver that advertised the "ssrc-rewriting" capability (JVB's SsrcCache;
+// the VideoSourcesMap / AudioSourcesMap messages that lib-jitsi-meet's
+// JingleSessionPC.processSourceMap reads). Jicofo then signals no remote SSRCs to that receiver:
+// the bridge forwards every remote source on a bounded set of bridge-chosen SSRC "slots" and tells
+// the receiver which source occupies which slot.
 //
 // Per receiver there are two slot tables, audio and video (videobridge.ssrc-limit.audio/.video,
 // 50 each). A slot owns a random send SSRC (video slots also an RTX SSRC, RFC 4588), drawn the
@@ -33,17 +34,17 @@
 //  * ts := previous output ts of the slot + the source's own step, i.e. the distance from the
 //    last packet of that source seen here (forwarded or not, on any slot) to this one; without
 //    such a packet one frame: 960 ticks (20 ms Opus) for audio, 3000 (one 30 fps frame at
-//    90 kHz) for video (media-plane.md §3.12, JVB's SsrcCache);
+//    90 kHz) for video (as JVB's SsrcCache);
 //  * VP8 PictureID and TL0PICIDX := previous output value of the slot + 1 (RFC 7741 §4.2; the
 //    first packet is a keyframe, a new picture at temporal layer 0);
 //  * a slot's very first mapping keeps the source's own values.
 // After that every packet of the mapping is shifted by the same offsets (numbers unwrapped to 64
-// bits per source on the way in, style.md §8), so loss stays a gap of the same size. Packets
+// bits per source on the way in), so loss stays a gap of the same size. Packets
 // older than the mapping's first packet are dropped (their output numbers may belong to the
 // previous occupant). A video mapping starts only at the first packet of a VP8 keyframe; before
 // that packets are dropped (kWaitingForKeyframe) and the result asks the caller to request a
 // keyframe from the owner. Video that is not VP8 (no keyframe knowledge) starts at once and
-// asks for one keyframe, like JVB's generic context (media-plane.md §3.7). A source whose
+// asks for one keyframe, like JVB's GenericAdaptiveSourceProjectionContext. A source whose
 // sequence number jumps far backwards has restarted: its mapping starts again on the same slot.
 //
 // Lookups: the source table is a hash map keyed by original SSRC (one find per packet; node
@@ -144,7 +145,7 @@ struct RewriteResult {
   bool forward() const { return status == RewriteStatus::kForwarded; }
 };
 
-// Who is behind a slot SSRC, for feedback from the receiver (T-122).
+// Who is behind a slot SSRC, for feedback from the receiver (a PLI for a slot reaches the owner).
 struct SlotOccupant {
   SlotKind kind = SlotKind::kAudio;
   std::uint32_t original_ssrc = 0;  // the source's primary SSRC (for PLI/FIR media SSRC)
@@ -243,14 +244,14 @@ class SsrcRewriter {
   // The RTX SSRC of the video slot whose primary SSRC is `send_ssrc`.
   std::optional<std::uint32_t> rtx_ssrc_of(std::uint32_t send_ssrc) const;
   // For a retransmission of a packet sent on the video slot SSRC `send_ssrc`: its RTX SSRC and
-  // the next sequence number of that RTX stream (1, 2, ... per slot, media-plane.md §3.10).
+  // the next sequence number of that RTX stream (1, 2, ... per slot, as JVB numbers RTX).
   std::optional<RtxTarget> next_rtx(std::uint32_t send_ssrc);
   // The mid of the slot using `send_ssrc` (primary or RTX) when mids are on.
   std::optional<std::string_view> mid_of(std::uint32_t send_ssrc) const;
   // Writes the slot's mid into the packet in buffer[0, length) when mids are on, the receiver
-  // negotiated the sdes:mid extension (`mid_extension_id`) and the packet's SSRC is a slot SSRC
-  // (T-123); the buffer needs spare room after `length` for the extension. Returns the new
-  // length (unchanged when nothing is stamped); on error the packet is unchanged.
+  // negotiated the sdes:mid extension (`mid_extension_id`) and the packet's SSRC is a slot SSRC (as
+  // JVB's MidStamper); the buffer needs spare room after `length` for the extension. Returns the
+  // new length (unchanged when nothing is stamped); on error the packet is unchanged.
   Result<std::size_t, rtp::RtpError> stamp_mid(std::span<std::uint8_t> buffer, std::size_t length,
                                                std::optional<std::uint8_t> mid_extension_id);
 

@@ -1,5 +1,5 @@
 // Shared fixtures of the allocation tests: the layer shapes and bitrates of JVB's allocation
-// tests (media-plane.md §10 I) and a compact text form of an allocation for readable checks.
+// tests (BitrateControllerTest) and a compact text form of an allocation for readable checks.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
-// Tests of bridge/conference/allocation/allocation_settings.hpp (bridge-channel.md §5.1
-// ReceiverVideoConstraints; media-plane.md §6.1, T-101).
+// Tests of bridge/conference/allocation/allocation_settings.hpp (ReceiverVideoConstraints and
+// LastNChangedEvent as JVB's AllocationSettings.kt applies them).
 #include <doctest/doctest.h>
 
 #include <string>
@@ -28,7 +28,7 @@ TEST_CASE("initial state: no video until the client speaks") {
   CHECK(configured.default_constraints() == VideoConstraints{90});
 }
 
-TEST_CASE("T-101 the first message without defaultConstraints sets the 180p default") {
+TEST_CASE("the first message without defaultConstraints sets the 180p default") {
   AllocationSettings s;
   CHECK(s.apply(ConstraintsUpdate{}));
   CHECK(s.received_constraints());

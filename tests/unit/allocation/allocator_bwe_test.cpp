@@ -1,5 +1,5 @@
 // Tests of bridge/conference/allocation/allocator.hpp under a swept BWE: the allocation
-// histories of JVB's BitrateControllerTest (media-plane.md §10 I, T-88..T-92), with four
+// histories of JVB's BitrateControllerTest (stage view, screen share, lastN, tile view), with four
 // senders A, B, C, D and JVB's 9-layer bitrates.
 #include <doctest/doctest.h>
 
@@ -61,7 +61,7 @@ std::vector<std::string> forwarded_at(const AllocationSettings& settings,
 
 }  // namespace
 
-TEST_CASE("T-88 stage view, camera, dominant speaker on stage") {
+TEST_CASE("stage view, camera, dominant speaker on stage") {
   AllocationSettings settings = settings_after(stage_view("A-v0"));
   CHECK(settings.last_n() == -1);
   CHECK(settings.selected_sources().empty());
@@ -75,12 +75,12 @@ TEST_CASE("T-88 stage view, camera, dominant speaker on stage") {
                                                     {"D-v0", VideoConstraints{180}}});
 }
 
-TEST_CASE("T-88 stage view, camera, a non-dominant speaker on stage") {
+TEST_CASE("stage view, camera, a non-dominant speaker on stage") {
   AllocationSettings settings = settings_after(stage_view("A-v0"));
   check_history(bwe_sweep(settings, cameras({"B", "A", "C", "D"})), kStageViewCamera);
 }
 
-TEST_CASE("T-88 forwarded sources grow one thumbnail at a time") {
+TEST_CASE("forwarded sources grow one thumbnail at a time") {
   AllocationSettings settings = settings_after(stage_view("A-v0"));
   auto sources = cameras({"A", "B", "C", "D"});
   CHECK(forwarded_at(settings, sources, 40'000).empty());
@@ -95,7 +95,7 @@ TEST_CASE("T-88 forwarded sources grow one thumbnail at a time") {
   CHECK_FALSE(a.oversending);
 }
 
-TEST_CASE("T-89 stage view, screen share on stage oversends") {
+TEST_CASE("stage view, screen share on stage oversends") {
   AllocationSettings settings = settings_after(stage_view("A-v0"));
   auto sources = cameras({"A", "B", "C", "D"});
   sources[0].video_type = VideoType::kDesktop;
@@ -117,7 +117,7 @@ TEST_CASE("T-89 stage view, screen share on stage oversends") {
                                               });
 }
 
-TEST_CASE("T-89 without allow-oversend-onstage the screen share waits for bandwidth") {
+TEST_CASE("without allow-oversend-onstage the screen share waits for bandwidth") {
   AllocationSettings settings = settings_after(stage_view("A-v0"));
   auto sources = cameras({"A", "B", "C", "D"});
   sources[0].video_type = VideoType::kDesktop;
@@ -129,7 +129,7 @@ TEST_CASE("T-89 without allow-oversend-onstage the screen share waits for bandwi
   CHECK(summary(a) == "A:ld30 B:- C:- D:-");
 }
 
-TEST_CASE("T-90 lastN 0 forwards nothing at any BWE") {
+TEST_CASE("lastN 0 forwards nothing at any BWE") {
   SUBCASE("stage view") {
     // JVB's test puts the endpoint id on stage here; it makes no difference with lastN 0.
     AllocationSettings settings = settings_after(stage_view("A", 0));
@@ -148,7 +148,7 @@ TEST_CASE("T-90 lastN 0 forwards nothing at any BWE") {
   }
 }
 
-TEST_CASE("T-91 lastN 1 with A on stage forwards only A") {
+TEST_CASE("lastN 1 with A on stage forwards only A") {
   const std::vector<Event> expected = {
       {50, "A:ld7_5 B:- C:- D:-"}, {100, "A:ld15 B:- C:- D:-"},  {150, "A:ld30 B:- C:- D:-"},
       {500, "A:sd30 B:- C:- D:-"}, {2010, "A:hd30 B:- C:- D:-"},
@@ -167,12 +167,12 @@ TEST_CASE("T-91 lastN 1 with A on stage forwards only A") {
             {"A-v0", VideoConstraints{720}}, {"B-v0", kNothing}, {"C-v0", kNothing}, {"D-v0", kNothing}});
 }
 
-TEST_CASE("T-92 tile view 180p: all four climb evenly") {
+TEST_CASE("tile view 180p: all four climb evenly") {
   AllocationSettings settings = settings_after(tile_view({"A-v0", "B-v0", "C-v0", "D-v0"}, 180));
   check_history(bwe_sweep(settings, cameras({"A", "B", "C", "D"})), kTileView180);
 }
 
-TEST_CASE("T-92 tile view 360p: up to 360p, and 360p only at 30 fps") {
+TEST_CASE("tile view 360p: up to 360p, and 360p only at 30 fps") {
   AllocationSettings settings = settings_after(tile_view({"A-v0", "B-v0", "C-v0", "D-v0"}, 360));
   std::vector<Event> expected = kTileView180;
   expected.push_back({960, "A:sd30 B:ld30 C:ld30 D:ld30"});
@@ -182,7 +182,7 @@ TEST_CASE("T-92 tile view 360p: up to 360p, and 360p only at 30 fps") {
   check_history(bwe_sweep(settings, cameras({"A", "B", "C", "D"})), expected);
 }
 
-TEST_CASE("T-92 tile view with lastN 1") {
+TEST_CASE("tile view with lastN 1") {
   std::vector<Event> expected = {
       {50, "A:ld7_5 B:- C:- D:-"},
       {100, "A:ld15 B:- C:- D:-"},

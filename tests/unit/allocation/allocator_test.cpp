@@ -1,6 +1,6 @@
-// Tests of bridge/conference/allocation/allocator.hpp: the phases one by one (media-plane.md
-// §6.2-§6.4; §10 I T-87, T-93..T-98, T-101..T-103) and the infinite-budget allocation the
-// bridge uses until it has a BWE.
+// Tests of bridge/conference/allocation/allocator.hpp: the phases one by one (the behaviours of
+// JVB's BitrateControllerTest, EffectiveConstraintsTest and SingleSourceAllocationTest) and the
+// infinite-budget allocation the bridge uses until it has a BWE.
 #include <doctest/doctest.h>
 
 #include <map>
@@ -56,7 +56,7 @@ std::vector<Layer> with_bitrates(std::vector<Layer> layers,
 
 // ---- Phase 1 ---------------------------------------------------------------------------------
 
-TEST_CASE("T-87 prioritisation") {
+TEST_CASE("prioritisation") {
   auto sources = named_sources({"s6", "s5", "s4", "s3", "s2", "s1"});
   SUBCASE("no selection: speech order") {
     CHECK(names(prioritize(sources, {})) == std::vector<std::string>{"s6", "s5", "s4", "s3", "s2", "s1"});
@@ -97,7 +97,7 @@ TEST_CASE("on-stage sources come before selected ones") {
 
 // ---- Phase 2 ---------------------------------------------------------------------------------
 
-TEST_CASE("T-94 effective constraints") {
+TEST_CASE("effective constraints") {
   // JVB's EffectiveConstraintsTest: s4 and s5 have video disabled, s6 has none.
   std::vector<VideoSource> all = named_sources({"s1", "s2", "s3", "s4", "s5", "s6"});
   all[3].video_type = VideoType::kDisabled;
@@ -158,7 +158,7 @@ TEST_CASE("the bridge-side last-N caps apply to the allocation") {
         std::vector<std::string>{"A-v0"});
 }
 
-TEST_CASE("T-93 selected sources override the dominant speaker") {
+TEST_CASE("selected sources override the dominant speaker") {
   ConstraintsUpdate first;
   first.selected_sources = std::vector<std::string>{"A-v0", "B-v0"};
   first.constraints = ConstraintsMap{{"A-v0", VideoConstraints{720}}, {"B-v0", VideoConstraints{720}}};
@@ -195,7 +195,7 @@ TEST_CASE("T-93 selected sources override the dominant speaker") {
 
 // ---- Phase 3 ---------------------------------------------------------------------------------
 
-TEST_CASE("T-95 camera candidates, all layers active") {
+TEST_CASE("camera candidates, all layers active") {
   VideoSource s = camera("A");
   CandidateLayers c = select_candidate_layers(s, VideoConstraints{720}, false, kConfig);
   CHECK(indices(c) == std::vector<int>{kLd7_5, kLd15, kLd30, kSd30, kHd30});
@@ -207,7 +207,7 @@ TEST_CASE("T-95 camera candidates, all layers active") {
   CHECK(oversend(select_candidate_layers(s, VideoConstraints{720}, true, kConfig)) == -1);
 }
 
-TEST_CASE("T-96 camera with constraints") {
+TEST_CASE("camera with constraints") {
   VideoSource s = camera("A");
   SUBCASE("360") {
     CandidateLayers c = select_candidate_layers(s, VideoConstraints{360}, false, kConfig);
@@ -244,7 +244,7 @@ TEST_CASE("T-96 camera with constraints") {
   }
 }
 
-TEST_CASE("T-97 camera with inactive layers") {
+TEST_CASE("camera with inactive layers") {
   SUBCASE("only up to 360p/15 active: inactive layers are left out") {
     VideoSource s =
         camera("A", with_bitrates(jvb_layers(), {{kSd30, 0}, {kHd7_5, 0}, {kHd15, 0}, {kHd30, 0}}));
@@ -261,7 +261,7 @@ TEST_CASE("T-97 camera with inactive layers") {
   }
 }
 
-TEST_CASE("T-98 screen-share candidates") {
+TEST_CASE("screen-share candidates") {
   auto desktop = [](std::vector<Layer> layers) {
     return VideoSource{"A-v0", "A", VideoType::kDesktop, std::move(layers)};
   };
@@ -408,7 +408,7 @@ TEST_CASE("the receiver's assumed bandwidth replaces the budget when config allo
 
 // ---- Initial state and effects -----------------------------------------------------------------
 
-TEST_CASE("T-101 nothing forwarded before the first ReceiverVideoConstraints") {
+TEST_CASE("nothing forwarded before the first ReceiverVideoConstraints") {
   AllocationSettings settings;
   auto sources = cameras({"A", "B", "C", "D"});
   Allocation a = allocate(settings, sources, {}, std::nullopt);
@@ -423,7 +423,7 @@ TEST_CASE("T-101 nothing forwarded before the first ReceiverVideoConstraints") {
   CHECK(a.find("A-v0")->effective_constraints == VideoConstraints{180});
 }
 
-TEST_CASE("T-102 sender constraints combine the receivers' effective constraints") {
+TEST_CASE("sender constraints combine the receivers' effective constraints") {
   // Receivers B (720 for A) and C (180 for A).
   std::vector<VideoConstraints> receivers{VideoConstraints{720}, VideoConstraints{180}};
   CHECK(sender_max_height(receivers) == 720);
@@ -437,7 +437,7 @@ TEST_CASE("T-102 sender constraints combine the receivers' effective constraints
   CHECK(sender_max_height(std::vector<VideoConstraints>{kNothing, kNothing}) == 0);
 }
 
-TEST_CASE("T-103 ForwardedSources is due exactly when the forwarded set changes") {
+TEST_CASE("ForwardedSources is due exactly when the forwarded set changes") {
   CHECK(same_source_set(std::vector<std::string>{"a", "b"}, std::vector<std::string>{"b", "a"}));
   CHECK_FALSE(same_source_set(std::vector<std::string>{"a", "b"}, std::vector<std::string>{"a"}));
   CHECK_FALSE(same_source_set(std::vector<std::string>{"a"}, std::vector<std::string>{"b"}));
@@ -461,7 +461,7 @@ TEST_CASE("T-103 ForwardedSources is due exactly when the forwarded set changes"
     if (c.forwarded_sources)
       messages.emplace_back(static_cast<int>(bwe / 1000), tracker.current().forwarded_sources);
   }
-  CHECK(target_changes == 20);  // the T-88 history
+  CHECK(target_changes == 20);  // the stage-view camera history of allocator_bwe_test.cpp
   using Names = std::vector<std::string>;
   CHECK(messages == std::vector<std::pair<int, Names>>{{50, Names{"A-v0"}},
                                                        {550, Names{"A-v0", "B-v0"}},

@@ -1,5 +1,5 @@
-// Tests of bridge/conference/allocation/last_n_limits.hpp (media-plane.md §6.3;
-// conference-last-n-limits in ops/config.md §2.8).
+// Tests of bridge/conference/allocation/last_n_limits.hpp (the effective last-N of JVB's
+// allocation; videobridge.load-management.conference-last-n-limits).
 #include <doctest/doctest.h>
 
 #include "bridge/conference/allocation/last_n_limits.hpp"

@@ -1,6 +1,6 @@
 // Tests of parse_client_message() (bridge/channel/bridge_channel_message.hpp;
-// shared/docs/protocol/bridge-channel.md §5.1, §6): every client class from the document's
-// examples, the leniency rules, required fields, types, ranges, and hostile input.
+// client classes of JVB's BridgeChannelMessage.kt): every client class from typical messages, the
+// leniency rules, required fields, types, ranges, and hostile input.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -39,7 +39,7 @@ ParseErrorCategory category_of(std::string_view json) { return parse_error(json)
 
 }  // namespace
 
-TEST_CASE("ReceiverVideoConstraints: the document's example") {
+TEST_CASE("ReceiverVideoConstraints: a typical message") {
   const auto m = parse_as<ReceiverVideoConstraints>(
       R"({"colibriClass":"ReceiverVideoConstraints","lastN":20,
           "onStageSources":["a1b2c3d4-v0"],"selectedSources":[],
@@ -195,7 +195,7 @@ TEST_CASE("LastNChangedEvent") {
         ParseErrorCategory::kInvalidValue);
 }
 
-TEST_CASE("EndpointMessage: the document's example, kept verbatim") {
+TEST_CASE("EndpointMessage: a typical message, kept verbatim") {
   const std::string text =
       R"({"colibriClass":"EndpointMessage","to":"","msgPayload":{"type":"e2ee.olm","olm":{"type":"key-info","data":{"ciphertext":"AwogV…"}}}})";
   const auto m = parse_as<EndpointMessage>(text);
@@ -240,7 +240,7 @@ TEST_CASE("EndpointMessage: unicode text survives") {
         std::string::npos);
 }
 
-TEST_CASE("EndpointStats: the document's example") {
+TEST_CASE("EndpointStats: a typical message") {
   const std::string text =
       R"({"colibriClass":"EndpointStats",
  "bitrate":{"upload":1240,"download":2980,"audio":{"upload":40,"download":80},"video":{"upload":1200,"download":2900}},

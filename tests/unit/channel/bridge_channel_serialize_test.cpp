@@ -1,6 +1,6 @@
 // Tests of the bridge-channel serializers (bridge/channel/bridge_channel_message.hpp;
-// shared/docs/protocol/bridge-channel.md §5.2): exact compact strings for the document's
-// examples, value ranges, escaping, and client classes read back through the parser.
+// bridge -> client classes of JVB's BridgeChannelMessage.kt): exact compact strings for typical
+// messages, value ranges, escaping, and client classes read back through the parser.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -71,7 +71,7 @@ TEST_CASE("ConnectionStats") {
         R"({"colibriClass":"ConnectionStats","estimatedDownlinkBandwidth":9223372036854775807})");
 }
 
-TEST_CASE("VideoSourcesMap: the document's example and boundaries") {
+TEST_CASE("VideoSourcesMap: a typical message and boundaries") {
   VideoSourcesMap m{{
       {"a1b2c3d4-v0", "a1b2c3d4", 777000001, 777000002, VideoType::kCamera, std::nullopt},
       {"5e6f7a8b-v1", "5e6f7a8b", 777000003, 777000004, VideoType::kDesktop, std::nullopt},
@@ -128,7 +128,7 @@ TEST_CASE("SourceVideoTypeMessage as forwarded to relays") {
   }
 }
 
-TEST_CASE("ReceiverVideoConstraints: the document's example, written and read back") {
+TEST_CASE("ReceiverVideoConstraints: a typical message, written and read back") {
   ReceiverVideoConstraints m;
   m.last_n = 20;
   m.on_stage_sources = std::vector<std::string>{"a1b2c3d4-v0"};

@@ -1,5 +1,5 @@
 // Tests of RawJsonObject and relay_with_from() (bridge/channel/raw_json_object.hpp;
-// shared/docs/protocol/bridge-channel.md §5.1, §6): the relayed text keeps every byte except the
+// EndpointMessage and EndpointStats, which JVB relays): the relayed text keeps every byte except the
 // top-level `from` value, which is always the sender's id.
 #include <doctest/doctest.h>
 
@@ -23,7 +23,7 @@ RawJsonObject raw(std::string_view text) {
 
 }  // namespace
 
-TEST_CASE("the document's EndpointMessage: `from` is added, the rest is unchanged") {
+TEST_CASE("a typical EndpointMessage: `from` is added, the rest is unchanged") {
   const auto m = parse_client_message(
       R"({"colibriClass":"EndpointMessage","to":"","msgPayload":{"type":"e2ee.olm","olm":{"type":"key-info","data":{"ciphertext":"AwogV…"}}}})");
   REQUIRE(m);

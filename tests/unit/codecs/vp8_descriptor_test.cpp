@@ -1,5 +1,5 @@
 // Tests of bridge/codecs/vp8_descriptor.hpp (RFC 7741 §4.2, §4.3): descriptor fields, frame
-// starts, keyframes and resolution (media-plane.md T-39..T-41), in-place rewrites.
+// starts, keyframes and resolution (including portrait), in-place rewrites.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -86,7 +86,7 @@ TEST_CASE("truncated and empty descriptors") {
   CHECK(std::string_view(vp8_error_name(Vp8Error::kNoPayload)) == "no_payload");
 }
 
-TEST_CASE("keyframe detection (T-39) and resolution (T-40, T-41)") {
+TEST_CASE("keyframe detection and resolution") {
   const Bytes key = cat(kChromeDescriptor, kKeyframeHeader);
   auto d = parse_vp8_descriptor(key);
   REQUIRE(d);

@@ -1,4 +1,5 @@
-// The conference manager's Colibri2 rules (signaling.md §4.3-4.5, §7) on a fake clock.
+// The conference manager's Colibri2 rules (those of JVB's Colibri2ConferenceHandler, and its
+// expiry) on a fake clock.
 #include "bridge/conference/conference_manager.hpp"
 
 #include <doctest/doctest.h>

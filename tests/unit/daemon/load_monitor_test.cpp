@@ -1,4 +1,4 @@
-// The stress the bridge publishes for Jicofo (signaling.md §2.3): packet rate or CPU usage over
+// The stress the bridge publishes for Jicofo (the stress_level stat): packet rate or CPU usage over
 // the configured threshold.
 #include "bridge/daemon/load_monitor.hpp"
 

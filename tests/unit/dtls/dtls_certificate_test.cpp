@@ -1,5 +1,5 @@
 // Tests for bridge/dtls/dtls_certificate: the self-signed ECDSA P-256 certificate JVB makes
-// (shared/docs/media-plane.md §1.3) and the a=fingerprint format of RFC 8122 §5.
+// (jitsi-media-transform's DtlsUtils.kt) and the a=fingerprint format of RFC 8122 §5.
 #include "bridge/dtls/dtls_certificate.hpp"
 
 #include <doctest/doctest.h>

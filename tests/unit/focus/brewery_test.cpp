@@ -1,5 +1,5 @@
-// Tests of tools/focus/brewery.hpp (signaling.md §2.3): <stats/> parsing, bridge tracking from
-// brewery presences, and Jicofo's selection order for a new conference.
+// Tests of tools/focus/brewery.hpp (Jicofo's BaseBrewery and BridgeSelector): <stats/> parsing,
+// bridge tracking from brewery presences, and Jicofo's selection order for a new conference.
 #include <doctest/doctest.h>
 
 #include "tests/unit/xml_text.hpp"

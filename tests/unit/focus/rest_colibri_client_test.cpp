@@ -1,5 +1,5 @@
 // Tests of colibri_result_from_rest (tools/focus/rest_colibri_client.hpp): HTTP answers of the
-// bridge's REST API (signaling.md §6) as Colibri2 results.
+// bridge's REST API (JVB's /colibri/v2/conferences) as Colibri2 results.
 #include <doctest/doctest.h>
 
 #include "tools/focus/rest_colibri_client.hpp"

@@ -1,5 +1,5 @@
-// Tests of parse_stanza_error (tools/focus/xmpp_colibri_client.hpp): the error answers of §4.4
-// as JVB and Prosody write them, and tolerance of incomplete or unusual ones.
+// Tests of parse_stanza_error (tools/focus/xmpp_colibri_client.hpp): the Colibri2 error answers as
+// JVB and Prosody write them, and tolerance of incomplete or unusual ones.
 #include <doctest/doctest.h>
 
 #include "tests/unit/xml_text.hpp"

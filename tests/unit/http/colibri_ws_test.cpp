@@ -1,5 +1,5 @@
-// Colibri WebSocket server (bridge-channel.md §3): the pure URL/pwd helpers, then a real
-// HttpServer on 127.0.0.1:0 driven by libsoup's own WebSocket client on the same GLib main
+// Colibri WebSocket server (as JVB's ColibriWebSocketServlet): the pure URL/pwd helpers, then a
+// real HttpServer on 127.0.0.1:0 driven by libsoup's own WebSocket client on the same GLib main
 // context. The context is iterated until the awaited event happens, bounded by a deadline.
 #include "bridge/http/colibri_ws.hpp"
 

@@ -41,7 +41,7 @@ TEST_CASE("NACK errors") {
   CHECK(Nack::parse(*parse_rtcp_packet(tcc)).error() == RtcpError::kWrongType);
 }
 
-TEST_CASE("build a NACK from seqs (media-plane.md T-22: {3,4})") {
+TEST_CASE("build a NACK from seqs ({3,4}: seqs 1, 2, 5 received)") {
   std::array<std::uint8_t, 64> out{};
   const Seqs lost{3, 4};
   auto n = write_nack(out, 1, 2, lost);

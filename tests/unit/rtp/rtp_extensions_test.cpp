@@ -13,7 +13,7 @@ using namespace jvb::rtp;
 using Bytes = std::vector<std::uint8_t>;
 using namespace std::chrono_literals;
 
-TEST_CASE("audio level values (media-plane.md T-15)") {
+TEST_CASE("audio level values (RFC 6464 §3)") {
   auto silent = parse_audio_level(Bytes{0x7F});
   REQUIRE(silent);
   CHECK_FALSE(silent->voice_activity);

@@ -13,8 +13,8 @@ using Bytes = std::vector<std::uint8_t>;
 
 namespace {
 
-// What lib-jitsi-meet's createDataChannel() sends (bridge-channel.md §2): reliable, ordered,
-// priority 256 (the browser's "low" default), label and protocol as below.
+// What lib-jitsi-meet's createDataChannel() sends (BridgeChannel, via RTCPeerConnection): reliable,
+// ordered, priority 256 (the browser's "low" default), label and protocol as below.
 const std::string kLabel = "JVB data channel";
 const std::string kProtocol = "http://jitsi.org/protocols/colibri";
 

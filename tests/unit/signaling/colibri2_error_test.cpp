@@ -1,5 +1,5 @@
-// Tests of bridge/signaling/colibri2_error.hpp: the §4.4 condition/reason/text combinations,
-// their wire names, and the REST status mapping of §6 (JVB's Conferences.java).
+// Tests of bridge/signaling/colibri2_error.hpp: the condition/reason/text combinations JVB
+// answers with, their wire names, and the REST status mapping (JVB's Conferences.java).
 #include <doctest/doctest.h>
 
 #include "bridge/signaling/colibri2_error.hpp"
@@ -7,7 +7,7 @@
 
 using namespace jvb::signaling;
 
-TEST_CASE("colibri2 error: the §4.4 table") {
+TEST_CASE("colibri2 error: the combinations JVB uses") {
   const MeetingId meeting("4340a148-a8cb-40a2-b0cb-2654e57ee90c");
 
   auto e = Colibri2Error::conference_not_found(meeting);
@@ -51,7 +51,7 @@ TEST_CASE("colibri2 error: the §4.4 table") {
   CHECK(e.text == "Relay with ID jvb-euc1-03 already exists");
 
   e = Colibri2Error::unknown_relay(RelayId("jvb-euc1-03"));
-  CHECK(e.condition == StanzaErrorCondition::kBadRequest);  // not item-not-found (§5.3)
+  CHECK(e.condition == StanzaErrorCondition::kBadRequest);  // not item-not-found, as JVB
   CHECK(e.reason == Colibri2ErrorReason::kNone);
   CHECK(e.text == "Unknown relay jvb-euc1-03");
 
@@ -107,7 +107,7 @@ TEST_CASE("colibri2 error: wire names and default error types") {
   CHECK(to_string(StanzaErrorType::kCancel) == "cancel");
 }
 
-TEST_CASE("colibri2 error: REST status and text (§6)") {
+TEST_CASE("colibri2 error: REST status and text") {
   const MeetingId meeting("abc");
   const auto not_found = Colibri2Error::conference_not_found(meeting);
   CHECK(rest_error_response(not_found, RestMethod::kPost) ==

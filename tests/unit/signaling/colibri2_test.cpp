@@ -1,5 +1,5 @@
 // Tests of bridge/signaling/colibri2.hpp: typed ids and the wire names of the model's
-// enumerations (signaling.md §4.3).
+// enumerations (as jitsi-xmpp-extensions names them).
 #include <doctest/doctest.h>
 
 #include <type_traits>

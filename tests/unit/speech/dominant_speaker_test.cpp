@@ -1,5 +1,6 @@
-// Tests of bridge/conference/speech/dominant_speaker.hpp (media-plane.md §7.1-§7.3; T-105,
-// T-106, T-107). Everything runs on a fake clock in 20 ms audio frames.
+// Tests of bridge/conference/speech/dominant_speaker.hpp (the behaviours of jitsi-utils'
+// DominantSpeakerIdentificationTest: a single speaker, a conversation trace; and the challenger
+// rule). Everything runs on a fake clock in 20 ms audio frames.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -49,7 +50,7 @@ constexpr int kFramesPerSecond = 50;
 
 }  // namespace
 
-TEST_CASE("speech activity scores follow the Volfin-Cohen formula with the §7.2 constants") {
+TEST_CASE("speech activity scores follow the Volfin-Cohen formula with jitsi-utils' constants") {
   // ln C(13,10) + 13 ln 0.5 - ln 0.78 + 0.78 * 10
   CHECK(Dsi::speech_activity_score(10, 13, 0.78) ==
         doctest::Approx(std::log(286.0) + 13 * std::log(0.5) - std::log(0.78) + 7.8));
@@ -68,7 +69,7 @@ TEST_CASE("speech activity scores follow the Volfin-Cohen formula with the §7.2
   }
 }
 
-TEST_CASE("a single speaker becomes dominant once (T-105)") {
+TEST_CASE("a single speaker becomes dominant once") {
   Run run;
   Rng rng(1);
   for (int i = 0; i < kFramesPerSecond; ++i) run.frame({{kA, noise_level(rng)}});
@@ -82,7 +83,7 @@ TEST_CASE("a single speaker becomes dominant once (T-105)") {
   CHECK(run.dsi.counters().silence_events == 0);
 }
 
-TEST_CASE("with silence detection a single speaker alternates with silence (T-105)") {
+TEST_CASE("with silence detection a single speaker alternates with silence") {
   Run run(DominantSpeakerConfig{.enable_silence_detection = true, .silence_timeout = 3s});
   Rng rng(2);
   std::vector<Timestamp> speech_ends;
@@ -111,7 +112,7 @@ TEST_CASE("with silence detection a single speaker alternates with silence (T-10
   CHECK_FALSE(run.dsi.dominant());
 }
 
-TEST_CASE("challenger rule: a speaker takes over from a dominant who went silent (T-107)") {
+TEST_CASE("challenger rule: a speaker takes over from a dominant who went silent") {
   Run run;
   Rng rng(3);
   // B arrives first, so it is the nominee of the first decision; then A takes over by speaking.
@@ -134,7 +135,7 @@ TEST_CASE("challenger rule: a speaker takes over from a dominant who went silent
   CHECK(ms_since(start, run.changes[2].at) <= 1200);
 }
 
-TEST_CASE("challenger rule: one loud packet does not switch (T-107)") {
+TEST_CASE("challenger rule: one loud packet does not switch") {
   // The packet is tried at every position in the 300 ms decision cycle, against a dominant who
   // keeps talking and against one who has been silent long enough to score the floor everywhere.
   bool beat_silent_on_short_scales = false;
@@ -215,7 +216,7 @@ TEST_CASE("a level that never changes is the speaker's noise floor, not speech")
   CHECK(b->long_term == Dsi::kMinScore);
 }
 
-TEST_CASE("three-party conversation trace yields exactly the expected changes (T-106)") {
+TEST_CASE("three-party conversation trace yields exactly the expected changes") {
   // Everybody sits in a noisy room; A, B and C take 3 s turns after one second of noise. Others
   // make short noises during a turn ("mm-hm", a cough) that must not switch.
   struct Turn {

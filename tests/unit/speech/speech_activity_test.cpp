@@ -1,5 +1,6 @@
-// Tests of bridge/conference/speech/speech_activity.hpp (media-plane.md §7.4; T-108, T-109,
-// T-110, T-111; protocol/bridge-channel.md DominantSpeakerEndpointChangeEvent).
+// Tests of bridge/conference/speech/speech_activity.hpp (JVB's ConferenceSpeechActivity; the
+// behaviours of its SpeechActivityTest and RecentSpeakersListTest; the
+// DominantSpeakerEndpointChangeEvent it broadcasts).
 #include <doctest/doctest.h>
 
 #include <optional>
@@ -28,7 +29,7 @@ std::vector<DominantSpeakerMessage> drain(ConferenceSpeechActivity& a) {
 
 }  // namespace
 
-TEST_CASE("recent speakers list: add, promote, remove (T-110)") {
+TEST_CASE("recent speakers list: add, promote, remove") {
   RecentSpeakers r(3);
   CHECK(r.visible().empty());
   CHECK(r.promote(1));
@@ -77,7 +78,7 @@ TEST_CASE("speech order: dominant first, then recent speakers by recency, then j
   CHECK(ids(a.recent_speakers()) == Ids{2, 3});
 }
 
-TEST_CASE("endpoints with video come first, and the order follows video changes (T-109)") {
+TEST_CASE("endpoints with video come first, and the order follows video changes") {
   ConferenceSpeechActivity a;
   a.add_endpoint(1, true);
   a.add_endpoint(2, true);
@@ -123,7 +124,7 @@ TEST_CASE("endpoints with video come first, and the order follows video changes 
   CHECK(ids(a.ordered_endpoints()) == Ids{2, 3, 1});
 }
 
-TEST_CASE("broadcasts list previous speakers newest first, at most count - 1 (T-108)") {
+TEST_CASE("broadcasts list previous speakers newest first, at most count - 1") {
   ConferenceSpeechActivity a(SpeechActivityConfig{.recent_speakers_count = 4});
   for (SpeakerId id = 1; id <= 6; ++id) a.add_endpoint(id, true);
   CHECK(drain(a).empty());  // joins alone say nothing: nobody has spoken
@@ -247,7 +248,7 @@ TEST_CASE("levels drive the owned identification through to broadcasts") {
   CHECK_FALSE(a.identification().has_speaker(kA));
 }
 
-TEST_CASE("preemptive keyframe after a dominant change (T-111)") {
+TEST_CASE("preemptive keyframe after a dominant change") {
   using Kind = PreemptiveKeyframe::Kind;
   // Three endpoints, one receiver has a camera on stage: ask after max RTT - speaker RTT + 10 ms.
   auto p = plan_preemptive_keyframe(3, true, 30ms, 120ms);

@@ -1,7 +1,7 @@
 // Tests for bridge/srtp/srtp_session: SRTP/SRTCP round trips for both profiles (RFC 3711 §3.3-3.4,
 // RFC 7714), tag and index sizes, authentication and replay failures, hostile input, and JVB's
 // rules: no inbound state for an SSRC that never authenticates, repeated protection allowed
-// outbound (shared/docs/media-plane.md §1.4).
+// outbound (as JVB's SrtpDecryptTest and its plain retransmissions need).
 #include "bridge/srtp/srtp_session.hpp"
 
 #include <doctest/doctest.h>

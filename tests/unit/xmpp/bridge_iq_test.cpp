@@ -1,10 +1,10 @@
-// Tests of xmpp/bridge_iq.hpp (shared/docs/protocol/signaling.md §2.1, §2.4, §4.1, §4.2, §4.4,
-// §4.7): the request stanzas of vectors/xmpp/ (health, version, non-muc) and vectors/colibri2/
-// are answered with replies structurally equal to the vectors' responses (vectors/README.md "How
-// to compare responses"; the reply's from is left to the server); every dispatch rule, namespace
-// resolution, id echo and exception path is checked with hand-written stanzas. The colibri2
-// service is a fake that records what it was asked, since this is a test of the IQ layer only.
-// Vector cases are skipped (with a message) without JVB_SHARED_DIR.
+// Tests of xmpp/bridge_iq.hpp (the IQ rules listed there): the request stanzas of the shared
+// protocol vectors' xmpp/ (health, version, non-muc) and colibri2/ are answered with replies
+// structurally equal to the vectors' responses (names, namespaces and nesting match; generated
+// values need only the right form; the reply's from is left to the server); every dispatch rule,
+// namespace resolution, id echo and exception path is checked with hand-written stanzas. The
+// colibri2 service is a fake that records what it was asked, since this is a test of the IQ layer
+// only. Vector cases are skipped (with a message) without JVB_SHARED_DIR.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -47,10 +47,10 @@ std::string trim(const std::string& s) {
   return s.substr(b, s.find_last_not_of(" \t\r\n") + 1 - b);
 }
 
-// Structural description (vectors/README.md): name, effective namespace, attributes without
-// xmlns declarations in any order, trimmed text, children in order. The root's namespace (and
-// so that of children which inherit it) and its from are left out: the bridge writes its
-// replies inside the jabber:client stream and the server stamps from.
+// Structural description (what the vectors' responses are compared by): name, effective namespace,
+// attributes without xmlns declarations in any order, trimmed text, children in order. The root's
+// namespace (and so that of children which inherit it) and its from are left out: the bridge writes
+// its replies inside the jabber:client stream and the server stamps from.
 std::string describe(const gloox::Tag& tag, int depth = 0, const std::string& stream_ns = "") {
   std::map<std::string, std::string> attrs;
   for (const auto* a : tag.attributes()) {
@@ -189,7 +189,7 @@ TEST_CASE("bridge_iq: vectors of vectors/xmpp and vectors/colibri2") {
     REQUIRE(expected.has_value());
     CHECK(fake.requests[0] == *expected);
   }
-  SUBCASE("the service's errors are written per §4.4 (errors/e01, e04)") {
+  SUBCASE("the service's errors are written as JVB writes them (errors/e01, e04)") {
     const auto e = *dir / "colibri2" / "errors";
     fake.fail = Colibri2Error::conference_not_found(
         jvb::signaling::MeetingId("31d7cb96-56fd-45fc-8bb0-4d2be5415d0f"));
@@ -233,7 +233,7 @@ TEST_CASE("bridge_iq: a request without from gets a reply without to") {
   CHECK(reply->findAttribute("id") == "s1");
 }
 
-TEST_CASE("bridge_iq: result, error and other types get no reply (§4.7)") {
+TEST_CASE("bridge_iq: result, error and other types get no reply") {
   FakeColibri fake;
   auto s = fake.services();
   for (const char* type : {"result", "error", "", "GET", "bogus"}) {
@@ -247,7 +247,7 @@ TEST_CASE("bridge_iq: result, error and other types get no reply (§4.7)") {
   CHECK(fake.requests.empty());
 }
 
-// ---- Access control (§2.4) ----
+// ---- Access control (only brewery occupants) ----
 
 TEST_CASE("bridge_iq: a sender outside the brewery gets forbidden for every request") {
   FakeColibri fake;
@@ -266,7 +266,7 @@ TEST_CASE("bridge_iq: a sender outside the brewery gets forbidden for every requ
     CHECK(e.type == "auth");
     CHECK(e.condition == "forbidden");
     CHECK(e.text.empty());
-    CHECK(e.reason.empty());  // no colibri2 extension (§4.4 table)
+    CHECK(e.reason.empty());  // no colibri2 extension (as JVB answers forbidden)
     reply = answer(iq("get", payload), false, s);
     REQUIRE(reply);
     CHECK(error_parts(*reply).condition == "forbidden");
@@ -291,7 +291,7 @@ TEST_CASE("bridge_iq: XEP-0199 ping gets an empty result from anyone") {
   CHECK(error_parts(*reply).condition == "service-unavailable");
 }
 
-// ---- conference-modify (§4.3, §4.4) ----
+// ---- conference-modify and its errors ----
 
 TEST_CASE("bridge_iq: conference-modify as get and as set reaches the service") {
   FakeColibri fake;
@@ -344,7 +344,7 @@ TEST_CASE("bridge_iq: a malformed conference-modify is a bad-request and never r
   CHECK(fake.requests.empty());
 }
 
-TEST_CASE("bridge_iq: every §4.4 error of the service is passed through unchanged") {
+TEST_CASE("bridge_iq: every Colibri2 error of the service is passed through unchanged") {
   FakeColibri fake;
   auto s = fake.services();
   const std::vector<Colibri2Error> errors = {
@@ -366,7 +366,7 @@ TEST_CASE("bridge_iq: every §4.4 error of the service is passed through unchang
   }
 }
 
-// ---- Exceptions never escape (§4.4 "Unexpected internal error") ----
+// ---- Exceptions never escape (an unexpected internal error) ----
 
 TEST_CASE("bridge_iq: a throwing service gives internal-server-error with the exception text") {
   FakeColibri fake;
@@ -396,7 +396,7 @@ TEST_CASE("bridge_iq: a throwing service gives internal-server-error with the ex
   CHECK(error_parts(*reply).condition == "internal-server-error");
 }
 
-// ---- Health check (§4.1) ----
+// ---- Health check (Jicofo's JvbDoctor) ----
 
 TEST_CASE("bridge_iq: health check as get and set; unhealthy without a message still has a text") {
   FakeColibri fake;
@@ -417,7 +417,7 @@ TEST_CASE("bridge_iq: health check as get and set; unhealthy without a message s
   CHECK(e.reason.empty());
 }
 
-// ---- Version (§4.2) ----
+// ---- Version (XEP-0092) ----
 
 TEST_CASE("bridge_iq: version get answers name, version and os; set is unsupported") {
   FakeColibri fake;
@@ -442,7 +442,7 @@ TEST_CASE("bridge_iq: version get answers name, version and os; set is unsupport
   CHECK(e.text == "Unsupported IQ request query");
 }
 
-// ---- Anything else (§4.7) ----
+// ---- Anything else (service-unavailable) ----
 
 TEST_CASE("bridge_iq: unknown payloads get service-unavailable with JVB's text") {
   FakeColibri fake;
@@ -487,7 +487,7 @@ TEST_CASE("bridge_iq: a service left unset is unsupported") {
   CHECK(reply->findAttribute("type") == "result");
 }
 
-// ---- Namespaces (§4.0) ----
+// ---- Namespaces ----
 
 TEST_CASE("bridge_iq: payload namespaces declared, inherited or prefixed") {
   FakeColibri fake;

@@ -1,10 +1,10 @@
-// Tests of xmpp/stats_presence.hpp (shared/docs/protocol/signaling.md §2.2, §2.3, §4.6): the
-// presences built from the values of vectors/xmpp/presence-*.xml carry the same stats with the
-// same values in the same order (the vectors also show stats we do not publish, such as
+// Tests of xmpp/stats_presence.hpp (the join and stats presence, with the shutdown flags): the
+// presences built from the values of vectors/xmpp/presence-*.xml carry the same stats with the same
+// values in the same order (the vectors also show stats we do not publish, such as
 // bit_rate_download; those are left out of the comparison), the MUC <x/> only on the join, the
-// value forms (doubles as Jicofo's Double.parseDouble reads them, booleans, the UTC timestamp),
-// and that unset or unwritable strings are left out. Vector cases are skipped (with a message)
-// without JVB_SHARED_DIR.
+// value forms (doubles as Jicofo's Double.parseDouble reads them, booleans, the UTC timestamp), and
+// that unset or unwritable strings are left out. Vector cases are skipped (with a message) without
+// JVB_SHARED_DIR.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -62,7 +62,7 @@ Stats stats_of(const gloox::Tag& presence) {
   for (const gloox::Tag* stat : stats->children()) {
     CHECK(stat->name() == "stat");
     CHECK(effective_namespace(*stat) == kNsColibri);
-    CHECK_FALSE(stat->hasAttribute("xmlns"));  // §2.3: the stats inherit the namespace
+    CHECK_FALSE(stat->hasAttribute("xmlns"));  // the stats inherit the namespace, as JVB writes them
     out.emplace_back(stat->findAttribute("name"), stat->findAttribute("value"));
   }
   return out;
@@ -162,7 +162,7 @@ TEST_CASE("stats_presence: vectors/xmpp/presence-*.xml") {
     s.version = "0.1.0-cpp";
     check_against(*brewery_presence(kOccupant, s, false), *load(*dir / "presence-stats-minimal.xml"));
   }
-  SUBCASE("graceful shutdown and shutting down (§4.6)") {
+  SUBCASE("graceful shutdown and shutting down") {
     BridgeStats s;
     s.stress_level = 0.21;
     s.average_participant_stress = 0.01;

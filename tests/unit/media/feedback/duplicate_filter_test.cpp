@@ -1,4 +1,4 @@
-// Tests of bridge/media/feedback/duplicate_filter.hpp (media-plane.md §2.3 step 13v, T-21).
+// Tests of bridge/media/feedback/duplicate_filter.hpp (JVB's DuplicateTermination).
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -7,7 +7,7 @@
 
 using namespace jvb::media;
 
-TEST_CASE("a repeat is dropped, a new seq passes (T-21)") {
+TEST_CASE("a repeat is dropped, a new seq passes") {
   DuplicateFilter f;
   CHECK(f.accept(100));
   CHECK(f.accept(101));

@@ -1,7 +1,8 @@
-// Tests of bridge/media/feedback/nack_generator.hpp (media-plane.md §4.4, T-22..T-24, RFC 4585
-// §6.2.1) on a fake clock: the first NACK at once after a gap, retries at RTT-based intervals,
-// giving up after max tries or max age, cancellation by late or RTX-recovered packets, resets on
-// large jumps, seq wrap, and NACKs split when the output is small.
+// Tests of bridge/media/feedback/nack_generator.hpp (the behaviours of JVB's
+// StreamPacketRequesterTest: a gap, 10 resends, a reset; RFC 4585 §6.2.1) on a fake clock: the
+// first NACK at once after a gap, retries at RTT-based intervals, giving up after max tries or max
+// age, cancellation by late or RTX-recovered packets, resets on large jumps, seq wrap, and NACKs
+// split when the output is small.
 #include <doctest/doctest.h>
 
 #include <array>
@@ -57,7 +58,7 @@ std::vector<Timestamp> run(NackGenerator& gen, Timestamp until, std::vector<Seqs
 
 }  // namespace
 
-TEST_CASE("a gap is NACKed at once, and nothing more once the packets arrive (T-22)") {
+TEST_CASE("a gap is NACKed at once, and nothing more once the packets arrive") {
   NackGenerator gen;
   CHECK_FALSE(gen.next_due());
   gen.on_packet(kT0, 1);
@@ -81,7 +82,7 @@ TEST_CASE("a gap is NACKed at once, and nothing more once the packets arrive (T-
   CHECK(gen.counters().nacks_sent == 1);
 }
 
-TEST_CASE("a seq that never arrives is NACKed every 150 ms, exactly 10 times (T-23)") {
+TEST_CASE("a seq that never arrives is NACKed every 150 ms, exactly 10 times") {
   NackGenerator gen;
   gen.on_packet(kT0, 1);
   gen.on_packet(kT0, 2);
@@ -98,7 +99,7 @@ TEST_CASE("a seq that never arrives is NACKed every 150 ms, exactly 10 times (T-
   CHECK(gen.counters().requests_sent == 10);
 }
 
-TEST_CASE("a packet arriving between retries cancels the rest (T-23)") {
+TEST_CASE("a packet arriving between retries cancels the rest") {
   NackGenerator gen;
   gen.on_packet(kT0, 10);
   gen.on_packet(kT0, 13);  // 11, 12 missing
@@ -153,7 +154,7 @@ TEST_CASE("a missing seq is abandoned once older than max_age") {
   CHECK(run(gen3, kT0 + 10s).size() == 3);
 }
 
-TEST_CASE("99 missing are NACKed; a jump leaving 100 or more missing resets (T-24)") {
+TEST_CASE("99 missing are NACKed; a jump leaving 100 or more missing resets") {
   NackGenerator gen;
   gen.on_packet(kT0, 1000);
   gen.on_packet(kT0, 1100);  // 1001..1099: 99 missing

@@ -1,6 +1,6 @@
-// Tests of bridge/media/feedback/packet_cache.hpp (media-plane.md §3.9 step 4, §3.10): hit,
-// miss, overwrite by a later seq in the same slot, age, oversize packets, seq wrap, the NACK
-// RTT guard (T-75), the per-SSRC ring limit and expiry.
+// Tests of bridge/media/feedback/packet_cache.hpp (JVB's packet cache and NackHandler): hit, miss,
+// overwrite by a later seq in the same slot, age, oversize packets, seq wrap, the NACK RTT guard,
+// the per-SSRC ring limit and expiry.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -92,7 +92,7 @@ TEST_CASE("empty and oversize packets are rejected") {
   CHECK(as_bytes(cache.find(kT0, 1, 3)) == packet(3));
 }
 
-TEST_CASE("NACK RTT guard (T-75)") {
+TEST_CASE("NACK RTT guard") {
   PacketCache cache;
   cache.store(1, 100, kT0, packet(100));
   // RTT 100 ms: the guard is min(90 ms, 95 ms) = 90 ms since the last (re)send.

@@ -55,7 +55,7 @@ TEST_CASE("probation restarts on a non-sequential packet") {
   CHECK(s.expected() == 1);
 }
 
-TEST_CASE("RR fields: 100 expected, 90 received since the last report (T-31)") {
+TEST_CASE("RR fields: 100 expected, 90 received since the last report") {
   ReceiveStatistics s(0xCAFE, 90000);
   feed(s, 100, 101);  // probation; base 101
   auto first = s.report_block(kT0);
@@ -114,7 +114,7 @@ TEST_CASE("fraction lost saturates at 255 and duplicates make cumulative loss ne
   CHECK(d.report_block(kT0).cumulative_lost == -3);
 }
 
-TEST_CASE("extended highest sequence and expected across 0, 1 and more wraps (T-33)") {
+TEST_CASE("extended highest sequence and expected across 0, 1 and more wraps") {
   ReceiveStatistics none(1, 90000);
   feed(none, 1000, 2000);
   CHECK(none.extended_highest_sequence() == 2000);

@@ -1,4 +1,4 @@
-// Tests of bridge/media/feedback/rr_generator.hpp (media-plane.md §4.2, RFC 3550 §6.4.2): the
+// Tests of bridge/media/feedback/rr_generator.hpp (JVB's RtcpRrGenerator, RFC 3550 §6.4.2): the
 // 500 ms schedule, only streams with new packets reported, several RRs beyond 31 blocks, and
 // output buffers too small for every block.
 #include <doctest/doctest.h>
@@ -57,7 +57,7 @@ TEST_CASE("schedule: due every period from start(), without drift") {
   gen.start(kT0 + 200ms);  // no effect once started
   CHECK(*gen.next_due() == kT0 + 500ms);
   std::array<std::uint8_t, 1500> out{};
-  // Called 30 ms late: the next one is still on the 500 ms grid (T-32).
+  // Called 30 ms late: the next one is still on the 500 ms grid.
   CHECK(gen.build(kT0 + 530ms, {}, 1, out) == 0);
   CHECK(*gen.next_due() == kT0 + 1000ms);
   CHECK(gen.build(kT0 + 1000ms, {}, 1, out) == 0);
@@ -92,7 +92,7 @@ TEST_CASE("one RR with a block per stream that received packets since the last R
   CHECK(parsed.blocks[1].extended_highest_sequence == 502);
   CHECK(gen.reports_sent() == 1);
 
-  // Nothing new: no RR at all (T-31, "second query is empty").
+  // Nothing new: no RR at all (JVB's IncomingSsrcStatsTest: a second query with no update is empty).
   CHECK(gen.build(kT0 + 500ms, streams, 0x5EED, out) == 0);
   feed(a, 15, 1);
   const auto n2 = gen.build(kT0 + 1000ms, streams, 0x5EED, out);

@@ -1,6 +1,6 @@
-// Tests of bridge/media/feedback/rtx.hpp (RFC 4588 §4; media-plane.md §2.3 step 12v, §3.10,
-// T-19, T-20, T-73): RTX build and decapsulation round trips with CSRCs, header extensions and
-// padding, and the refusals.
+// Tests of bridge/media/feedback/rtx.hpp (RFC 4588 §4; JVB's RtxHandler and RetransmissionSender,
+// and the cases of its RtxPacketTest and RetransmissionSenderTest): RTX build and decapsulation
+// round trips with CSRCs, header extensions and padding, and the refusals.
 #include <doctest/doctest.h>
 
 #include <array>
@@ -50,7 +50,7 @@ Bytes make_packet(const Bytes& payload, std::size_t padding = 0) {
 
 }  // namespace
 
-TEST_CASE("build an RTX packet: RTX SSRC/PT/seq, same header otherwise, OSN + payload (T-73)") {
+TEST_CASE("build an RTX packet: RTX SSRC/PT/seq, same header otherwise, OSN + payload") {
   const Bytes payload{0x90, 0x80, 0x11, 0x22, 0x33};
   const Bytes original = make_packet(payload, 4);
   Bytes out(1500);
@@ -78,7 +78,7 @@ TEST_CASE("build an RTX packet: RTX SSRC/PT/seq, same header otherwise, OSN + pa
   CHECK(Bytes(rtx->payload().begin(), rtx->payload().end()) == expected_payload);
 }
 
-TEST_CASE("decapsulate restores the original packet, without padding (T-19)") {
+TEST_CASE("decapsulate restores the original packet, without padding") {
   const Bytes payload{0xAA, 0xBB, 0xCC};
   const Bytes original = make_packet(payload, 3);
   Bytes rtx(1500);
@@ -101,7 +101,7 @@ TEST_CASE("decapsulate restores the original packet, without padding (T-19)") {
   CHECK(p->payload_type() == 100);
 }
 
-TEST_CASE("the T-19 example: payload [0x12, 0x34, ...] becomes seq 0x1234") {
+TEST_CASE("JVB's RtxPacketTest example: payload [0x12, 0x34, ...] becomes seq 0x1234") {
   Bytes pkt{0x80, 96, 0x00, 0x07, 0, 0, 0, 9, 0x22, 0x22, 0x22, 0x22, 0x12, 0x34, 0xDE, 0xAD};
   auto n = decapsulate_rtx(pkt, 0x33333333, 100);
   REQUIRE(n);
@@ -118,7 +118,7 @@ TEST_CASE("the T-19 example: payload [0x12, 0x34, ...] becomes seq 0x1234") {
   CHECK(just_osn[3] == 0xFE);
 }
 
-TEST_CASE("padding-only RTX probes are refused (T-20)") {
+TEST_CASE("padding-only RTX probes are refused") {
   Bytes empty{0x80, 96, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4};
   CHECK(decapsulate_rtx(empty, 5, 100).error() == RtxError::kNoOriginalSequence);
   Bytes one{0x80, 96, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4, 0x12};

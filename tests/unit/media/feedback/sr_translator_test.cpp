@@ -1,5 +1,6 @@
-// Tests of bridge/media/feedback/sr_translator.hpp (media-plane.md §3.8, T-78, T-79): report
-// blocks stripped, SSRC replaced, RTP timestamp translated, NTP kept, counts replaced.
+// Tests of bridge/media/feedback/sr_translator.hpp (JVB's RtcpTerminationTest "remove all of the
+// report blocks", and no SR for an SSRC nothing was sent on): report blocks stripped, SSRC
+// replaced, RTP timestamp translated, NTP kept, counts replaced.
 #include <doctest/doctest.h>
 
 #include <array>
@@ -41,7 +42,7 @@ rtcp::SenderReport parse_sr(std::span<const std::uint8_t> bytes) {
 
 }  // namespace
 
-TEST_CASE("translate: blocks stripped, SSRC and RTP time rewritten, counts replaced (T-78)") {
+TEST_CASE("translate: blocks stripped, SSRC and RTP time rewritten, counts replaced") {
   const Bytes in = make_sr();
   const auto sr = parse_sr(in);
   REQUIRE(sr.report_blocks().size() == 2);
@@ -69,7 +70,7 @@ TEST_CASE("translate: blocks stripped, SSRC and RTP time rewritten, counts repla
   CHECK(kept.sender_info().octet_count == 600000);
 }
 
-TEST_CASE("refusals: no mapping, nothing sent (T-79), small buffer") {
+TEST_CASE("refusals: no mapping, nothing sent, small buffer") {
   const auto in = make_sr();
   const auto sr = parse_sr(in);
   Bytes out(100);

@@ -1,7 +1,7 @@
-// Tests of bridge/media/feedback/tcc_feedback_generator.hpp (media-plane.md §4.3, T-26..T-30,
-// draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1) on a fake clock. Every feedback is
-// parsed back with rtcp::TransportFeedback: statuses, arrival deltas, reordering, duplicates,
-// seq wrap, splitting when a feedback is full, and the feedback count.
+// Tests of bridge/media/feedback/tcc_feedback_generator.hpp (the behaviours of JVB's
+// TccGeneratorNodeTest, draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1) on a fake clock.
+// Every feedback is parsed back with rtcp::TransportFeedback: statuses, arrival deltas, reordering,
+// duplicates, seq wrap, splitting when a feedback is full, and the feedback count.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -65,7 +65,7 @@ std::chrono::microseconds since_t0(Timestamp t) {
 
 }  // namespace
 
-TEST_CASE("no packets, no feedback (T-26)") {
+TEST_CASE("no packets, no feedback") {
   g_sink.clear();
   TransportCcFeedbackGenerator gen;
   CHECK_FALSE(gen.next_due());
@@ -73,7 +73,7 @@ TEST_CASE("no packets, no feedback (T-26)") {
   CHECK(g_sink.empty());
 }
 
-TEST_CASE("11 unmarked packets 10 ms apart: one feedback after 100 ms with 11 reports (T-27)") {
+TEST_CASE("11 unmarked packets 10 ms apart: one feedback after 100 ms with 11 reports") {
   g_sink.clear();
   TransportCcFeedbackGenerator gen;
   for (int i = 0; i < 11; ++i) deliver(gen, kT0 + i * 10ms, static_cast<std::uint16_t>(100 + i));
@@ -93,7 +93,7 @@ TEST_CASE("11 unmarked packets 10 ms apart: one feedback after 100 ms with 11 re
   CHECK(*gen.next_due() == kT0 + 200ms);
 }
 
-TEST_CASE("a marked packet 20 ms after the last feedback brings it forward (T-28)") {
+TEST_CASE("a marked packet 20 ms after the last feedback brings it forward") {
   g_sink.clear();
   TransportCcFeedbackGenerator gen;
   deliver(gen, kT0, 1);
@@ -109,7 +109,7 @@ TEST_CASE("a marked packet 20 ms after the last feedback brings it forward (T-28
   CHECK(g_sink[1].count == 1);
 }
 
-TEST_CASE("gaps are reported lost; a late arrival restarts the next window at its seq (T-29)") {
+TEST_CASE("gaps are reported lost; a late arrival restarts the next window at its seq") {
   g_sink.clear();
   TransportCcFeedbackGenerator gen;
   deliver(gen, kT0, 1);
@@ -236,7 +236,7 @@ TEST_CASE("huge forward jumps restart the window") {
   CHECK(g_sink[0].packets.size() == 1);
 }
 
-TEST_CASE("random traffic across the wrap: every feedback parses and fits (T-30)") {
+TEST_CASE("random traffic across the wrap: every feedback parses and fits") {
   g_sink.clear();
   TransportCcFeedbackGenerator gen;
   std::mt19937 rng(12345);

@@ -1,6 +1,6 @@
-// Tests of bridge/media/projection/keyframe_requester.hpp on a fake clock: the per-receiver
-// and source-wide limits of media-plane.md §4.5 (T-81..T-84), in-flight suppression, FIR
-// sequence numbers; and a projection whose keyframe requests go through it (T-55).
+// Tests of bridge/media/projection/keyframe_requester.hpp on a fake clock: the per-receiver and
+// source-wide limits of JVB's KeyframeRequester (and its KeyframeRequesterTest), in-flight
+// suppression, FIR sequence numbers; and a projection whose keyframe requests go through it.
 #include <doctest/doctest.h>
 
 #include "bridge/media/projection/keyframe_requester.hpp"
@@ -16,7 +16,7 @@ const Timestamp kT0{std::chrono::seconds(5000)};
 
 }  // namespace
 
-TEST_CASE("min interval per receiver and source-wide (T-81)") {
+TEST_CASE("min interval per receiver and source-wide") {
   KeyframeRequester kr(true);
   KeyframeRequestWindow b, c;
   CHECK(kr.kind() == KeyframeRequestKind::kPli);
@@ -33,7 +33,7 @@ TEST_CASE("min interval per receiver and source-wide (T-81)") {
   CHECK(kr.counters().requests == 6);
 }
 
-TEST_CASE("at most 3 requests per receiver within 10 s (T-83)") {
+TEST_CASE("at most 3 requests per receiver within 10 s") {
   KeyframeRequester kr(true);
   KeyframeRequestWindow b, c;
   int sent = 0;
@@ -89,7 +89,7 @@ TEST_CASE("a short RTT shortens the minimum interval W = min(200 ms, RTT + 10 ms
   CHECK(kr.should_request(kT0 + 35ms, b));
 }
 
-TEST_CASE("request kind from the sender's capabilities; FIR sequence numbers (T-82, T-84)") {
+TEST_CASE("request kind from the sender's capabilities; FIR sequence numbers") {
   KeyframeRequester fir_only(false, true);
   CHECK(fir_only.kind() == KeyframeRequestKind::kFir);
   CHECK(fir_only.should_request(kT0));
@@ -115,7 +115,7 @@ TEST_CASE("a suppressed request consumes no budget") {
   CHECK(kr.should_request(kT0 + 200ms, b));
 }
 
-TEST_CASE("a projection waiting for a keyframe asks on every packet; the requester throttles (T-55)") {
+TEST_CASE("a projection waiting for a keyframe asks on every packet; the requester throttles") {
   test::ProjectionHarness h;
   auto src = test::Vp8SimulcastSource::standard();
   KeyframeRequester kr(true);

@@ -1,7 +1,6 @@
-// Tests of bridge/media/projection/video_projection.hpp: projection of a 3-encoding VP8
-// simulcast source onto one SSRC on a fake clock (media-plane.md §3.2-§3.4, §3.7; scenarios
-// T-46..T-55, T-60, T-64, T-67..T-69 of §10 F, as far as they apply without temporal-layer
-// filtering).
+// Tests of bridge/media/projection/video_projection.hpp: projection of a 3-encoding VP8 simulcast
+// source onto one SSRC on a fake clock (the scenarios of JVB's VP8AdaptiveSourceProjectionTest and
+// of its generic context, as far as they apply without temporal-layer filtering).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -60,7 +59,7 @@ std::size_t first_of_encoding(const std::vector<Received>& r, int e) {
 
 }  // namespace
 
-TEST_CASE("the first keyframe starts forwarding at seq 2, ts 3001, own PictureID (T-46, T-69)") {
+TEST_CASE("the first keyframe starts forwarding at seq 2, ts 3001, own PictureID") {
   ProjectionHarness h;
   auto src = Vp8SimulcastSource::standard();
   h.projection.set_target(0);
@@ -80,7 +79,7 @@ TEST_CASE("the first keyframe starts forwarding at seq 2, ts 3001, own PictureID
   CHECK(h.projection.counters().switches == 1);
 }
 
-TEST_CASE("nothing is forwarded before a keyframe of the target, which is requested (T-55)") {
+TEST_CASE("nothing is forwarded before a keyframe of the target, which is requested") {
   ProjectionHarness h;
   auto src = Vp8SimulcastSource::standard();
   h.projection.set_target(2);
@@ -108,7 +107,7 @@ TEST_CASE("nothing is forwarded before a keyframe of the target, which is reques
   CHECK(h.projection.current_encoding() == 2);
 }
 
-TEST_CASE("steady forwarding of one encoding; other encodings dropped (T-47, T-51)") {
+TEST_CASE("steady forwarding of one encoding; other encodings dropped") {
   ProjectionHarness h;
   auto src = Vp8SimulcastSource::standard();
   h.projection.set_target(1);
@@ -134,7 +133,7 @@ TEST_CASE("steady forwarding of one encoding; other encodings dropped (T-47, T-5
   CHECK(h.projection.counters().forwarded == static_cast<std::uint64_t>(expected));
 }
 
-TEST_CASE("switches wait for a keyframe of the target and keep every field continuous (T-52)") {
+TEST_CASE("switches wait for a keyframe of the target and keep every field continuous") {
   const std::pair<int, int> cases[] = {{0, 2}, {2, 0}, {0, 1}, {1, 0}, {1, 2}};
   for (const auto& c : cases) {
     const int from = c.first;
@@ -215,7 +214,7 @@ TEST_CASE("the timestamp step at a switch is the wall-clock time since the last 
   }
 }
 
-TEST_CASE("an incomplete last frame leaves one sequence number out; its rest is dropped (T-52, T-60)") {
+TEST_CASE("an incomplete last frame leaves one sequence number out; its rest is dropped") {
   ProjectionHarness h;
   auto src = Vp8SimulcastSource::standard();
   h.projection.set_target(0);
@@ -264,7 +263,7 @@ TEST_CASE("loss on the input shows as a gap of the same size, never more") {
   CHECK(gaps > 10);
 }
 
-TEST_CASE("reordering within the current encoding keeps every packet on its own slot (T-48)") {
+TEST_CASE("reordering within the current encoding keeps every packet on its own slot") {
   ProjectionHarness h;
   auto src = Vp8SimulcastSource::standard();
   h.projection.set_target(2);
@@ -322,7 +321,7 @@ TEST_CASE("a retransmitted keyframe that was already forwarded does not start a 
   check_strictly_continuous(h.received);
 }
 
-TEST_CASE("suspension stops forwarding; resuming needs a keyframe and continues (T-64)") {
+TEST_CASE("suspension stops forwarding; resuming needs a keyframe and continues") {
   ProjectionHarness h;
   auto src = Vp8SimulcastSource::standard();
   h.projection.set_target(1);
@@ -396,7 +395,7 @@ TEST_CASE("16-bit seq, 32-bit ts and 15-bit PictureID wrap on input and output")
   }
 }
 
-TEST_CASE("large dropouts continue linearly (T-54)") {
+TEST_CASE("large dropouts continue linearly") {
   ProjectionHarness h;
   auto src = Vp8SimulcastSource::standard();
   h.projection.set_target(0);
@@ -446,7 +445,7 @@ TEST_CASE("a restarted sender (large backward jump or new SSRC) needs a new keyf
   }
 }
 
-TEST_CASE("a keyframe arriving after later packets of its own frame still starts (T-49)") {
+TEST_CASE("a keyframe arriving after later packets of its own frame still starts") {
   ProjectionHarness h;
   auto src = Vp8SimulcastSource::standard();
   h.projection.set_target(1);
@@ -462,7 +461,7 @@ TEST_CASE("a keyframe arriving after later packets of its own frame still starts
   CHECK(h.received.back().seq == h.received[0].seq + 2);
 }
 
-TEST_CASE("a keyframe arriving after a later frame was dropped is ignored (T-50)") {
+TEST_CASE("a keyframe arriving after a later frame was dropped is ignored") {
   ProjectionHarness h;
   auto src = Vp8SimulcastSource::standard();
   h.projection.set_target(0);
@@ -478,7 +477,7 @@ TEST_CASE("a keyframe arriving after a later frame was dropped is ignored (T-50)
   CHECK(h.received.size() == 3);
 }
 
-TEST_CASE("generic (non-VP8) payloads: pass-through with continuous seq and ts (T-67, T-69)") {
+TEST_CASE("generic (non-VP8) payloads: pass-through with continuous seq and ts") {
   ProjectionHarness h;
   h.projection.set_target(0);
   std::vector<GeneratedPacket> in;
@@ -510,7 +509,7 @@ TEST_CASE("generic (non-VP8) payloads: pass-through with continuous seq and ts (
   CHECK(h.received[50].ts - h.received[49].ts == 50 * 90);
 }
 
-TEST_CASE("codec change VP8 -> generic -> VP8 on one encoding stays continuous (T-68)") {
+TEST_CASE("codec change VP8 -> generic -> VP8 on one encoding stays continuous") {
   ProjectionHarness h(1);
   Vp8SimulcastSource src({{0x1111, 100, 5000, 10, 1, 1}});
   h.projection.set_target(0);
@@ -528,7 +527,7 @@ TEST_CASE("codec change VP8 -> generic -> VP8 on one encoding stays continuous (
   CHECK(pid_step(*h.received[3].picture_id, *h.received[6].picture_id) == 1);
 }
 
-TEST_CASE("SR timestamps translate for the forwarded encoding only (T-52)") {
+TEST_CASE("SR timestamps translate for the forwarded encoding only") {
   ProjectionHarness h;
   auto src = Vp8SimulcastSource::standard();
   CHECK_FALSE(h.projection.projected_timestamp(src.ssrc(0), 1));

@@ -1,6 +1,7 @@
 // Tests of bridge/media/rewriting/ssrc_rewriter.hpp: SSRC rewriting for receivers with the
-// "ssrc-rewriting" capability (media-plane.md §3.12; scenarios T-119..T-123 of §10 K), with
-// real Opus-like audio packets and VP8 streams (RFC 7741) from the projection tests' generator.
+// "ssrc-rewriting" capability (JVB's SsrcCache; the scenarios of its SsrcCacheTest and
+// MidStamperTest), with real Opus-like audio packets and VP8 streams (RFC 7741) from the projection
+// tests' generator.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -114,7 +115,7 @@ std::uint32_t u32(std::int64_t v) { return static_cast<std::uint32_t>(v); }
 
 }  // namespace
 
-TEST_CASE("T-119: 200 audio sources on 50 slots keep every slot's seq +1 and ts +960 across remaps") {
+TEST_CASE("200 audio sources on 50 slots keep every slot's seq +1 and ts +960 across remaps") {
   SsrcRewriter rw(SsrcRewriterConfig{}, 42);
   std::mt19937 rng(7);
   struct Source {
@@ -169,7 +170,7 @@ TEST_CASE("T-119: 200 audio sources on 50 slots keep every slot's seq +1 and ts 
   CHECK(rw.known_sources() == 200);
 }
 
-TEST_CASE("T-120: limit 2, sources 1001, 1002, 1003 get a0, a1, then a0 again with its SSRC") {
+TEST_CASE("limit 2, sources 1001, 1002, 1003 get a0, a1, then a0 again with its SSRC") {
   SsrcRewriterConfig config;
   config.audio_slots = 2;
   config.mids = true;
@@ -239,7 +240,7 @@ TEST_CASE("a remap continues ts by the source's own step, or by one frame when i
   CHECK(x2.ts == x.ts + 3 * 1920);
 }
 
-TEST_CASE("T-121: a video slot is announced, waits for a keyframe start and continues PictureID/TL0PICIDX") {
+TEST_CASE("a video slot is announced, waits for a keyframe start and continues PictureID/TL0PICIDX") {
   SsrcRewriterConfig config;
   config.video_slots = 1;
   SsrcRewriter rw(config, 11);
@@ -438,7 +439,7 @@ TEST_CASE("set_video_sources follows the allocation; premap uses free slots only
   CHECK(updates[0].video_type == "DESKTOP");
 }
 
-TEST_CASE("T-122: slot SSRCs map back to the source's primary SSRC and owner") {
+TEST_CASE("slot SSRCs map back to the source's primary SSRC and owner") {
   SsrcRewriter rw(SsrcRewriterConfig{}, 31);
   const auto video = rw.activate(video_desc("alice-v0", "alice", 0xA11CE));
   REQUIRE(video);
@@ -477,7 +478,7 @@ TEST_CASE("T-122: slot SSRCs map back to the source's primary SSRC and owner") {
   CHECK(small.known_sources() == 1);  // A is remembered, B is gone
 }
 
-TEST_CASE("T-123: the mid is stamped only when negotiated, and only on slot SSRCs") {
+TEST_CASE("the mid is stamped only when negotiated, and only on slot SSRCs") {
   SsrcRewriterConfig config;
   config.mids = true;
   SsrcRewriter rw(config, 37);
