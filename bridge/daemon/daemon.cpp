@@ -12,16 +12,16 @@
 #include "bridge/conference/conference_manager.hpp"
 #include "bridge/core/log.hpp"
 #include "bridge/core/version.hpp"
-#include "bridge/daemon/debug_api.hpp"
 #include "bridge/daemon/media_service.hpp"
-#include "bridge/daemon/ops_api.hpp"
-#include "bridge/daemon/shutdown_manager.hpp"
 #include "bridge/daemon/xmpp_signaling.hpp"
 #include "bridge/health/health_checker.hpp"
 #include "bridge/http/about_api.hpp"
 #include "bridge/http/colibri2_rest.hpp"
 #include "bridge/http/colibri_ws.hpp"
+#include "bridge/http/debug_api.hpp"
 #include "bridge/http/http_server.hpp"
+#include "bridge/http/ops_api.hpp"
+#include "bridge/http/shutdown_manager.hpp"
 #include "ice/host_addresses.hpp"
 #include "ice/local_candidates.hpp"
 
@@ -189,7 +189,8 @@ struct LoopResources {
 Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
     const config::BridgeConfig& config, health::HealthChecker& checker,
     conference::ConferenceManager& conferences, conference::Router& router,
-    const conference::ForwardingController& forwarding, const ShutdownManager& shutdown, OpsApi ops) {
+    const conference::ForwardingController& forwarding, const http::ShutdownManager& shutdown,
+    http::OpsApi ops) {
   const auto& ps = config.http.private_server;
   if (ps.key_store_path) {
     kLog.warn(
@@ -210,10 +211,10 @@ Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
     http::add_health_route(**server, [&checker] { return checker.status(health::Clock::now()); });
   }
   if (config.rest.version) http::add_version_route(**server);
-  if (config.rest.debug) add_debug_routes(**server, conferences, router, forwarding, shutdown);
+  if (config.rest.debug) http::add_debug_routes(**server, conferences, router, forwarding, shutdown);
   // config.rest.shutdown already includes the COLIBRI API switch (http-api.md §1.1).
-  add_ops_routes(**server, {config.rest.drain, config.rest.shutdown, config.apis.rest_enabled},
-                 std::move(ops));
+  http::add_ops_routes(**server, {config.rest.drain, config.rest.shutdown, config.apis.rest_enabled},
+                       std::move(ops));
   if (config.apis.rest_enabled) {
     http::add_colibri2_routes(
         **server,
@@ -229,7 +230,7 @@ Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
 // re-armed after every step, and the loop quit when the manager says exit.
 class ShutdownDriver {
  public:
-  ShutdownDriver(ShutdownManager& manager, conference::ConferenceManager& conferences, GMainLoop* loop)
+  ShutdownDriver(http::ShutdownManager& manager, conference::ConferenceManager& conferences, GMainLoop* loop)
       : manager_(manager), conferences_(conferences), loop_(loop) {}
   ~ShutdownDriver() {
     if (timer_ != 0) g_source_remove(timer_);
@@ -243,7 +244,7 @@ class ShutdownDriver {
   std::function<void()> on_change;
 
  private:
-  void apply(ShutdownManager::Decision decision) {
+  void apply(http::ShutdownManager::Decision decision) {
     if (manager_.refuses_new_conferences()) conferences_.set_graceful_shutdown(true);
     if (manager_.state() != last_state_) {
       last_state_ = manager_.state();
@@ -251,7 +252,7 @@ class ShutdownDriver {
     }
     if (timer_ != 0) g_source_remove(timer_);
     timer_ = 0;
-    if (decision == ShutdownManager::Decision::kExit) {
+    if (decision == http::ShutdownManager::Decision::kExit) {
       g_main_loop_quit(loop_);
       return;
     }
@@ -269,15 +270,15 @@ class ShutdownDriver {
         this);
   }
 
-  ShutdownManager& manager_;
+  http::ShutdownManager& manager_;
   conference::ConferenceManager& conferences_;
   GMainLoop* loop_;
   guint timer_ = 0;
-  ShutdownState last_state_ = ShutdownState::kRunning;
+  http::ShutdownState last_state_ = http::ShutdownState::kRunning;
 };
 
-OpsApi ops_api(ShutdownManager& shutdown, ShutdownDriver& driver, XmppSignaling& xmpp) {
-  OpsApi api;
+http::OpsApi ops_api(http::ShutdownManager& shutdown, ShutdownDriver& driver, XmppSignaling& xmpp) {
+  http::OpsApi api;
   api.drain = [&shutdown] { return shutdown.drain(); };
   api.set_drain = [&shutdown, &xmpp](bool on) {
     bool changed = shutdown.drain() != on;
@@ -288,13 +289,13 @@ OpsApi ops_api(ShutdownManager& shutdown, ShutdownDriver& driver, XmppSignaling&
   api.add_muc_client = [&xmpp](const config::XmppAccount& account) {
     switch (xmpp.add_client(account)) {
       case XmppSignaling::AddOutcome::kUnchanged:
-        return OpsApi::AddOutcome::kUnchanged;
+        return http::OpsApi::AddOutcome::kUnchanged;
       case XmppSignaling::AddOutcome::kReplaced:
-        return OpsApi::AddOutcome::kReplaced;
+        return http::OpsApi::AddOutcome::kReplaced;
       case XmppSignaling::AddOutcome::kAdded:
         break;
     }
-    return OpsApi::AddOutcome::kAdded;
+    return http::OpsApi::AddOutcome::kAdded;
   };
   api.remove_muc_client = [&xmpp](const std::string& id) { return xmpp.remove_client(id); };
   api.muc_client_ids = [&xmpp] { return xmpp.client_ids(); };
@@ -402,7 +403,7 @@ int run(const config::BridgeConfig& config) {
       },
       &conferences));
 
-  ShutdownManager shutdown(
+  http::ShutdownManager shutdown(
       {config.shutdown.graceful_shutdown_max_duration, config.shutdown.graceful_shutdown_min_participants,
        config.shutdown.shutting_down_delay},
       config.initial_drain_mode);

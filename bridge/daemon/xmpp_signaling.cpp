@@ -27,7 +27,7 @@ bool same_connection(const config::XmppAccount& a, const config::XmppAccount& b)
 
 XmppSignaling::XmppSignaling(const config::BridgeConfig& config, health::HealthChecker& checker,
                              conference::ConferenceManager& conferences, MediaService& media,
-                             const ShutdownManager& shutdown)
+                             const http::ShutdownManager& shutdown)
     : config_(config), checker_(checker), conferences_(conferences), shutdown_(shutdown) {
   services_.conference_modify = [&conferences](const signaling::ConferenceModify& request) {
     return conferences.handle(request, Clock::now());
@@ -132,8 +132,8 @@ xmpp::BridgeStats XmppSignaling::stats() const {
   s.drain = shutdown_.drain();
   // As JVB publishes them: graceful_shutdown only while in that state, shutting_down after it.
   // Jicofo keeps both once seen, so the bridge never looks "back to normal" to it.
-  s.graceful_shutdown = shutdown_.state() == ShutdownState::kGracefulShutdown;
-  s.shutting_down = shutdown_.state() == ShutdownState::kShuttingDown;
+  s.graceful_shutdown = shutdown_.state() == http::ShutdownState::kGracefulShutdown;
+  s.shutting_down = shutdown_.state() == http::ShutdownState::kShuttingDown;
   s.healthy = checker_.status(health::Clock::now()).healthy;
   s.version = std::string(bridge_version());
   s.release = config_.version_release;

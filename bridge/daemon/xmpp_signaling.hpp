@@ -18,8 +18,8 @@
 #include "bridge/conference/conference_manager.hpp"
 #include "bridge/daemon/load_monitor.hpp"
 #include "bridge/daemon/media_service.hpp"
-#include "bridge/daemon/shutdown_manager.hpp"
 #include "bridge/health/health_checker.hpp"
+#include "bridge/http/shutdown_manager.hpp"
 #include "config/bridge_config.hpp"
 #include "xmpp/bridge_iq.hpp"
 #include "xmpp/component_signaling.hpp"
@@ -33,7 +33,7 @@ class XmppSignaling {
   // Everything passed in must outlive this object. Nothing connects before start().
   XmppSignaling(const config::BridgeConfig& config, health::HealthChecker& checker,
                 conference::ConferenceManager& conferences, MediaService& media,
-                const ShutdownManager& shutdown);
+                const http::ShutdownManager& shutdown);
   ~XmppSignaling();
   XmppSignaling(const XmppSignaling&) = delete;
   XmppSignaling& operator=(const XmppSignaling&) = delete;
@@ -62,7 +62,7 @@ class XmppSignaling {
   const config::BridgeConfig& config_;
   health::HealthChecker& checker_;
   conference::ConferenceManager& conferences_;
-  const ShutdownManager& shutdown_;
+  const http::ShutdownManager& shutdown_;
   xmpp::BridgeIqServices services_;
   std::vector<std::unique_ptr<xmpp::MucClient>> clients_;
   std::unique_ptr<xmpp::ComponentSignaling> component_;

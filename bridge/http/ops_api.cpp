@@ -1,5 +1,5 @@
 // See ops_api.hpp.
-#include "bridge/daemon/ops_api.hpp"
+#include "bridge/http/ops_api.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -10,17 +10,17 @@
 #include "bridge/core/strings.hpp"
 #include "config/xmpp_accounts.hpp"
 
-namespace jvb::daemon {
+namespace jvb::http {
 namespace {
 
 constexpr log::Logger kLog{"OpsApi"};
 
-http::Response text(int status, std::string body) { return {status, "text/plain", std::move(body), {}}; }
+Response text(int status, std::string body) { return {status, "text/plain", std::move(body), {}}; }
 
 // JVB answers these with an empty 200; a JSON content type on it would promise a body.
-http::Response ok() { return text(200, ""); }
+Response ok() { return text(200, ""); }
 
-bool is_json(const http::Request& r) {
+bool is_json(const Request& r) {
   std::string_view type = r.content_type;
   type = type.substr(0, type.find(';'));
   return iequals(trim_view(type), "application/json");
@@ -28,7 +28,7 @@ bool is_json(const http::Request& r) {
 
 // The JSON object of a request, or the answer that refuses it: 415 for a body not declared as
 // JSON (Jersey's answer, http-api.md §1.1), 400 for one that is not a JSON object.
-Result<nlohmann::json, http::Response> json_object(const http::Request& r) {
+Result<nlohmann::json, Response> json_object(const Request& r) {
   if (!is_json(r)) return unexpected(text(415, "Unsupported Media Type: send application/json"));
   auto body = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) return unexpected(text(400, "The body is not valid JSON"));
@@ -44,17 +44,17 @@ std::string dump(const nlohmann::json& j) {
 
 }  // namespace
 
-http::Response handle_drain_get(const OpsApi& api) {
+Response handle_drain_get(const OpsApi& api) {
   return {200, "application/json", dump(nlohmann::json{{"drain", api.drain()}}), {}};
 }
 
-http::Response handle_drain_set(const OpsApi& api, bool on) {
+Response handle_drain_set(const OpsApi& api, bool on) {
   kLog.info("Drain mode {} over HTTP", on ? "enabled" : "disabled");
   api.set_drain(on);
   return ok();
 }
 
-http::Response handle_shutdown(const OpsApi& api, const http::Request& request) {
+Response handle_shutdown(const OpsApi& api, const Request& request) {
   auto body = json_object(request);
   if (!body) return std::move(body).error();
   auto field = body->find("graceful-shutdown");
@@ -74,7 +74,7 @@ http::Response handle_shutdown(const OpsApi& api, const http::Request& request) 
   return ok();
 }
 
-http::Response handle_muc_client_add(const OpsApi& api, const http::Request& request) {
+Response handle_muc_client_add(const OpsApi& api, const Request& request) {
   auto body = json_object(request);
   if (!body) return std::move(body).error();
   auto id = body->find("id");
@@ -103,7 +103,7 @@ http::Response handle_muc_client_add(const OpsApi& api, const http::Request& req
   return ok();
 }
 
-http::Response handle_muc_client_remove(const OpsApi& api, const http::Request& request) {
+Response handle_muc_client_remove(const OpsApi& api, const Request& request) {
   auto body = json_object(request);
   if (!body) return std::move(body).error();
   auto id = body->find("id");
@@ -115,34 +115,33 @@ http::Response handle_muc_client_remove(const OpsApi& api, const http::Request& 
   return ok();
 }
 
-http::Response handle_muc_client_list(const OpsApi& api) {
+Response handle_muc_client_list(const OpsApi& api) {
   nlohmann::json ids = nlohmann::json::array();
   for (const auto& id : api.muc_client_ids()) ids.push_back(id);
   return {200, "application/json", dump(ids), {}};
 }
 
-void add_ops_routes(http::HttpServer& server, OpsRoutes which, OpsApi api) {
+void add_ops_routes(HttpServer& server, OpsRoutes which, OpsApi api) {
   auto shared = std::make_shared<const OpsApi>(std::move(api));
   if (which.drain) {
-    server.route("GET", "/colibri/drain",
-                 [shared](const http::Request&) { return handle_drain_get(*shared); });
+    server.route("GET", "/colibri/drain", [shared](const Request&) { return handle_drain_get(*shared); });
     server.route("POST", "/colibri/drain/enable",
-                 [shared](const http::Request&) { return handle_drain_set(*shared, true); });
+                 [shared](const Request&) { return handle_drain_set(*shared, true); });
     server.route("POST", "/colibri/drain/disable",
-                 [shared](const http::Request&) { return handle_drain_set(*shared, false); });
+                 [shared](const Request&) { return handle_drain_set(*shared, false); });
   }
   if (which.shutdown) {
     server.route("POST", "/colibri/shutdown",
-                 [shared](const http::Request& r) { return handle_shutdown(*shared, r); });
+                 [shared](const Request& r) { return handle_shutdown(*shared, r); });
   }
   if (which.muc_client) {
     server.route("POST", "/colibri/muc-client/add",
-                 [shared](const http::Request& r) { return handle_muc_client_add(*shared, r); });
+                 [shared](const Request& r) { return handle_muc_client_add(*shared, r); });
     server.route("POST", "/colibri/muc-client/remove",
-                 [shared](const http::Request& r) { return handle_muc_client_remove(*shared, r); });
+                 [shared](const Request& r) { return handle_muc_client_remove(*shared, r); });
     server.route("GET", "/colibri/muc-client/list",
-                 [shared](const http::Request&) { return handle_muc_client_list(*shared); });
+                 [shared](const Request&) { return handle_muc_client_list(*shared); });
   }
 }
 
-}  // namespace jvb::daemon
+}  // namespace jvb::http

@@ -1,9 +1,9 @@
 // See debug_api.hpp.
-#include "bridge/daemon/debug_api.hpp"
+#include "bridge/http/debug_api.hpp"
 
 #include <nlohmann/json.hpp>
 
-namespace jvb::daemon {
+namespace jvb::http {
 namespace {
 
 nlohmann::json conference_json(const conference::Conference& c, conference::Router& router,
@@ -74,10 +74,10 @@ nlohmann::json conference_json(const conference::Conference& c, conference::Rout
 
 }  // namespace
 
-void add_debug_routes(http::HttpServer& server, const conference::ConferenceManager& conferences,
+void add_debug_routes(HttpServer& server, const conference::ConferenceManager& conferences,
                       conference::Router& router, const conference::ForwardingController& forwarding,
                       const ShutdownManager& shutdown) {
-  server.route("GET", "/debug", [&conferences, &router, &forwarding, &shutdown](const http::Request& r) {
+  server.route("GET", "/debug", [&conferences, &router, &forwarding, &shutdown](const Request& r) {
     auto full = r.query.find("full");
     bool is_full = full != r.query.end() && full->second == "true";
     Timestamp now = Clock::now();
@@ -120,8 +120,8 @@ void add_debug_routes(http::HttpServer& server, const conference::ConferenceMana
                                {"allocations", f.allocations},
                                {"dominant_speaker_changes", f.dominant_speaker_changes}};
     }
-    return http::Response{200, "application/json", out.dump(), {}};
+    return Response{200, "application/json", out.dump(), {}};
   });
 }
 
-}  // namespace jvb::daemon
+}  // namespace jvb::http

@@ -6,14 +6,14 @@
 #include "bridge/conference/conference_manager.hpp"
 #include "bridge/conference/forwarding_controller.hpp"
 #include "bridge/conference/router.hpp"
-#include "bridge/daemon/shutdown_manager.hpp"
 #include "bridge/http/http_server.hpp"
+#include "bridge/http/shutdown_manager.hpp"
 
-namespace jvb::daemon {
+namespace jvb::http {
 
 // `shutdown` gives the summary's shutdown_state and drain.
-void add_debug_routes(http::HttpServer& server, const conference::ConferenceManager& conferences,
+void add_debug_routes(HttpServer& server, const conference::ConferenceManager& conferences,
                       conference::Router& router, const conference::ForwardingController& forwarding,
                       const ShutdownManager& shutdown);
 
-}  // namespace jvb::daemon
+}  // namespace jvb::http

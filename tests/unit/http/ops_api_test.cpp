@@ -1,6 +1,6 @@
 // The operator routes' handlers (http-api.md §2.5 drain, §2.6 shutdown, §2.9 muc-client) against
 // a fake bridge: statuses, bodies, and what reaches the bridge for good and bad input.
-#include "bridge/daemon/ops_api.hpp"
+#include "bridge/http/ops_api.hpp"
 
 #include <doctest/doctest.h>
 
@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace jvb::daemon {
+namespace jvb::http {
 namespace {
 
 struct FakeBridge {
@@ -44,8 +44,8 @@ struct FakeBridge {
   }
 };
 
-http::Request json_request(std::string body, std::string type = "application/json") {
-  http::Request r;
+Request json_request(std::string body, std::string type = "application/json") {
+  Request r;
   r.method = "POST";
   r.body = std::move(body);
   r.content_type = std::move(type);
@@ -200,4 +200,4 @@ TEST_CASE("muc-client remove and list") {
 }
 
 }  // namespace
-}  // namespace jvb::daemon
+}  // namespace jvb::http

@@ -1,12 +1,12 @@
 // See shutdown_manager.hpp.
-#include "bridge/daemon/shutdown_manager.hpp"
+#include "bridge/http/shutdown_manager.hpp"
 
 #include <algorithm>
 #include <string>
 
 #include "bridge/core/log.hpp"
 
-namespace jvb::daemon {
+namespace jvb::http {
 namespace {
 
 constexpr log::Logger kLog{"ShutdownManager"};
@@ -84,4 +84,4 @@ void ShutdownManager::enter_shutting_down(Timestamp now, std::string_view why) {
             options_.shutting_down_delay.count());
 }
 
-}  // namespace jvb::daemon
+}  // namespace jvb::http

@@ -17,7 +17,7 @@
 #include "bridge/http/http_server.hpp"
 #include "config/bridge_config.hpp"
 
-namespace jvb::daemon {
+namespace jvb::http {
 
 struct OpsApi {
   std::function<bool()> drain;
@@ -36,14 +36,14 @@ struct OpsRoutes {
   bool muc_client = false;
 };
 
-void add_ops_routes(http::HttpServer& server, OpsRoutes which, OpsApi api);
+void add_ops_routes(HttpServer& server, OpsRoutes which, OpsApi api);
 
 // The handlers behind the routes, exposed for tests.
-http::Response handle_drain_get(const OpsApi& api);
-http::Response handle_drain_set(const OpsApi& api, bool on);
-http::Response handle_shutdown(const OpsApi& api, const http::Request& request);
-http::Response handle_muc_client_add(const OpsApi& api, const http::Request& request);
-http::Response handle_muc_client_remove(const OpsApi& api, const http::Request& request);
-http::Response handle_muc_client_list(const OpsApi& api);
+Response handle_drain_get(const OpsApi& api);
+Response handle_drain_set(const OpsApi& api, bool on);
+Response handle_shutdown(const OpsApi& api, const Request& request);
+Response handle_muc_client_add(const OpsApi& api, const Request& request);
+Response handle_muc_client_remove(const OpsApi& api, const Request& request);
+Response handle_muc_client_list(const OpsApi& api);
 
-}  // namespace jvb::daemon
+}  // namespace jvb::http

@@ -11,6 +11,9 @@
 //
 // Pure: time is passed in and nothing is scheduled here. The daemon calls on_timer() at
 // next_deadline() and whenever it wants the endpoint count looked at again.
+//
+// It lives beside the handlers that drive and show it (ops_api, debug_api), below the daemon;
+// the daemon's XMPP presence reads it too.
 #pragma once
 
 #include <chrono>
@@ -20,7 +23,7 @@
 
 #include "bridge/core/time.hpp"
 
-namespace jvb::daemon {
+namespace jvb::http {
 
 enum class ShutdownState { kRunning, kGracefulShutdown, kShuttingDown };
 
@@ -75,4 +78,4 @@ class ShutdownManager {
   Timestamp exit_at_{};            // end of SHUTTING_DOWN
 };
 
-}  // namespace jvb::daemon
+}  // namespace jvb::http

@@ -1,10 +1,10 @@
 // The shutdown state machine and drain flag (signaling.md §4.6, http-api.md §2.5-§2.6), driven
 // by a fake time: RUNNING -> GRACEFUL_SHUTDOWN -> SHUTTING_DOWN -> exit.
-#include "bridge/daemon/shutdown_manager.hpp"
+#include "bridge/http/shutdown_manager.hpp"
 
 #include <doctest/doctest.h>
 
-namespace jvb::daemon {
+namespace jvb::http {
 namespace {
 
 using namespace std::chrono_literals;
@@ -142,4 +142,4 @@ TEST_CASE("a negative minimum: only the maximum duration ends the graceful perio
 }
 
 }  // namespace
-}  // namespace jvb::daemon
+}  // namespace jvb::http
