@@ -6,18 +6,28 @@ namespace jvb::transport {
 EndpointId MediaPort::add(std::unique_ptr<EndpointTransport> endpoint) {
   EndpointId id = next_id_++;
   demux_.register_ufrag(endpoint->local_credentials().ufrag, id);
-  endpoints_.emplace(id, std::move(endpoint));
+  Entry& entry = endpoints_[id];
+  entry.transport = std::move(endpoint);
+  touch(id, entry);
   return id;
 }
 
 void MediaPort::remove(EndpointId id) {
   demux_.remove_connection(id);
-  endpoints_.erase(id);
+  endpoints_.erase(id);  // its heap entries and its place in touched_ are skipped later
 }
 
 EndpointTransport* MediaPort::find(EndpointId id) {
   auto it = endpoints_.find(id);
-  return it == endpoints_.end() ? nullptr : it->second.get();
+  if (it == endpoints_.end()) return nullptr;
+  touch(id, it->second);
+  return it->second.transport.get();
+}
+
+void MediaPort::touch(EndpointId id, Entry& entry) {
+  if (entry.touched) return;
+  entry.touched = true;
+  touched_.push_back(id);
 }
 
 void MediaPort::restart_ice(EndpointId id, ice::IceCredentials new_local) {
@@ -33,33 +43,70 @@ std::optional<MediaPort::Delivery> MediaPort::handle_datagram(Timestamp now, con
   if (!route.connection) return std::nullopt;
   auto it = endpoints_.find(*route.connection);
   if (it == endpoints_.end()) return std::nullopt;
-  Received received = it->second->handle_datagram(now, from, datagram);
-  collect_events(it->first, *it->second);
+  Received received = it->second.transport->handle_datagram(now, from, datagram);
+  // SRTP and SRTCP change nothing but counters: only the rest can leave transmits or move the
+  // endpoint's deadline.
+  if (received.kind == PacketKind::kNone) {
+    touch(it->first, it->second);
+    collect_events(it->first, *it->second.transport);
+  }
   return Delivery{it->first, received};
 }
 
-void MediaPort::handle_timeout(Timestamp now) {
-  for (auto& [id, endpoint] : endpoints_) {
-    auto due = endpoint->next_timeout();
-    if (due && *due <= now) {
-      endpoint->handle_timeout(now);
-      collect_events(id, *endpoint);
+void MediaPort::reschedule_touched() {
+  for (EndpointId id : touched_) {
+    auto it = endpoints_.find(id);
+    if (it == endpoints_.end()) continue;
+    Entry& entry = it->second;
+    auto due = entry.transport->next_timeout();
+    if (due != entry.scheduled) {
+      entry.scheduled = due;
+      if (due) deadlines_.push({*due, id});
     }
   }
 }
 
-std::optional<Timestamp> MediaPort::next_timeout() const {
-  std::optional<Timestamp> next;
-  for (const auto& [id, endpoint] : endpoints_) {
-    if (auto t = endpoint->next_timeout(); t && (!next || *t < *next)) next = t;
+void MediaPort::handle_timeout(Timestamp now) {
+  reschedule_touched();
+  while (!deadlines_.empty() && deadlines_.top().first <= now) {
+    auto [due, id] = deadlines_.top();
+    deadlines_.pop();
+    auto it = endpoints_.find(id);
+    if (it == endpoints_.end() || it->second.scheduled != due) continue;  // gone, or moved
+    Entry& entry = it->second;
+    entry.scheduled.reset();
+    entry.transport->handle_timeout(now);
+    collect_events(id, *entry.transport);
+    touch(id, entry);
   }
-  return next;
+}
+
+std::optional<Timestamp> MediaPort::next_timeout() {
+  reschedule_touched();
+  while (!deadlines_.empty()) {
+    auto [due, id] = deadlines_.top();
+    auto it = endpoints_.find(id);
+    if (it != endpoints_.end() && it->second.scheduled == due) return due;
+    deadlines_.pop();
+  }
+  return std::nullopt;
 }
 
 void MediaPort::drain_transmits(const std::function<void(const ice::Transmit&)>& send) {
-  for (auto& [id, endpoint] : endpoints_) {
-    while (auto t = endpoint->poll_transmit()) send(*t);
+  reschedule_touched();
+  // `send` may not touch the port, but be safe against it: swap the list out first.
+  std::vector<EndpointId> ids;
+  ids.swap(touched_);
+  for (EndpointId id : ids) {
+    auto it = endpoints_.find(id);
+    if (it == endpoints_.end()) continue;
+    it->second.touched = false;
+    collect_events(id, *it->second.transport);
+    while (auto t = it->second.transport->poll_transmit()) send(*t);
   }
+  // Keep the vector's capacity for the next round.
+  ids.clear();
+  if (touched_.empty()) touched_.swap(ids);
 }
 
 std::optional<std::pair<EndpointId, TransportEvent>> MediaPort::poll_event() {

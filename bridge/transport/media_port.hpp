@@ -3,6 +3,11 @@
 // naming a registered local ufrag), lets the endpoint handle it, and learns new addresses
 // only when that endpoint's ICE agent validated them. Sans-IO; the socket lives in bridge/io.
 //
+// Nothing here scans every endpoint: the endpoints' deadlines are kept in a heap, and transmits
+// and events are collected only from the endpoints touched since the last drain (a datagram, a
+// timer, or find(), whose caller may change the endpoint). With hundreds of endpoints a receive
+// batch must not cost a call per endpoint.
+//
 // Owned and called by one thread.
 #pragma once
 
@@ -10,8 +15,10 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <queue>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "bridge/transport/endpoint_transport.hpp"
 #include "ice/udp_demux.hpp"
@@ -24,6 +31,9 @@ class MediaPort {
  public:
   EndpointId add(std::unique_ptr<EndpointTransport> endpoint);
   void remove(EndpointId id);
+  // The caller may change the endpoint (signaling, a channel message): it counts as touched.
+  // Change an endpoint only through a pointer just returned by find(), never one kept from
+  // before: the port would not see that its deadline or its transmits changed.
   EndpointTransport* find(EndpointId id);
   std::size_t size() const { return endpoints_.size(); }
 
@@ -39,10 +49,11 @@ class MediaPort {
   std::optional<Delivery> handle_datagram(Timestamp now, const SocketAddress& from,
                                           std::span<std::uint8_t> datagram);
 
+  // Runs the endpoints whose deadline has passed.
   void handle_timeout(Timestamp now);
-  std::optional<Timestamp> next_timeout() const;
+  std::optional<Timestamp> next_timeout();
 
-  // Hands every pending outgoing datagram to `send`.
+  // Hands every pending outgoing datagram of the endpoints touched since the last drain to `send`.
   void drain_transmits(const std::function<void(const ice::Transmit&)>& send);
   // State changes of endpoints, for the conference layer.
   std::optional<std::pair<EndpointId, TransportEvent>> poll_event();
@@ -50,10 +61,23 @@ class MediaPort {
   const ice::UdpDemux::Counters& demux_counters() const { return demux_.counters(); }
 
  private:
+  struct Entry {
+    std::unique_ptr<EndpointTransport> transport;
+    std::optional<Timestamp> scheduled;  // the deadline in the heap for it
+    bool touched = false;                // in touched_
+  };
+  using Deadline = std::pair<Timestamp, EndpointId>;
+
   void collect_events(EndpointId id, EndpointTransport& endpoint);
+  void touch(EndpointId id, Entry& entry);
+  // Puts the touched endpoints' current deadlines in the heap.
+  void reschedule_touched();
 
   ice::UdpDemux demux_;
-  std::unordered_map<EndpointId, std::unique_ptr<EndpointTransport>> endpoints_;
+  std::unordered_map<EndpointId, Entry> endpoints_;
+  std::vector<EndpointId> touched_;
+  // Deadlines, earliest first; an entry whose endpoint is gone or rescheduled is skipped.
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
   EndpointId next_id_ = 1;
   std::deque<std::pair<EndpointId, TransportEvent>> events_;
 };
