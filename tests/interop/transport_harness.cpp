@@ -2,7 +2,8 @@
 // behind a MediaPort on a UDP socket bound to 127.0.0.1 (a free port), controlling ICE, DTLS
 // as signaled, SRTP. Every RTP packet Chromium sends is decrypted, re-addressed to the SSRC
 // the offer declared for its kind, re-encrypted and sent back, so Chromium decodes its own
-// camera and microphone through the bridge's transport.
+// camera and microphone through the bridge's transport. A PLI or FIR Chromium sends for the echo
+// becomes a PLI for its own camera (as a bridge owes it), so a lost first keyframe is repaired.
 //
 // Protocol on standard input/output, one JSON object per line:
 //   out (at start): {"port", "ufrag", "pwd", "fingerprint", "candidate"}
@@ -25,6 +26,9 @@
 #include "bridge/core/log.hpp"
 #include "bridge/dtls/dtls_certificate.hpp"
 #include "bridge/io/udp_socket.hpp"
+#include "bridge/rtcp/fir.hpp"
+#include "bridge/rtcp/pli.hpp"
+#include "bridge/rtcp/rtcp_compound.hpp"
 #include "bridge/srtp/srtp_session.hpp"
 #include "bridge/transport/media_port.hpp"
 #include "ice/candidate.hpp"
@@ -41,7 +45,8 @@ constexpr std::size_t kBatch = 32;
 struct Echo {
   int audio_pt = -1, video_pt = -1;
   std::uint32_t audio_ssrc = 0, video_ssrc = 0;
-  std::uint64_t audio = 0, video = 0, other = 0, rtcp = 0, echoed = 0;
+  std::uint32_t camera_ssrc = 0;  // Chromium's own video SSRC, from what it sends
+  std::uint64_t audio = 0, video = 0, other = 0, rtcp = 0, echoed = 0, keyframe_requests = 0;
 };
 
 std::string state_name(ice::IceState s) {
@@ -72,6 +77,7 @@ json stats(transport::EndpointTransport& t, const Echo& echo, const io::UdpSocke
           {"other_decrypted", echo.other},
           {"rtcp_decrypted", echo.rtcp},
           {"echoed", echo.echoed},
+          {"keyframe_requests_relayed", echo.keyframe_requests},
           {"stun_in", c.stun_in},
           {"dtls_in", c.dtls_in},
           {"dropped_unvalidated_address", c.dropped_unvalidated_address},
@@ -101,6 +107,8 @@ void echo_rtp(transport::EndpointTransport& t, io::UdpSocket& socket, Echo& echo
     ssrc = echo.audio_ssrc;
   } else if (pt == echo.video_pt) {
     ++echo.video;
+    echo.camera_ssrc = (std::uint32_t{slot[8]} << 24) | (std::uint32_t{slot[9]} << 16) |
+                       (std::uint32_t{slot[10]} << 8) | slot[11];
     ssrc = echo.video_ssrc;
   } else {
     ++echo.other;
@@ -113,6 +121,30 @@ void echo_rtp(transport::EndpointTransport& t, io::UdpSocket& socket, Echo& echo
   auto to = t.media_destination();
   auto protected_length = t.protect_rtp(slot, length);
   if (to && protected_length && socket.send(*to, slot.subspan(0, *protected_length))) ++echo.echoed;
+}
+
+// A keyframe request for the echoed video goes to Chromium's camera as a PLI.
+void relay_keyframe_requests(transport::EndpointTransport& t, io::UdpSocket& socket, Echo& echo,
+                             std::span<const std::uint8_t> compound) {
+  bool wanted = false;
+  rtcp::RtcpCompoundIterator it(compound);
+  while (auto packet = it.next()) {
+    if (packet->packet_type != rtcp::kPtPayloadFeedback) continue;
+    if (packet->count == rtcp::kFmtPli) {
+      if (auto pli = rtcp::Pli::parse(*packet); pli && pli->media_ssrc == echo.video_ssrc) wanted = true;
+    } else if (packet->count == rtcp::kFmtFir) {
+      if (auto fir = rtcp::Fir::parse(*packet)) {
+        for (std::size_t i = 0; i < fir->entry_count(); ++i) wanted |= fir->entry(i).ssrc == echo.video_ssrc;
+      }
+    }
+  }
+  if (!wanted || echo.camera_ssrc == 0) return;
+  std::array<std::uint8_t, rtcp::kPliSize + srtp::SrtpSession::kMaxTrailer> out{};
+  auto n = rtcp::write_pli(out, {echo.video_ssrc, echo.camera_ssrc});
+  auto to = t.media_destination();
+  if (!n || !to) return;
+  auto protected_length = t.protect_rtcp(out, *n);
+  if (protected_length && socket.send(*to, std::span(out).first(*protected_length))) ++echo.keyframe_requests;
 }
 
 }  // namespace
@@ -192,9 +224,11 @@ int main(int argc, char** argv) {
         for (const auto& c : remote.value("candidates", json::array())) {
           if (auto parsed = ice::Candidate::parse_sdp(c.get<std::string>())) candidates.push_back(*parsed);
         }
-        endpoint.set_remote_ice({remote["ufrag"], remote["pwd"]}, candidates);
+        // Through find(): the port then knows the endpoint changed (its ICE checks start now).
+        transport::EndpointTransport& signaled = *port.find(id);
+        signaled.set_remote_ice({remote["ufrag"], remote["pwd"]}, candidates);
         auto setup = parse_setup(remote.value("setup", "active"));
-        endpoint.set_remote_dtls({{remote["fingerprint"]["hash"], remote["fingerprint"]["value"]}},
+        signaled.set_remote_dtls({{remote["fingerprint"]["hash"], remote["fingerprint"]["value"]}},
                                  setup.value_or(transport::DtlsSetup::kActive), now);
         echo.audio_pt = remote.value("audio_pt", -1);
         echo.video_pt = remote.value("video_pt", -1);
@@ -211,6 +245,8 @@ int main(int argc, char** argv) {
         echo_rtp(endpoint, *socket, echo, slot, delivery->received.length);
       } else if (delivery->received.kind == transport::PacketKind::kRtcp) {
         ++echo.rtcp;
+        relay_keyframe_requests(*port.find(delivery->endpoint), *socket, echo,
+                                std::span<const std::uint8_t>(slot.data(), delivery->received.length));
       }
     }
     port.handle_timeout(Clock::now());
