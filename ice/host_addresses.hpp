@@ -1,5 +1,5 @@
 // The bridge's own addresses, and which of them ICE may use as host candidates, with the
-// filters of ice4j's harvest configuration (shared/docs/ops/config.md §2.2: use-ipv6,
+// filters of ice4j's harvest configuration (ice4j's HarvestConfig.kt: use-ipv6,
 // use-link-local-addresses, allowed/blocked addresses and interfaces). Address classes follow
 // java.net.InetAddress, which JVB's "valid address" health check uses: site-local is
 // 10/8, 172.16/12, 192.168/16 and fec0::/10.

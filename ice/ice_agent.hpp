@@ -3,7 +3,7 @@
 // candidate pair is (that base, a remote candidate). Remote candidates come from signaling or
 // are learned as peer-reflexive from inbound checks (RFC 8445 §7.3.1.3).
 //
-// Sans-IO (shared/docs/style.md §1): the owner feeds it time and STUN datagrams and drains
+// Sans-IO (see ARCHITECTURE.md): the owner feeds it time and STUN datagrams and drains
 // Transmits and IceEvents; it never reads a clock, opens a socket or keeps global state. The
 // owner must call handle_timeout() at next_timeout(), and after any other call, drain
 // poll_transmit()/poll_event() and re-read next_timeout(). Nothing calls back into the owner.

@@ -1,5 +1,5 @@
-// The candidates the bridge advertises for the shared media port (shared/docs/ops/config.md
-// §2.2): one host candidate per harvested local address, and for every static mapping
+// The candidates the bridge advertises for the shared media port (ice4j's HarvestConfig.kt):
+// one host candidate per harvested local address, and for every static mapping
 // (ice4j.harvest.mapping.static-mappings, the legacy NAT_HARVESTER pair, docker's
 // JVB_ADVERTISE_IPS) whose local side matches a host candidate, a server-reflexive candidate
 // with the public address, related to that host candidate. Priorities per RFC 8445 §5.1.2.

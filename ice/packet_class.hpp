@@ -1,6 +1,6 @@
-// What kind of datagram arrived on the shared media port, from its first bytes (RFC 7983 §7,
-// shared/docs/media-plane.md §1.2): STUN 0..3, DTLS 20..63, RTP/RTCP 128..191, where RTCP is told
-// apart from RTP by the second byte being a packet type 192..223 (RFC 5761 §4).
+// What kind of datagram arrived on the shared media port, from its first bytes (RFC 7983 §7):
+// STUN 0..3, DTLS 20..63, RTP/RTCP 128..191, where RTCP is told apart from RTP by the second
+// byte being a packet type 192..223 (RFC 5761 §4).
 #pragma once
 
 #include <cstdint>

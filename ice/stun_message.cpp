@@ -1,6 +1,7 @@
 // STUN Binding messages for ICE over libnice's STUN library (RFC 5389 §6-7, §10, §15; RFC 8445
-// §7.2-7.3). See stun_message.hpp for the contract. The libnice gotchas this file relies on are
-// in shared/docs/stack-notes.md §1.
+// §7.2-7.3). See stun_message.hpp for the contract. One libnice gotcha shapes this file:
+// stun_usage_ice_conncheck_create_reply() builds a success response even for a request that
+// failed validation, so stun_agent_validate() is checked first.
 #include "ice/stun_message.hpp"
 
 #include <cstring>
@@ -164,8 +165,8 @@ InboundRequest StunSession::process_request(std::span<const std::uint8_t> datagr
   const StunValidationStatus status =
       stun_agent_validate(&impl_->agent, &req, datagram.data(), datagram.size(), request_validater, &lookup);
   out.verdict = verdict_of(status, lookup.ufrag_matched);
-  // The reply builder below does not check integrity itself (stack-notes §1): nothing is built
-  // unless validation succeeded.
+  // The reply builder below, stun_usage_ice_conncheck_create_reply(), builds a success response
+  // even for a request that failed validation: nothing is built unless validation succeeded.
   if (out.verdict != StunVerdict::kOk) return out;
 
   out.credentials_index = lookup.index;

@@ -47,7 +47,8 @@ inline constexpr std::uint16_t kStunMethodBinding = 0x001;
 std::optional<StunHeader> peek_stun_header(std::span<const std::uint8_t> datagram);
 
 // The USERNAME attribute of a well-framed STUN message, without validating anything else; a
-// view into `datagram`. For the first-contact demux (media-plane.md §1.1).
+// view into `datagram`. For the first-contact demux (an unknown address is routed by the
+// USERNAME's local ufrag, as JVB's single-port ICE does).
 std::optional<std::string_view> peek_username(std::span<const std::uint8_t> datagram);
 
 // Why a STUN message was refused. Names follow what the caller counts.

@@ -1,5 +1,6 @@
-// One-port demultiplexing by remote address, then by ICE ufrag (media-plane.md §1.1; RFC 7983
-// for telling STUN apart; RFC 8445 §7.3 for the USERNAME layout).
+// One-port demultiplexing by remote address, then by ICE ufrag (an unknown address is routed by
+// the USERNAME's local ufrag, as JVB's single-port ICE does; RFC 7983 for telling STUN apart;
+// RFC 8445 §7.3 for the USERNAME layout).
 #include "ice/udp_demux.hpp"
 
 #include "ice/packet_class.hpp"

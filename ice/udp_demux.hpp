@@ -1,9 +1,10 @@
-// The routing table of the one shared media port (shared/docs/media-plane.md §1.1): which
-// connection a datagram belongs to. A remote address that completed an ICE check is bound to its
-// connection; before that, only a STUN Binding request whose USERNAME starts with a registered
-// local ufrag (RFC 8445 §7.3: "<local ufrag>:<remote ufrag>") is routed, to the connection that
-// owns the ufrag, which then checks MESSAGE-INTEGRITY. The caller binds the address only after
-// that connection's IceAgent reported kAddressValidated.
+// The routing table of the one shared media port (an unknown address is routed by the
+// USERNAME's local ufrag, as JVB's single-port ICE does): which connection a datagram belongs
+// to. A remote address that completed an ICE check is bound to its connection; before that, only
+// a STUN Binding request whose USERNAME starts with a registered local ufrag (RFC 8445 §7.3:
+// "<local ufrag>:<remote ufrag>") is routed, to the connection that owns the ufrag, which then
+// checks MESSAGE-INTEGRITY. The caller binds the address only after that connection's IceAgent
+// reported kAddressValidated.
 //
 // So nothing from an unknown address creates state or gets an answer unless it is a Binding
 // request for a registered ufrag: no amplification, and no DTLS ClientHello from an address

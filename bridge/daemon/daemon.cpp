@@ -100,7 +100,7 @@ conference::ConferenceOptions conference_options(const config::BridgeConfig& c, 
         "refused with feature-not-implemented");
   }
   o.endpoint_idle_timeout = c.expiration.timeout;
-  // colibri-ws needs the public server too (config.md §2.3).
+  // colibri-ws needs the public server too (JVB's WebsocketServiceConfig.kt).
   if (c.websockets.enabled && c.http.public_server.port != -1) {
     conference::ConferenceOptions::ColibriWs ws;
     ws.domains = c.websockets.domains;
@@ -212,7 +212,8 @@ Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
   }
   if (config.rest.version) http::add_version_route(**server);
   if (config.rest.debug) http::add_debug_routes(**server, conferences, router, forwarding, shutdown);
-  // config.rest.shutdown already includes the COLIBRI API switch (http-api.md §1.1).
+  // config.rest.shutdown already includes the COLIBRI API switch (JVB's RestConfig.kt: the
+  // shutdown API needs the COLIBRI API).
   http::add_ops_routes(**server, {config.rest.drain, config.rest.shutdown, config.apis.rest_enabled},
                        std::move(ops));
   if (config.apis.rest_enabled) {

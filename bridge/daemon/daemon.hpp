@@ -1,6 +1,6 @@
 // The running bridge process: the control thread's GLib main loop, the private HTTP server,
 // the health checker, and a clean stop on SIGINT, SIGTERM or SIGHUP, or at the end of a shutdown
-// requested over HTTP (shared/docs/ops/http-api.md §2.6).
+// requested over HTTP (POST /colibri/shutdown, JVB's Shutdown.java).
 #pragma once
 
 #include "config/bridge_config.hpp"

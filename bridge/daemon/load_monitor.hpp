@@ -1,5 +1,5 @@
 // The bridge's stress, published in the brewery presence for Jicofo's bridge selection
-// (shared/docs/protocol/signaling.md §2.3): like JVB's load manager, either the packet rate
+// (the stress_level stat Jicofo's Bridge.kt reads): like JVB's load manager, either the packet rate
 // through the media port (both directions) over
 // videobridge.load-management.load-measurements.packet-rate.load-threshold, or the host's CPU
 // usage (from /proc/stat) over the cpu-usage load threshold. 0 is idle, 1 is full; it may

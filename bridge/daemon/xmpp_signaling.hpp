@@ -1,10 +1,10 @@
-// The XMPP signaling plugins of the daemon (shared/docs/protocol/signaling.md §2-§4): one MUC
-// client per XMPP account, and the XEP-0114 component when enabled. They share the conference
-// manager with the REST API and publish the bridge's load, drain and shutdown state (§2.3, §4.6)
-// in the brewery presence.
+// The XMPP signaling plugins of the daemon (the brewery MUC client and the XEP-0114 component,
+// as JVB's XmppConnection.kt): one MUC client per XMPP account, and the XEP-0114 component when
+// enabled. They share the conference manager with the REST API and publish the bridge's load,
+// drain and shutdown state in the brewery presence.
 //
 // Accounts come from the configuration and, at run time, from /colibri/muc-client/add and
-// /remove (shared/docs/ops/http-api.md §2.9): an added client starts at once, a removed one
+// /remove (JVB's MucClient.java REST resource): an added client starts at once, a removed one
 // leaves its rooms and closes its stream.
 //
 // Control thread only.

@@ -1,4 +1,4 @@
-// GET /debug on the private server (shared/docs/ops/http-api.md §2.7): the bridge summary JVB
+// GET /debug on the private server (JVB's rest/root/debug/Debug.java): the bridge summary JVB
 // gives, with each conference keyed by the bridge's own conference id and each endpoint's
 // media counters (the demo page's bitrate panel reads them). The full contents are free-form.
 #pragma once

@@ -27,7 +27,7 @@ bool is_json(const Request& r) {
 }
 
 // The JSON object of a request, or the answer that refuses it: 415 for a body not declared as
-// JSON (Jersey's answer, http-api.md §1.1), 400 for one that is not a JSON object.
+// JSON (Jersey's answer for JVB), 400 for one that is not a JSON object.
 Result<nlohmann::json, Response> json_object(const Request& r) {
   if (!is_json(r)) return unexpected(text(415, "Unsupported Media Type: send application/json"));
   auto body = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);

@@ -1,9 +1,11 @@
-// The operator's routes on the private HTTP server (shared/docs/ops/http-api.md):
-//   §2.5 drain (DRAIN API):        GET /colibri/drain, POST /colibri/drain/enable|disable
-//   §2.6 shutdown (SHUTDOWN API):  POST /colibri/shutdown {"graceful-shutdown": true}
-//   §2.9 XMPP connections (COLIBRI API): POST /colibri/muc-client/add|remove,
-//                                        GET /colibri/muc-client/list
-// Which of them exist is decided by the caller (§1.1); a route not added answers 404.
+// The operator's routes on the private HTTP server, as JVB's REST resources Drain.java,
+// Shutdown.java and MucClient.java answer them:
+//   drain (DRAIN API):        GET /colibri/drain, POST /colibri/drain/enable|disable
+//   shutdown (SHUTDOWN API):  POST /colibri/shutdown {"graceful-shutdown": true}
+//   XMPP connections (COLIBRI API): POST /colibri/muc-client/add|remove,
+//                                   GET /colibri/muc-client/list
+// Which of them exist is decided by the caller (JVB's RestConfig.kt); a route not added answers
+// 404.
 //
 // The handlers only parse and answer; what they change is reached through OpsApi, so they
 // are unit-tested without a server or a daemon. Bad input gets 400 (or 415 for a body that is

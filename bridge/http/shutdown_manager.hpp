@@ -1,5 +1,5 @@
-// The bridge's shutdown and drain state (shared/docs/protocol/signaling.md §4.6,
-// shared/docs/ops/http-api.md §2.5 and §2.6), as JVB's ShutdownManager behaves:
+// The bridge's shutdown and drain state (the flags published in presence; POST /colibri/drain
+// and /colibri/shutdown), as JVB's ShutdownManager behaves:
 //
 //   RUNNING --begin(graceful)--> GRACEFUL_SHUTDOWN --(local endpoints <= min participants, or
 //   max duration over)--> SHUTTING_DOWN --(shutting-down delay over)--> exit

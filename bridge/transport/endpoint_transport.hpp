@@ -80,7 +80,7 @@ class EndpointTransport {
                        Timestamp now);
   void restart_ice(ice::IceCredentials new_local);
   // Accept the peer's SCTP association and data channels (Colibri2 <sctp/>); the bridge stays
-  // passive (bridge-channel.md §2).
+  // passive (like JVB towards endpoints: it never sends INIT).
   void enable_data_channels(std::size_t max_channels);
   bool data_channels_enabled() const { return data_channels_ != nullptr; }
   // One text message on the open data channel; false when there is none or SCTP refused it.

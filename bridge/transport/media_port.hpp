@@ -1,4 +1,5 @@
-// Every endpoint's transport behind the one media port (shared/docs/media-plane.md §1.1):
+// Every endpoint's transport behind the one media port (ARCHITECTURE.md, "The packet path"; JVB's
+// single-port ICE transport, IceTransport.kt):
 // routes each datagram with the UDP demux (known remote address, or a STUN Binding request
 // naming a registered local ufrag), lets the endpoint handle it, and learns new addresses
 // only when that endpoint's ICE agent validated them. Sans-IO; the socket lives in bridge/io.

@@ -1,4 +1,4 @@
-// The bridge channel of one synthetic endpoint over colibri-ws (bridge-channel.md §3): a
+// The bridge channel of one synthetic endpoint over colibri-ws (JVB's ColibriWebSocket): a
 // libsoup-3 WebSocket client dialling the URL the bridge advertised in its Colibri2 answer
 // (with the endpoint's pwd), sending the receiver's messages once the socket is open and
 // counting what the bridge sends (ServerHello, ForwardedSources, ...). We use colibri-ws rather

@@ -241,7 +241,7 @@ void Generator::on_created(std::size_t index, const focus::ColibriResult& reply)
   }
   slot.watch = g_unix_fd_add(slot.socket->fd(), G_IO_IN, &Generator::on_readable, &slot);
 
-  // session-accept: the client's transport and its sources (signaling.md §4.3.5-4.3.6).
+  // session-accept: the client's transport and its sources (as Jicofo sends session-accept).
   signaling::ConferenceModify update;
   signaling::Endpoint endpoint;
   endpoint.id = signaling::EndpointId(e.id);

@@ -1,4 +1,4 @@
-// The load generator's thin shell (style.md §1): everything on the one GLib main loop. It
+// The load generator's thin shell (see ARCHITECTURE.md): everything on the one GLib main loop. It
 // allocates each endpoint on the bridge as Jicofo does (tools/focus's REST ColibriClient:
 // endpoint create with medias, ice-controlling transport and the source-names capability, then
 // an update with the client's transport and sources), owns one UDP socket per synthetic

@@ -3,8 +3,8 @@
 //     sequence gaps after RTX repair (RFC 4588): a sequence number counts as received once,
 //     whether it came as the original, late (reordered) or restored from an RTX packet; lost =
 //     expected (highest - first + 1) - received; the loss before repair adds the repaired ones.
-//     Sequence numbers are unwrapped to 64 bits once (style.md §8); a window of kWindow
-//     numbers tells duplicates from late packets.
+//     Sequence numbers are unwrapped to 64 bits once; a window of kWindow numbers tells
+//     duplicates from late packets.
 //   - LatencyHistogram: one-way added latency samples (receive time minus the send time the
 //     sender put in the payload; generator and bridge share the machine's steady clock), in a
 //     log-linear histogram (64 sub-buckets per power of two of microseconds, < 1.6% error), so

@@ -3,7 +3,7 @@
 // Colibri2 sources each endpoint announces (as tools/focus/sdp.cpp reads them from a browser's
 // answer: one audio source "<ep>-a0", one camera "<ep>-v0" with three simulcast SSRCs in a SIM
 // group and one FID group per layer; RFC 5576 groups, RFC 4588 RTX), and the bridge-channel
-// message each receiver sends (ReceiverVideoConstraints, bridge-channel.md §5.1).
+// message each receiver sends (ReceiverVideoConstraints, JVB's BridgeChannelMessage.kt).
 //
 // Pure: options in, a plan out; no I/O, no clock, no global state.
 #pragma once

@@ -16,8 +16,8 @@
 // counts, loss, jitter and NACKs); it still decrypts RTCP and the (rare) RTX packets, so PLI,
 // NACK and RTX repair work the same, and ICE consent and DTLS are untouched.
 //
-// Sans-IO (style.md §1): datagrams and time in; datagrams (outgoing()) and the next wake-up out.
-// One owner thread; not thread-safe. Payload types and extension ids are those of
+// Sans-IO (see ARCHITECTURE.md): datagrams and time in; datagrams (outgoing()) and the next
+// wake-up out. One owner thread; not thread-safe. Payload types and extension ids are those of
 // tools/focus/sdp.hpp endpoint_medias(), which this endpoint is allocated with.
 #pragma once
 

@@ -1,5 +1,6 @@
-// The operator routes' handlers (http-api.md §2.5 drain, §2.6 shutdown, §2.9 muc-client) against
-// a fake bridge: statuses, bodies, and what reaches the bridge for good and bad input.
+// The operator routes' handlers (drain, shutdown and muc-client, as JVB's Drain.java,
+// Shutdown.java and MucClient.java answer) against a fake bridge: statuses, bodies, and what
+// reaches the bridge for good and bad input.
 #include "bridge/http/ops_api.hpp"
 
 #include <doctest/doctest.h>

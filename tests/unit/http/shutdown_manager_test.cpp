@@ -1,5 +1,5 @@
-// The shutdown state machine and drain flag (signaling.md §4.6, http-api.md §2.5-§2.6), driven
-// by a fake time: RUNNING -> GRACEFUL_SHUTDOWN -> SHUTTING_DOWN -> exit.
+// The shutdown state machine and drain flag (as JVB's ShutdownManager), driven by a fake time:
+// RUNNING -> GRACEFUL_SHUTDOWN -> SHUTTING_DOWN -> exit.
 #include "bridge/http/shutdown_manager.hpp"
 
 #include <doctest/doctest.h>
