@@ -69,6 +69,42 @@ Bytes protect(SrtpSession& tx, Bytes plain, std::size_t length, bool rtcp = fals
   return plain;
 }
 
+// libsrtp keeps a session's streams in our hash table (bridge/srtp/srtp_stream_list.c): a
+// receiver's session in a large room holds hundreds. Every stream must stay reachable through
+// growth, removals (tombstones) and re-insertion, and a removed one must really be gone.
+TEST_CASE("SrtpSession: hundreds of streams in one session, removed and added again") {
+  const auto p = SrtpProfile::kAeadAes128Gcm;
+  auto tx = make_session(p, Direction::kOutbound);
+  auto rx = make_session(p, Direction::kInbound);
+  std::mt19937 random(7);
+  std::vector<std::uint32_t> ssrcs;
+  for (int i = 0; i < 600; ++i) ssrcs.push_back(i < 300 ? 1000u + static_cast<std::uint32_t>(i) : random());
+  auto round_trip = [&](std::uint32_t ssrc, std::uint16_t seq) {
+    Bytes plain = make_rtp(seq, ssrc);
+    Bytes wire = protect(*tx, plain, rtp_length(plain));
+    auto r = rx->unprotect_rtp(wire);
+    return r.has_value() && *r == rtp_length(plain) && std::memcmp(wire.data(), plain.data(), *r) == 0;
+  };
+  for (std::uint32_t ssrc : ssrcs) CHECK(round_trip(ssrc, 1));
+  for (std::uint32_t ssrc : ssrcs) {
+    CHECK(tx->has_stream(ssrc));
+    CHECK(rx->has_stream(ssrc));
+  }
+  // Every other stream goes; the rest must still be found past the tombstones.
+  for (std::size_t i = 0; i < ssrcs.size(); i += 2) {
+    tx->remove_stream(ssrcs[i]);
+    rx->remove_stream(ssrcs[i]);
+  }
+  for (std::size_t i = 0; i < ssrcs.size(); ++i) {
+    CHECK(tx->has_stream(ssrcs[i]) == (i % 2 == 1));
+    CHECK(rx->has_stream(ssrcs[i]) == (i % 2 == 1));
+  }
+  for (std::size_t i = 1; i < ssrcs.size(); i += 2) CHECK(round_trip(ssrcs[i], 2));
+  // Removed streams come back as new ones (fresh replay state: sequence 1 again is accepted).
+  for (std::size_t i = 0; i < ssrcs.size(); i += 2) CHECK(round_trip(ssrcs[i], 1));
+  for (std::uint32_t ssrc : ssrcs) CHECK(rx->has_stream(ssrc));
+}
+
 TEST_CASE("SrtpSession: create checks the key length") {
   for (SrtpProfile p : kProfiles) {
     Bytes key = make_key(p, 3);
