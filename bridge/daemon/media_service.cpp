@@ -45,6 +45,14 @@ Result<std::unique_ptr<MediaService>, std::string> MediaService::start(const con
   for (const auto& s : self->sockets_) {
     self->watches_.push_back(g_unix_fd_add(s.fd(), G_IO_IN, &MediaService::on_readable, self.get()));
     kLog.info("Media port listening on UDP {}", s.local_address().to_string());
+    // The kernel reports twice the size it granted; less than the request means it was capped.
+    if (buffer > 0 && s.receive_buffer_size() / 2 < buffer) {
+      kLog.warn(
+          "The media port's receive buffer is {} bytes, less than the {} configured "
+          "(ice4j.harvest.udp.receive-buffer-size): bursts will be dropped under load. Raise "
+          "net.core.rmem_max (JVB's package sets 10485760 in /etc/sysctl.d) or grant CAP_NET_ADMIN.",
+          s.receive_buffer_size() / 2, buffer);
+    }
   }
   self->schedule_timer();
   return self;

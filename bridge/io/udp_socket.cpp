@@ -95,7 +95,11 @@ Result<UdpSocket, std::string> UdpSocket::bind(const SocketAddress& address, int
     ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof only);
   }
   if (receive_buffer > 0) {
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    // SO_RCVBUF is capped by net.core.rmem_max (about 208 KiB by default, where a burst of
+    // video for many receivers overflows); a process with CAP_NET_ADMIN may go past the cap.
+    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &receive_buffer, sizeof receive_buffer) != 0) {
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    }
   }
   bool wildcard = is_wildcard(address);
   if (wildcard) {
@@ -118,6 +122,13 @@ Result<UdpSocket, std::string> UdpSocket::bind(const SocketAddress& address, int
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
   auto local = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&bound), len);
   return UdpSocket(fd, local.value_or(address), wildcard);
+}
+
+int UdpSocket::receive_buffer_size() const {
+  int size = 0;
+  socklen_t len = sizeof size;
+  if (::getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, &len) != 0) return 0;
+  return size;
 }
 
 UdpSocket::UdpSocket(UdpSocket&& other) noexcept

@@ -38,8 +38,13 @@ struct OutgoingDatagram {
 class UdpSocket {
  public:
   // Binds `address` (e.g. 0.0.0.0:10000, [::]:10000, 127.0.0.1:0). `receive_buffer` sets
-  // SO_RCVBUF when non-zero (JVB asks for 10 MiB; the kernel caps it at net.core.rmem_max).
+  // SO_RCVBUF when non-zero (JVB asks for 10 MiB): past net.core.rmem_max when the process may
+  // (CAP_NET_ADMIN), else capped by the kernel; receive_buffer_size() tells what was granted.
   static Result<UdpSocket, std::string> bind(const SocketAddress& address, int receive_buffer = 0);
+
+  // The kernel's receive buffer for this socket, in bytes: twice the size it granted (Linux
+  // reports its bookkeeping overhead with it, socket(7)).
+  int receive_buffer_size() const;
 
   UdpSocket(UdpSocket&& other) noexcept;
   UdpSocket& operator=(UdpSocket&& other) noexcept;

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include <array>
 #include <vector>
@@ -22,6 +23,7 @@ TEST_CASE("batched send and receive on loopback") {
   REQUIRE(a);
   REQUIRE(b);
   CHECK(a->local_address().port() != 0);
+  CHECK(a->receive_buffer_size() > 0);
 
   std::vector<std::vector<std::uint8_t>> payloads;
   std::vector<OutgoingDatagram> out;
@@ -42,6 +44,19 @@ TEST_CASE("batched send and receive on loopback") {
     total += n;
   }
   CHECK(total == 10);
+}
+
+TEST_CASE("the receive buffer goes past net.core.rmem_max when the process may") {
+  // 8 MiB is above the kernel's default cap (about 208 KiB) and the usual tuned ones; as root
+  // (CAP_NET_ADMIN) it is granted whole, and the kernel reports twice what it grants.
+  constexpr int kAsked = 8 << 20;
+  auto s = UdpSocket::bind(*SocketAddress::parse("127.0.0.1", 0), kAsked);
+  REQUIRE(s);
+  if (::geteuid() == 0) {
+    CHECK(s->receive_buffer_size() >= 2 * kAsked);
+  } else {
+    CHECK(s->receive_buffer_size() > 0);
+  }
 }
 
 TEST_CASE("a datagram larger than its slot is dropped and counted") {
