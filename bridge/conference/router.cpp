@@ -25,6 +25,8 @@ constexpr std::string_view kTransportCcUri =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 constexpr std::size_t kMaxPacket = 1500;
 constexpr std::size_t kBufferSize = kMaxPacket + srtp::SrtpSession::kMaxTrailer + 64;
+static_assert(Router::kSendSlotSize >= kBufferSize,
+              "a send slot holds a packet, its mid and its SRTP trailer");
 
 struct SsrcInfo {
   enum class Kind { kAudio, kVideo, kRtx } kind = Kind::kAudio;
@@ -133,8 +135,19 @@ bool Router::AudioSubscription::wants(const std::string& source) const {
   return all;
 }
 
-Router::Router(transport::MediaPort& port, Output output)
-    : port_(port), output_(std::move(output)), scratch_(kBufferSize), rtcp_scratch_(kBufferSize) {}
+Router::Router(transport::MediaPort& port, Output output, SendSlots slots)
+    : port_(port),
+      output_(std::move(output)),
+      slots_(std::move(slots)),
+      scratch_(std::max(kBufferSize, kSendSlotSize)),
+      rtcp_scratch_(kBufferSize) {
+  if (!slots_.reserve || !slots_.commit) {
+    slots_.reserve = [this] { return std::span<std::uint8_t>(scratch_.data(), kSendSlotSize); };
+    slots_.commit = [this](const SocketAddress& to, std::size_t length) {
+      output_(to, std::span<const std::uint8_t>(scratch_.data(), length));
+    };
+  }
+}
 
 Router::~Router() = default;
 
@@ -535,17 +548,18 @@ void Router::forward_audio(Timestamp now, Endpoint& sender, AudioSource& source,
       ++counters_.dropped_receiver_not_connected;
       continue;
     }
-    std::memcpy(scratch_.data(), packet.data(), *stripped);
+    std::span<std::uint8_t> slot = slots_.reserve();
+    std::memcpy(slot.data(), packet.data(), *stripped);
     std::size_t out_length = *stripped;
     if (receiver.rewriter) {
-      auto n = rewrite_for(now, receiver, sender, nullptr, -1, &source.name, out_length);
+      auto n = rewrite_for(now, receiver, sender, nullptr, -1, &source.name, slot, out_length);
       if (!n) continue;
       out_length = *n;
     }
     receiver.out.add(now, out_length);
     ++subscriber.sent->packets;
     subscriber.sent->octets += payload_size;
-    send_rtp(receiver, scratch_, out_length);
+    send_rtp_in_slot(receiver, slot, out_length);
   }
 }
 
@@ -572,38 +586,40 @@ void Router::forward_video(Timestamp now, Endpoint& sender, VideoSource& source,
     media::VideoProjection& projection = *subscriber.projection;
     int target = std::min(subscriber.max_encoding, best);
     if (target != projection.target()) projection.set_target(target);
-    std::memcpy(scratch_.data(), packet.data(), *stripped);
-    auto decision = projection.on_packet(now, std::span(scratch_.data(), *stripped), *plain, encoding);
+    std::span<std::uint8_t> slot = slots_.reserve();
+    std::memcpy(slot.data(), packet.data(), *stripped);
+    auto decision = projection.on_packet(now, slot.first(*stripped), *plain, encoding);
     if (decision.request_keyframe && decision.keyframe_encoding >= 0) {
       request_keyframe(now, sender, source, decision.keyframe_encoding);
     }
     if (!decision.forward) continue;
     std::size_t out_length = *stripped;
     if (receiver.rewriter) {
-      auto n = rewrite_for(now, receiver, sender, &source, encoding, nullptr, out_length);
+      auto n = rewrite_for(now, receiver, sender, &source, encoding, nullptr, slot, out_length);
       if (!n) continue;
       out_length = *n;
     }
     // Cached as sent (on the slot SSRC when rewritten), so a NACK names what the receiver saw.
-    std::uint16_t seq = static_cast<std::uint16_t>((scratch_[2] << 8) | scratch_[3]);
-    std::uint32_t ssrc = (std::uint32_t{scratch_[8]} << 24) | (std::uint32_t{scratch_[9]} << 16) |
-                         (std::uint32_t{scratch_[10]} << 8) | scratch_[11];
-    receiver.cache.store(ssrc, seq, now, std::span<const std::uint8_t>(scratch_.data(), out_length));
+    std::uint16_t seq = static_cast<std::uint16_t>((slot[2] << 8) | slot[3]);
+    std::uint32_t ssrc = (std::uint32_t{slot[8]} << 24) | (std::uint32_t{slot[9]} << 16) |
+                         (std::uint32_t{slot[10]} << 8) | slot[11];
+    receiver.cache.store(ssrc, seq, now, std::span<const std::uint8_t>(slot.data(), out_length));
     receiver.out.add(now, out_length);
     ++subscriber.sent->packets;
     subscriber.sent->octets += payload_size;
-    send_rtp(receiver, scratch_, out_length);
+    send_rtp_in_slot(receiver, slot, out_length);
   }
 }
 
 std::optional<std::size_t> Router::rewrite_for(Timestamp now, Endpoint& receiver, Endpoint& sender,
                                                VideoSource* source, int encoding,
-                                               const std::string* audio_name, std::size_t length) {
-  // The receiver's own copy in scratch_, after the projection: parsed again, as the rewriter
-  // reads the numbers the projection wrote.
-  auto view = rtp::RtpPacket::parse(std::span<const std::uint8_t>(scratch_.data(), length));
+                                               const std::string* audio_name, std::span<std::uint8_t> buffer,
+                                               std::size_t length) {
+  // The receiver's own copy, after the projection: parsed again, as the rewriter reads the
+  // numbers the projection wrote.
+  auto view = rtp::RtpPacket::parse(std::span<const std::uint8_t>(buffer.data(), length));
   if (!view) return std::nullopt;
-  std::span<std::uint8_t> packet(scratch_.data(), length);
+  std::span<std::uint8_t> packet(buffer.data(), length);
   media::RewriteResult result =
       source ? receiver.rewriter->rewrite_video(packet, *view)
              : receiver.rewriter->rewrite_audio(packet, *view, {*audio_name, sender.endpoint_id});
@@ -614,7 +630,7 @@ std::optional<std::size_t> Router::rewrite_for(Timestamp now, Endpoint& receiver
     return std::nullopt;
   }
   if (receiver.mid_id) {
-    if (auto n = receiver.rewriter->stamp_mid(scratch_, length, receiver.mid_id)) length = *n;
+    if (auto n = receiver.rewriter->stamp_mid(buffer, length, receiver.mid_id)) length = *n;
   }
   return length;
 }
@@ -817,6 +833,19 @@ void Router::send_rtp(Endpoint& receiver, std::span<std::uint8_t> buffer, std::s
   }
   ++counters_.rtp_out;
   output_(*to, buffer.first(*n));
+}
+
+void Router::send_rtp_in_slot(Endpoint& receiver, std::span<std::uint8_t> slot, std::size_t length) {
+  transport::EndpointTransport* t = receiver.transport;
+  auto to = t ? t->media_destination() : std::nullopt;
+  if (!to) return;  // not connected yet: the slot is reused
+  auto n = t->protect_rtp(slot, length);
+  if (!n) {
+    ++counters_.send_failures;
+    return;
+  }
+  ++counters_.rtp_out;
+  slots_.commit(*to, *n);
 }
 
 void Router::send_rtcp(Endpoint& to_endpoint, std::span<std::uint8_t> buffer, std::size_t length) {

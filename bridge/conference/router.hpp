@@ -74,7 +74,17 @@ struct EndpointMediaStats {
 class Router {
  public:
   using Output = std::function<void(const SocketAddress& to, std::span<const std::uint8_t> datagram)>;
-  Router(transport::MediaPort& port, Output output);
+  // Where each receiver's copy of a forwarded packet is built: a slot of the caller's send batch,
+  // so the packet is copied once, straight to where it leaves from, and encrypted there.
+  // reserve() gives kSendSlotSize writable bytes; commit() sends the first `length` bytes of the
+  // slot last reserved to `to`; a slot not committed is reused by the next reserve(). Without
+  // them the router builds in its own buffer and hands the result to `output`.
+  static constexpr std::size_t kSendSlotSize = 1500 + 64 + 64;  // packet, mid stamp, SRTP trailer
+  struct SendSlots {
+    std::function<std::span<std::uint8_t>()> reserve;
+    std::function<void(const SocketAddress& to, std::size_t length)> commit;
+  };
+  Router(transport::MediaPort& port, Output output, SendSlots slots = {});
   ~Router();
 
   // Conference membership and each endpoint's signaled media; `conference` groups endpoints
@@ -199,14 +209,19 @@ class Router {
   void forward_sender_report(Timestamp now, Endpoint& sender, std::span<const std::uint8_t> sr_packet);
   // The last steps for a receiver with SSRC rewriting: slot SSRC, numbering and mid. Returns
   // the length to send, or nullopt when the packet must not go out (counted).
+  // `buffer` holds the receiver's copy (`length` bytes) and has room for the mid to grow it.
   std::optional<std::size_t> rewrite_for(Timestamp now, Endpoint& receiver, Endpoint& sender,
                                          VideoSource* source, int encoding, const std::string* audio_name,
-                                         std::size_t length);
+                                         std::span<std::uint8_t> buffer, std::size_t length);
+  // Copies: RTX and anything not built in a send slot.
   void send_rtp(Endpoint& receiver, std::span<std::uint8_t> buffer, std::size_t length);
+  // Encrypts the receiver's copy in its send slot and commits it.
+  void send_rtp_in_slot(Endpoint& receiver, std::span<std::uint8_t> slot, std::size_t length);
   void send_rtcp(Endpoint& to, std::span<std::uint8_t> buffer, std::size_t length);
 
   transport::MediaPort& port_;
   Output output_;
+  SendSlots slots_;
   std::unordered_map<transport::EndpointId, std::unique_ptr<Endpoint>> endpoints_;
   std::unordered_map<std::string, std::unique_ptr<Conference>> conferences_;
   AudioLevelSink audio_level_sink_;

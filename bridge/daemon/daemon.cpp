@@ -339,9 +339,12 @@ int run(const config::BridgeConfig& config) {
     return 1;
   }
   MediaService& m = **media;
-  conference::Router router(m.port(), [&m](const SocketAddress& to, std::span<const std::uint8_t> datagram) {
-    m.queue_send(to, datagram);
-  });
+  // Forwarded packets are built straight in the media service's send batch.
+  conference::Router router(
+      m.port(),
+      [&m](const SocketAddress& to, std::span<const std::uint8_t> datagram) { m.queue_send(to, datagram); },
+      {[&m] { return m.reserve_send(conference::Router::kSendSlotSize); },
+       [&m](const SocketAddress& to, std::size_t length) { m.commit_send(to, length); }});
   // Bridge-channel messages leave on the endpoint's data channel or its colibri-ws socket.
   std::unique_ptr<http::ColibriWebSocketServer> colibri_ws;
   auto send_on_sctp = [&m](transport::EndpointId to, const std::string& message) {

@@ -4,6 +4,7 @@
 #include <glib-unix.h>
 
 #include <array>
+#include <cstring>
 
 #include "bridge/core/log.hpp"
 
@@ -125,12 +126,33 @@ void MediaService::forget_stale_reply_sources(Timestamp now) {
                 [&](const auto& entry) { return now - entry.second.seen > kReplySourceIdle; });
 }
 
+SocketAddress MediaService::reply_source(const SocketAddress& remote) const {
+  auto it = reply_sources_.find(remote);
+  return it != reply_sources_.end() ? it->second.local : SocketAddress{};
+}
+
+std::span<std::uint8_t> MediaService::reserve_send(std::size_t size) {
+  // Grows during the first busy rounds only: the buffer keeps its size from then on.
+  if (out_bytes_.size() < out_used_ + size)
+    out_bytes_.resize(std::max(out_used_ + size, out_bytes_.size() * 2));
+  slot_reserved_ = true;
+  return std::span<std::uint8_t>(out_bytes_).subspan(out_used_, size);
+}
+
+void MediaService::commit_send(const SocketAddress& to, std::size_t length) {
+  slot_reserved_ = false;
+  out_queue_.push_back({to, reply_source(to), out_used_, length, false});
+  out_used_ += length;
+}
+
 void MediaService::queue_send(const SocketAddress& to, std::span<const std::uint8_t> data) {
-  std::size_t at = out_bytes_.size();
-  out_bytes_.insert(out_bytes_.end(), data.begin(), data.end());
-  auto source = reply_sources_.find(to);
-  out_queue_.push_back(
-      {to, source != reply_sources_.end() ? source->second.local : SocketAddress{}, at, data.size()});
+  if (slot_reserved_) {
+    out_queue_.push_back({to, reply_source(to), aside_bytes_.size(), data.size(), true});
+    aside_bytes_.insert(aside_bytes_.end(), data.begin(), data.end());
+    return;
+  }
+  std::memcpy(reserve_send(data.size()).data(), data.data(), data.size());
+  commit_send(to, data.size());
 }
 
 void MediaService::flush() {
@@ -149,11 +171,15 @@ void MediaService::flush() {
       if (q.to.is_ipv6() != socket.local_address().is_ipv6()) continue;
       if (!q.from.is_set() && socket.wildcard()) ++sent_without_source_;
       out_batch_.push_back(
-          {q.to, std::span<const std::uint8_t>(out_bytes_).subspan(q.offset, q.length), q.from});
+          {q.to,
+           std::span<const std::uint8_t>(q.aside ? aside_bytes_ : out_bytes_).subspan(q.offset, q.length),
+           q.from});
     }
     if (!out_batch_.empty()) socket.send_batch(out_batch_);
   }
-  out_bytes_.clear();
+  out_used_ = 0;
+  slot_reserved_ = false;  // a slot reserved and never committed is given up
+  aside_bytes_.clear();
   out_queue_.clear();
 }
 

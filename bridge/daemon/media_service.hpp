@@ -46,6 +46,13 @@ class MediaService {
   void set_media_handler(MediaHandler handler) { media_handler_ = std::move(handler); }
   // Queues a datagram; queued datagrams leave in one batch after the current receive batch.
   void queue_send(const SocketAddress& to, std::span<const std::uint8_t> data);
+  // The same without a copy: a slot of `size` writable bytes at the end of the batch, then the
+  // first `length` bytes of it queued for `to` (Router::SendSlots). A slot not committed is
+  // reused by the next reserve. The span lives until the next reserve or commit; queue_send()
+  // meanwhile (a keyframe request or a channel message made while the slot is being built) does
+  // not touch it.
+  std::span<std::uint8_t> reserve_send(std::size_t size);
+  void commit_send(const SocketAddress& to, std::size_t length);
   // Sends what is queued from the loop's next idle moment: for work done outside a receive
   // batch or a timer round (signaling, colibri-ws messages).
   void flush_soon();
@@ -74,6 +81,7 @@ class MediaService {
   void flush();
   void schedule_timer();
   void remember_reply_source(const SocketAddress& remote, const SocketAddress& local, Timestamp now);
+  SocketAddress reply_source(const SocketAddress& remote) const;
   void forget_stale_reply_sources(Timestamp now);
 
   std::vector<io::UdpSocket> sockets_;
@@ -91,8 +99,13 @@ class MediaService {
   struct Queued {
     SocketAddress to, from;  // `from` unset: the kernel chooses
     std::size_t offset = 0, length = 0;
+    bool aside = false;  // in aside_bytes_, not out_bytes_
   };
-  std::vector<std::uint8_t> out_bytes_;
+  std::vector<std::uint8_t> out_bytes_;  // never shrinks: out_used_ is the end of the round's bytes
+  std::size_t out_used_ = 0;
+  bool slot_reserved_ = false;
+  // What queue_send() copies while a slot is reserved: out_bytes_ may not move then.
+  std::vector<std::uint8_t> aside_bytes_;
   std::vector<Queued> out_queue_;
   std::vector<io::OutgoingDatagram> out_batch_;
   // Remote address -> the local address it last sent to. Only peers the port accepted a datagram
