@@ -17,6 +17,7 @@ constexpr std::size_t kMaxPacketSize = 0xFFFF;
 PacketCache::PacketCache(const PacketCacheConfig& config) : config_(config) {
   config_.max_packet_size = std::clamp<std::size_t>(config_.max_packet_size, 12, kMaxPacketSize);
   config_.max_ssrcs = std::max<std::size_t>(config_.max_ssrcs, 1);
+  config_.arena_bytes = std::max(config_.arena_bytes, config_.max_packet_size);
   slots_ = std::bit_ceil(std::clamp<std::size_t>(config_.packets_per_ssrc, 1, kMaxSlots));
 }
 
@@ -42,9 +43,15 @@ void PacketCache::store(std::uint32_t ssrc, std::uint16_t seq, Timestamp now,
     } else {
       Ring ring;
       ring.meta.resize(slots_);
-      ring.bytes.resize(slots_ * config_.max_packet_size);
       it = rings_.emplace(ssrc, std::move(ring)).first;
     }
+  }
+  if (arena_.empty()) arena_.resize(config_.arena_bytes);
+  // A packet never wraps: one that does not fit before the arena's end starts at its beginning.
+  std::size_t offset = written_ % arena_.size();
+  if (offset + packet.size() > arena_.size()) {
+    written_ += arena_.size() - offset;
+    offset = 0;
   }
   Ring& ring = it->second;
   const std::size_t index = seq & (slots_ - 1);
@@ -54,8 +61,9 @@ void PacketCache::store(std::uint32_t ssrc, std::uint16_t seq, Timestamp now,
   m.size = static_cast<std::uint16_t>(packet.size());
   m.stored = now;
   m.last_sent = now;
-  std::copy(packet.begin(), packet.end(),
-            ring.bytes.begin() + static_cast<std::ptrdiff_t>(index * config_.max_packet_size));
+  m.position = written_;
+  std::copy(packet.begin(), packet.end(), arena_.begin() + static_cast<std::ptrdiff_t>(offset));
+  written_ += packet.size();
   ring.last_used = now;
   ++counters_.stored;
 }
@@ -64,7 +72,13 @@ std::optional<std::size_t> PacketCache::slot_index(Timestamp now, const Ring& ri
   const std::size_t index = seq & (slots_ - 1);
   const SlotMeta& m = ring.meta[index];
   if (!m.used || m.seq != seq || now - m.stored > config_.max_age) return std::nullopt;
+  // Written over once the arena came round to its start again.
+  if (written_ - m.position > arena_.size()) return std::nullopt;
   return index;
+}
+
+std::span<const std::uint8_t> PacketCache::bytes_of(const SlotMeta& m) const {
+  return std::span<const std::uint8_t>(arena_.data() + m.position % arena_.size(), m.size);
 }
 
 std::optional<std::span<const std::uint8_t>> PacketCache::find(Timestamp now, std::uint32_t ssrc,
@@ -74,8 +88,7 @@ std::optional<std::span<const std::uint8_t>> PacketCache::find(Timestamp now, st
   const Ring& ring = it->second;
   const auto index = slot_index(now, ring, seq);
   if (!index) return std::nullopt;
-  return std::span<const std::uint8_t>(ring.bytes.data() + *index * config_.max_packet_size,
-                                       ring.meta[*index].size);
+  return bytes_of(ring.meta[*index]);
 }
 
 std::optional<std::span<const std::uint8_t>> PacketCache::take_for_resend(Timestamp now, std::uint32_t ssrc,
@@ -100,7 +113,7 @@ std::optional<std::span<const std::uint8_t>> PacketCache::take_for_resend(Timest
   }
   m.last_sent = now;
   ++counters_.hits;
-  return std::span<const std::uint8_t>(ring.bytes.data() + *index * config_.max_packet_size, m.size);
+  return bytes_of(m);
 }
 
 void PacketCache::expire(Timestamp now) {

@@ -4,13 +4,16 @@
 //
 // Per SSRC a fixed ring of slots indexed by sequence number (seq & mask): packets_per_ssrc
 // (default 500, as JVB) rounded up to a power of two so the index stays contiguous across the
-// 16-bit wrap. Each slot is a preallocated max_packet_size (1500) byte buffer that store()
-// copies into; a slot answers only for the seq it holds, and only while that packet is younger
+// 16-bit wrap. The bytes of all SSRCs go, at their real size, into one circular arena per
+// receiver (arena_bytes, 1 MiB: a second of 8 Mbit/s); a slot answers only for the seq it
+// holds, only while its bytes have not been written over, and only while that packet is younger
 // than max_age (1 s: a retransmission older than that arrives too late for any jitter buffer,
-// and a slow stream would otherwise resend stale packets). Ring storage is allocated when an
-// SSRC is first stored (not per packet), at most max_ssrcs rings exist (a new SSRC beyond that
-// reuses the least recently used ring, without allocating), and expire() frees rings unused
-// for idle_timeout (15 s, as JVB).
+// and a slow stream would otherwise resend stale packets). A fixed 1500-byte buffer per slot
+// made a receiver of 25 videos hold 19 MB (2 GB for a room of 100); the arena holds what
+// max_age can use. The arena is allocated at the first store, a ring's slots when an SSRC is
+// first stored (not per packet); at most max_ssrcs rings exist (a new SSRC beyond that reuses
+// the least recently used ring, without allocating), and expire() frees rings unused for
+// idle_timeout (15 s, as JVB).
 //
 // One instance per receiving endpoint, on its media worker thread; not thread-safe. Views
 // returned by find() are valid until the next store() or expire().
@@ -34,6 +37,7 @@ struct PacketCacheConfig {
   std::size_t max_ssrcs = 32;
   Duration max_age = std::chrono::seconds(1);
   Duration idle_timeout = std::chrono::seconds(15);
+  std::size_t arena_bytes = std::size_t{1} << 20;
 };
 
 class PacketCache {
@@ -77,18 +81,22 @@ class PacketCache {
     std::uint16_t size = 0;
     Timestamp stored{};
     Timestamp last_sent{};
+    std::uint64_t position = 0;  // where its bytes start, counted over all the arena's writes
   };
   struct Ring {
     std::vector<SlotMeta> meta;
-    std::vector<std::uint8_t> bytes;
     Timestamp last_used{};
   };
-  // The slot of `seq` in `ring` if it holds that seq and is not older than max_age.
+  // The slot of `seq` in `ring` if it holds that seq, its bytes are intact and it is not older
+  // than max_age.
   std::optional<std::size_t> slot_index(Timestamp now, const Ring& ring, std::uint16_t seq) const;
+  std::span<const std::uint8_t> bytes_of(const SlotMeta& m) const;
 
   PacketCacheConfig config_;
   std::size_t slots_;
   std::unordered_map<std::uint32_t, Ring> rings_;
+  std::vector<std::uint8_t> arena_;
+  std::uint64_t written_ = 0;  // the end of the last packet, counted over all writes
   Counters counters_;
 };
 

@@ -145,3 +145,38 @@ TEST_CASE("expire frees rings unused for 15 s") {
   cache.expire(kT0 + 25s);
   CHECK(cache.ssrc_count() == 0);
 }
+
+// All SSRCs share one arena of real-sized packets: what it holds is the last arena_bytes written,
+// whole packets only; anything older is a miss even when its slot still names its seq.
+TEST_CASE("the arena holds the most recent bytes of every SSRC, and nothing written over") {
+  PacketCacheConfig config;
+  config.arena_bytes = 10'000;
+  PacketCache cache(config);
+  // 3 SSRCs, 1000-byte packets in turn: 30 packets written, only the last 10 fit.
+  for (std::uint16_t seq = 0; seq < 10; ++seq) {
+    for (std::uint32_t ssrc = 1; ssrc <= 3; ++ssrc) cache.store(ssrc, seq, kT0, packet(seq + ssrc, 1000));
+  }
+  int found = 0;
+  for (std::uint16_t seq = 0; seq < 10; ++seq) {
+    for (std::uint32_t ssrc = 1; ssrc <= 3; ++ssrc) {
+      auto hit = cache.find(kT0, ssrc, seq);
+      if (!hit) continue;
+      ++found;
+      CHECK(as_bytes(hit) == packet(seq + ssrc, 1000));  // never a mix of two packets
+      CHECK(seq >= 6);                                   // only the newest (the last 10 of 30 stores) survive
+    }
+  }
+  CHECK(found == 10);
+  // A packet that does not fit before the arena's end starts at its beginning, whole.
+  cache.store(4, 1, kT0, packet(77, 1500));
+  CHECK(as_bytes(cache.find(kT0, 4, 1)) == packet(77, 1500));
+  CHECK_FALSE(cache.find(kT0, 3, 6));  // the oldest survivor above, written over by it
+  CHECK_FALSE(cache.find(kT0, 1, 7));  // its first 500 bytes too
+  CHECK(cache.find(kT0, 2, 7));        // the next one is still whole
+  // Larger than the arena: rejected, nothing else lost.
+  PacketCacheConfig tiny;
+  tiny.arena_bytes = 100;  // raised to max_packet_size
+  PacketCache small(tiny);
+  small.store(1, 1, kT0, packet(1, 1500));
+  CHECK(as_bytes(small.find(kT0, 1, 1)) == packet(1, 1500));
+}
