@@ -1,7 +1,8 @@
 #!/bin/bash
 # Installs the Debian packages the build and the test suite need, and fetches libsrtp's
 # source for its Meson subproject. Idempotent, and silent when nothing is missing.
-# Usage: install-deps.sh [build|test]   (test adds what only the test suite uses)
+# Usage: install-deps.sh [build|test|bench]   (test adds what only the test suite uses, bench what
+# only `make bench` uses)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -16,8 +17,15 @@ test_packages=(
   chromium chromium-driver
   prosody python3-slixmpp openssl python3-aiortc python3-websockets coturn
 )
+# tools/bench/run-scenarios.py: taskset and unshare (util-linux), ip (iproute2), the plot.
+bench_packages=(
+  python3 python3-matplotlib iproute2 util-linux
+)
 packages=("${build_packages[@]}")
-if [ "${1:-build}" = test ]; then packages+=("${test_packages[@]}"); fi
+case "${1:-build}" in
+  test) packages+=("${test_packages[@]}") ;;
+  bench) packages+=("${bench_packages[@]}") ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
