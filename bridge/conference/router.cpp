@@ -822,30 +822,28 @@ std::optional<Timestamp> Router::on_timer(Timestamp now) {
   return next;
 }
 
-void Router::send_rtp(Endpoint& receiver, std::span<std::uint8_t> buffer, std::size_t length) {
+std::optional<std::pair<SocketAddress, std::size_t>> Router::protect_for(Endpoint& receiver,
+                                                                         std::span<std::uint8_t> buffer,
+                                                                         std::size_t length) {
   transport::EndpointTransport* t = receiver.transport;
   auto to = t ? t->media_destination() : std::nullopt;
-  if (!to) return;  // not connected yet: nothing to send to
+  if (!to) return std::nullopt;  // not connected yet: nothing to send to
   auto n = t->protect_rtp(buffer, length);
   if (!n) {
     ++counters_.send_failures;
-    return;
+    return std::nullopt;
   }
   ++counters_.rtp_out;
-  output_(*to, buffer.first(*n));
+  return std::pair{*to, *n};
+}
+
+void Router::send_rtp(Endpoint& receiver, std::span<std::uint8_t> buffer, std::size_t length) {
+  if (auto out = protect_for(receiver, buffer, length)) output_(out->first, buffer.first(out->second));
 }
 
 void Router::send_rtp_in_slot(Endpoint& receiver, std::span<std::uint8_t> slot, std::size_t length) {
-  transport::EndpointTransport* t = receiver.transport;
-  auto to = t ? t->media_destination() : std::nullopt;
-  if (!to) return;  // not connected yet: the slot is reused
-  auto n = t->protect_rtp(slot, length);
-  if (!n) {
-    ++counters_.send_failures;
-    return;
-  }
-  ++counters_.rtp_out;
-  slots_.commit(*to, *n);
+  // Not committed (not connected, or encryption failed): the slot is reused.
+  if (auto out = protect_for(receiver, slot, length)) slots_.commit(out->first, out->second);
 }
 
 void Router::send_rtcp(Endpoint& to_endpoint, std::span<std::uint8_t> buffer, std::size_t length) {

@@ -35,6 +35,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "bridge/core/rate_meter.hpp"
@@ -213,6 +214,11 @@ class Router {
   std::optional<std::size_t> rewrite_for(Timestamp now, Endpoint& receiver, Endpoint& sender,
                                          VideoSource* source, int encoding, const std::string* audio_name,
                                          std::span<std::uint8_t> buffer, std::size_t length);
+  // Encrypts the receiver's copy in place: where it goes and its protected length, or nullopt
+  // (not connected, or encryption failed: counted).
+  std::optional<std::pair<SocketAddress, std::size_t>> protect_for(Endpoint& receiver,
+                                                                   std::span<std::uint8_t> buffer,
+                                                                   std::size_t length);
   // Copies: RTX and anything not built in a send slot.
   void send_rtp(Endpoint& receiver, std::span<std::uint8_t> buffer, std::size_t length);
   // Encrypts the receiver's copy in its send slot and commits it.
