@@ -87,6 +87,9 @@ class Router {
   };
   Router(transport::MediaPort& port, Output output, SendSlots slots = {});
   ~Router();
+  // The default send slots point into the router itself.
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
 
   // Conference membership and each endpoint's signaled media; `conference` groups endpoints
   // that see each other, `feedback_*` are the conference's own SSRCs for bridge RTCP. The
