@@ -598,7 +598,7 @@ def report_text(run, results, limit, png_name):
     lines = [f"# Benchmark scenarios, {run['started']}", "",
              "Written by `tools/bench/run-scenarios.py` (`make bench`). Results are not committed "
              "automatically: a report is committed by hand when the README quotes it "
-             "(`bench/results/.gitignore` ignores nothing).", ""]
+             "(`bench/results/.gitignore` keeps only the `latest.*` copies out).", ""]
     if run["smoke"]:
         lines += ["**Smoke run** (the test suite's `bench_smoke`): a tiny scenario, no pinning, no limit; "
                   "its figures mean nothing.", ""]
