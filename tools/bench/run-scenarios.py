@@ -14,7 +14,9 @@ percentiles and the generator's CPU; VmHWM and Threads from /proc/PID/status.
 A generator that cannot keep up on its one core (late frames or a saturated core) invalidates a
 run: the shape is tried once more when other processes held the generator's CPU, then the
 scenario steps down its ladder of lighter shapes; the report names the shape that was actually
-measured, and why the heavier ones were dropped.
+measured, and why the heavier ones were dropped. A run the generator drove but the bridge did not
+sustain (endpoints failed, or the bridge's core full) is kept as the scenario's saturation point,
+and the ladder goes on to a sustained shape.
 
 Usage: run-scenarios.py [--scenarios "a-10-senders d-100x5"] [--duration 15] [--warmup 3]
                         [--videobridge PATH] [--loadgen PATH] [--out DIR] [--no-limit]
@@ -63,6 +65,10 @@ GENERATOR_CPU_LIMIT = 0.90
 # more than this share of the window waiting for its CPU (other processes on its core): that is
 # the machine being busy, not the shape being too heavy.
 CONTENTION_RETRY_SHARE = 0.10
+# A run the generator drove is the bridge's saturation point, not a sustained one, when endpoints
+# failed (loadgen's verdict) or the bridge used this share of its core (its queues, so latency,
+# then grow): the scenario keeps its figures and steps down for a sustained shape.
+BRIDGE_SATURATED_SHARE = 0.95
 
 BRIDGE_CONF = """
 videobridge {{
@@ -461,12 +467,18 @@ def run_scenario(scenario, opts, pin):
         if why is None:
             summary = (f"{r.get('forwarded_pps', 0):.0f} forwarded/s, "
                        f"{r.get('ns_per_forwarded') or 0:.0f} ns each, loss {r.get('loss_pct', 0):.3f}%")
-            if r.get("loadgen_exit") != 0 and i + 1 < len(tries):
-                # The generator kept up but endpoints failed: the bridge did not sustain the shape.
-                # Its figures stay (they are the saturation point); a lighter shape gives a
-                # sustained one.
+            saturation = []
+            if r.get("loadgen_exit") != 0:
                 failures = (r.get("loadgen") or {}).get("failures") or []
-                r["saturated"] = "; ".join(f[:160] for f in failures[:2]) or "loadgen's verdict: failed"
+                saturation.append("; ".join(f[:160] for f in failures[:2]) or "loadgen's verdict: failed")
+            if (r.get("bridge_cpu_pct") or 0) >= 100 * BRIDGE_SATURATED_SHARE:
+                p50 = r.get("latency", {}).get("audio", (None, None))[0]
+                saturation.append(f"bridge at {r['bridge_cpu_pct']:.0f}% of its core"
+                                  + (f", audio latency p50 {p50:.0f} ms" if p50 is not None else ""))
+            if saturation and i + 1 < len(tries):
+                # The generator kept up, the bridge did not: its figures stay (the saturation
+                # point) and a lighter shape gives a sustained one.
+                r["saturated"] = "; ".join(saturation)
                 result.setdefault("saturated", []).append(r)
                 say(f"{scenario.name}: the bridge did not sustain it ({summary}; {r['saturated']}); "
                     "trying a lighter shape")
@@ -684,7 +696,10 @@ def report_text(run, results, limit, png_name):
               f"{100 * LATE_SHARE_LIMIT:g}% of the packets it sent plus those frames, and below "
               f"{100 * GENERATOR_CPU_LIMIT:.0f}% of its core. Otherwise the same shape is tried once more when "
               f"other processes held the generator's CPU for more than {100 * CONTENTION_RETRY_SHARE:.0f}% of the "
-              "window, and then the next, lighter shape of the scenario is run. Every participant sends audio "
+              "window, and then the next, lighter shape of the scenario is run. A run the generator drove is "
+              "the bridge's saturation point rather than a sustained figure when endpoints failed (loadgen's "
+              f"verdict) or the bridge used {100 * BRIDGE_SATURATED_SHARE:.0f}% of its core or more; the next "
+              "shape is then run as well. Every participant sends audio "
               "and the bridge forwards silence, so audio fan-out grows with the square of a room's size; the "
               "large rooms step down to DTX for the silent participants (one packet every 400 ms, as Opus DTX) "
               "before they lose participants or video senders.", ""]
