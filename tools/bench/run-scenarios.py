@@ -470,7 +470,8 @@ def run_scenario(scenario, opts, pin):
             saturation = []
             if r.get("loadgen_exit") != 0:
                 failures = (r.get("loadgen") or {}).get("failures") or []
-                saturation.append("; ".join(f[:160] for f in failures[:2]) or "loadgen's verdict: failed")
+                saturation.append("; ".join(f if len(f) <= 160 else f[:160] + "…" for f in failures[:2])
+                                  or "loadgen's verdict: failed")
             if (r.get("bridge_cpu_pct") or 0) >= 100 * BRIDGE_SATURATED_SHARE:
                 p50 = r.get("latency", {}).get("audio", (None, None))[0]
                 saturation.append(f"bridge at {r['bridge_cpu_pct']:.0f}% of its core"
@@ -577,24 +578,30 @@ def plot(results, limit_ns, path):
               if r.get("forwarded_pps") and r.get("ns_per_forwarded")]
     if not points:
         return False
-    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(7.5, 6.5))
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(8, 7))
     xs = [r["forwarded_pps"] for _, r in points]
-    top.scatter(xs, [r["ns_per_forwarded"] for _, r in points], color="tab:blue")
-    bottom.scatter(xs, [r.get("loss_pct") or 0 for _, r in points], color="tab:red")
-    for name, r in points:
+    for k, (name, r) in enumerate(points):
+        saturated = "saturated" in name
+        style = dict(marker="x" if saturated else "o", color="tab:orange" if saturated else "tab:blue")
+        top.scatter([r["forwarded_pps"]], [r["ns_per_forwarded"]], **style)
+        bottom.scatter([r["forwarded_pps"]], [r.get("loss_pct") or 0], **style)
+        # Staggered labels: points of similar load would otherwise print over each other.
+        offset = (6, (6, -12, 16, -22)[k % 4])
         top.annotate(name, (r["forwarded_pps"], r["ns_per_forwarded"]), textcoords="offset points",
-                     xytext=(5, 5), fontsize=8)
-        bottom.annotate(name, (r["forwarded_pps"], r.get("loss_pct") or 0), textcoords="offset points",
-                        xytext=(5, 5), fontsize=8)
+                     xytext=offset, fontsize=8)
+        if r.get("loss_pct"):
+            bottom.annotate(name, (r["forwarded_pps"], r["loss_pct"]), textcoords="offset points",
+                            xytext=offset, fontsize=8)
     if limit_ns:
         top.axhline(limit_ns, color="gray", linestyle="--", label=f"limit ({LIMIT_CONFIG}): {limit_ns:.0f} ns")
         top.legend(fontsize=8)
     top.set_ylabel("bridge CPU ns per forwarded packet")
     top.set_ylim(0, 1.25 * max([r["ns_per_forwarded"] for _, r in points] + [limit_ns or 0]))
-    bottom.set_ylabel("loss % (after RTX repair)")
+    bottom.set_ylabel("loss % (after RTX repair; unlabelled: none)")
     bottom.set_xlabel("forwarded packets/s (the bridge's rtp_out)")
     bottom.set_ylim(0, max([1.3 * (r.get("loss_pct") or 0) for _, r in points] + [1.0]))
-    top.set_title("videobridge: cost and loss against load, one media thread on one core", fontsize=10)
+    top.set_title("videobridge: cost and loss against load, one media thread on one core\n"
+                  "(o: sustained, x: the bridge's saturation point)", fontsize=10)
     for ax in (top, bottom):
         ax.grid(True, alpha=0.3)
         ax.set_xlim(0, 1.25 * max(xs))
