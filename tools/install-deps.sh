@@ -17,9 +17,10 @@ test_packages=(
   chromium chromium-driver
   prosody python3-slixmpp openssl python3-aiortc python3-websockets coturn
 )
-# tools/bench/run-scenarios.py: taskset and unshare (util-linux), ip (iproute2), the plot.
+# tools/bench/run-scenarios.py: taskset and unshare (util-linux), ip (iproute2), the plot, and
+# Janus (its VideoRoom plugin) for the f-janus comparison.
 bench_packages=(
-  python3 python3-matplotlib iproute2 util-linux
+  python3 python3-matplotlib iproute2 util-linux janus
 )
 packages=("${build_packages[@]}")
 case "${1:-build}" in

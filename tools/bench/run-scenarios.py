@@ -18,8 +18,13 @@ measured, and why the heavier ones were dropped. A run the generator drove but t
 sustain (endpoints failed, or the bridge's core full) is kept as the scenario's saturation point,
 and the ladder goes on to a sustained shape.
 
+`f-janus` runs scenario (a)'s shape on our bridge and then on Janus's VideoRoom (Debian's `janus`,
+in a network namespace of its own, pinned the same way), both driven by loadgen with SRTP pinned to
+AES-GCM, and reports their CPU per forwarded packet side by side (the ratio ours / Janus); without
+Janus installed that part is reported as not measured.
+
 Usage: run-scenarios.py [--scenarios "a-10-senders d-100x5"] [--duration 15] [--warmup 3]
-                        [--videobridge PATH] [--loadgen PATH] [--out DIR] [--no-limit]
+                        [--videobridge PATH] [--loadgen PATH] [--out DIR] [--no-limit] [--janus PATH]
        run-scenarios.py --smoke --out DIR    one conference of 3 for 3 s, no limit, no pinning;
                                              exits non-zero unless media flowed both ways and
                                              the report was written (the test suite's bench_smoke)
@@ -126,12 +131,13 @@ class Shape:
 
 
 class Scenario:
-    def __init__(self, name, summary, ladder, connect_timeout=30, note=None):
+    def __init__(self, name, summary, ladder, connect_timeout=30, note=None, janus=False):
         self.name = name
         self.summary = summary
         self.ladder = ladder  # the shape asked for first, then lighter ones
         self.connect_timeout = connect_timeout
         self.note = note
+        self.janus = janus  # each shape on our bridge, then on Janus's VideoRoom (the comparison)
 
 
 # Every participant sends audio (loadgen has no audio-less participant) and the bridge forwards
@@ -166,6 +172,14 @@ SCENARIOS = [
               Shape(25, 5, senders=1, speakers=1, max_height=180, dtx=True, sample=7)],
              connect_timeout=90),
     Scenario("e-workers", "the bridge with several media workers", []),
+    # Side by side with Janus: the same shape, the same generator, SRTP pinned to AES-GCM on both.
+    Scenario("f-janus", "scenario (a) on our bridge and on Janus's VideoRoom: 1 conference of 10, all "
+             "sending video (VP8 simulcast, 3 layers) and audio, 2 speakers, max-height 720; SRTP "
+             "AEAD_AES_128_GCM on both",
+             [Shape(1, 10, speakers=2, last_n=-1, max_height=720),
+              Shape(1, 10, speakers=2, last_n=-1, max_height=360),
+              Shape(1, 6, speakers=2, last_n=-1, max_height=360)],
+             janus=True),
 ]
 SMOKE = Scenario("smoke", "1 conference of 3, all sending (the test suite's smoke)",
                  [Shape(1, 3, speakers=1, max_height=180)])
@@ -296,7 +310,7 @@ class Bridge:
 
 # ---- one run of one shape ----
 
-def run_shape(shape, scenario, opts, pin, tmp):
+def run_shape(shape, scenario, opts, pin, tmp, extra_args=()):
     """Runs one shape on a fresh bridge; returns a dict of what was measured (or an error)."""
     os.makedirs(tmp, exist_ok=True)
     duration = shape.duration or opts.duration
@@ -311,7 +325,7 @@ def run_shape(shape, scenario, opts, pin, tmp):
             os.remove(json_path)
         argv = [opts.loadgen, "--bridge", url, *shape.args(), "--duration", str(duration),
                 "--warmup", str(opts.warmup), "--connect-timeout", str(scenario.connect_timeout),
-                "--json", json_path, "--bridge-pid", str(pid)]
+                "--json", json_path, "--bridge-pid", str(pid), *extra_args]
         out["loadgen_args"] = " ".join(argv[1:])
         say(f"{scenario.name}: {shape.describe()}, {duration:g} s")
         loadgen = subprocess.Popen(pinned(GENERATOR_CPU, argv, pin), stdout=subprocess.PIPE,
@@ -444,6 +458,8 @@ def workers_option(videobridge, tmp):
 
 
 def run_scenario(scenario, opts, pin):
+    if scenario.janus:
+        return run_janus_comparison(scenario, opts, pin)
     result = {"name": scenario.name, "summary": scenario.summary, "attempts": []}
     if not scenario.ladder:
         hits = workers_option(opts.videobridge, opts.tmp)
@@ -501,6 +517,380 @@ def run_scenario(scenario, opts, pin):
     if "run" not in result:
         result["not_measured"] = "not measured: the generator could not drive even the lightest shape"
     return result
+
+
+# ---- side by side with Janus (f-janus) ----
+
+# Janus gathers no candidates on loopback interfaces (ice.c skips IFF_LOOPBACK), so its network
+# namespace gets a veth pair, and Janus and the generator talk over its address (still a local
+# route: the same kernel path as loopback).
+JANUS_ADDRESS = "10.77.0.1"
+JANUS_INTERFACE = "jv0"
+JANUS_HTTP_PORT = 8088
+SRTP_PIN = "SRTP_AEAD_AES_128_GCM"
+JANUS_LIB_DIRS = ["/usr/lib/x86_64-linux-gnu/janus", "/usr/lib/aarch64-linux-gnu/janus", "/usr/lib/janus",
+                  "/usr/local/lib/janus", "/opt/janus/lib/janus"]
+
+JANUS_CONF = """general: {{
+  configs_folder = "{conf}"
+  plugins_folder = "{lib}/plugins"
+  transports_folder = "{lib}/transports"
+  events_folder = "{lib}/events"
+  loggers_folder = "{lib}/loggers"
+  debug_level = 4
+  session_timeout = 60
+}}
+certificates: {{
+}}
+media: {{
+}}
+nat: {{
+  ice_enforce_list = "{interface}"
+}}
+plugins: {{
+  disable = "{plugins}"
+}}
+transports: {{
+  disable = "{transports}"
+}}
+loggers: {{
+  disable = "{loggers}"
+}}
+events: {{
+  broadcast = false
+}}
+"""
+JANUS_HTTP_CONF = """general: {{
+  json = "plain"
+  base_path = "/janus"
+  http = true
+  port = {port}
+  ip = "{address}"
+  https = false
+}}
+admin: {{
+  admin_http = false
+}}
+"""
+
+
+def janus_library_dir():
+    for d in JANUS_LIB_DIRS:
+        if os.path.isfile(os.path.join(d, "plugins", "libjanus_videoroom.so")) and \
+                os.path.isfile(os.path.join(d, "transports", "libjanus_http.so")):
+            return d
+    return None
+
+
+def janus_unavailable(opts):
+    """Why the Janus side cannot be measured here, or None."""
+    if not opts.janus or not os.access(opts.janus, os.X_OK):
+        return "not measured: Janus is not installed (`tools/install-deps.sh bench` installs Debian's `janus`)"
+    if not janus_library_dir():
+        return ("not measured: Janus's VideoRoom plugin or HTTP transport was not found in "
+                + ", ".join(JANUS_LIB_DIRS))
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        return ("not measured: Janus gathers no loopback candidates, so it needs a network namespace with a "
+                "veth pair, which needs root and `ip`")
+    return None
+
+
+def janus_version(janus):
+    try:
+        text = subprocess.run([janus, "--help"], capture_output=True, text=True, timeout=START_TIMEOUT_S).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    m = re.search(r"Janus version:\s*\d+\s*\(([^)]+)\)", text)
+    return m.group(1) if m else "unknown"
+
+
+def write_janus_conf(tmp):
+    """A configuration folder: the core, the HTTP transport on the namespace's address, and the
+    VideoRoom plugin with no static rooms; every other plugin, transport and logger disabled."""
+    lib = janus_library_dir()
+    conf = os.path.join(tmp, "janus-conf")
+    os.makedirs(conf, exist_ok=True)
+
+    def others(kind, keep):
+        folder = os.path.join(lib, kind)
+        return ",".join(sorted(f for f in os.listdir(folder) if f.endswith(".so") and f != keep)) \
+            if os.path.isdir(folder) else ""
+
+    with open(os.path.join(conf, "janus.jcfg"), "w") as f:
+        f.write(JANUS_CONF.format(conf=conf, lib=lib, interface=JANUS_INTERFACE,
+                                  plugins=others("plugins", "libjanus_videoroom.so"),
+                                  transports=others("transports", "libjanus_http.so"),
+                                  loggers=others("loggers", None)))
+    with open(os.path.join(conf, "janus.transport.http.jcfg"), "w") as f:
+        f.write(JANUS_HTTP_CONF.format(port=JANUS_HTTP_PORT, address=JANUS_ADDRESS))
+    with open(os.path.join(conf, "janus.plugin.videoroom.jcfg"), "w") as f:
+        f.write("general: {\n}\n")
+    return conf
+
+
+class JanusNetns:
+    """A named network namespace (`ip netns`) with `lo` and a veth pair up, for Janus and the
+    generator that drives it."""
+
+    def __init__(self):
+        self.name = f"jvb-bench-janus-{os.getpid()}"
+        self.made = False
+
+    def up(self):
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+        steps = [["ip", "netns", "add", self.name],
+                 ["ip", "-n", self.name, "link", "set", "lo", "up"],
+                 ["ip", "-n", self.name, "link", "add", JANUS_INTERFACE, "type", "veth", "peer", "name", "jv1"],
+                 ["ip", "-n", self.name, "addr", "add", f"{JANUS_ADDRESS}/24", "dev", JANUS_INTERFACE],
+                 ["ip", "-n", self.name, "link", "set", JANUS_INTERFACE, "up"],
+                 ["ip", "-n", self.name, "link", "set", "jv1", "up"]]
+        for step in steps:
+            p = subprocess.run(step, capture_output=True, text=True, timeout=HTTP_TIMEOUT_S)
+            if p.returncode != 0:
+                raise RuntimeError(f"{' '.join(step)}: {(p.stderr or p.stdout).strip()}")
+            self.made = True
+
+    def prefix(self):
+        return ["ip", "netns", "exec", self.name]
+
+    def down(self):
+        if self.made:
+            subprocess.run(["ip", "netns", "del", self.name], capture_output=True, timeout=HTTP_TIMEOUT_S)
+
+
+def run_janus_shape(shape, scenario, opts, pin, tmp):
+    """One shape on a fresh Janus in its own network namespace, pinned as the bridge is; what
+    was measured (or an error). The server's CPU and the packets are loadgen's, over its window."""
+    os.makedirs(tmp, exist_ok=True)
+    duration = shape.duration or opts.duration
+    out = {"shape": shape.describe(), "endpoints": shape.endpoints(), "duration_s": duration, "server": "janus"}
+    ns = JanusNetns()
+    janus = loadgen = None
+    log_path = os.path.join(tmp, "janus.log")
+    try:
+        ns.up()
+        conf = write_janus_conf(tmp)
+        with open(log_path, "w") as log:
+            janus = subprocess.Popen(ns.prefix() + pinned(BRIDGE_CPU, [opts.janus, "-F", conf, "-o"], pin),
+                                     stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while "HTTP webserver started" not in read(log_path):
+            if janus.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("Janus did not start (no \"HTTP webserver started\" line): "
+                                   + "\n".join(read(log_path).splitlines()[-30:]))
+            time.sleep(0.1)
+        pid = janus.pid
+        comm = read(f"/proc/{pid}/comm").strip()
+        if comm != "janus":
+            raise RuntimeError(f"the measured process {pid} is `{comm}`, not janus")
+        json_path = os.path.join(tmp, "loadgen.json")
+        argv = [opts.loadgen, "--janus", f"http://{JANUS_ADDRESS}:{JANUS_HTTP_PORT}/janus", "--bind", JANUS_ADDRESS,
+                *shape.args(), "--duration", str(duration), "--warmup", str(opts.warmup),
+                "--connect-timeout", str(scenario.connect_timeout), "--json", json_path, "--bridge-pid", str(pid),
+                "--srtp-profiles", SRTP_PIN]
+        out["loadgen_args"] = " ".join(argv[1:])
+        say(f"{scenario.name}: Janus: {shape.describe()}, {duration:g} s")
+        w0 = run_queue_wait_seconds(pid)
+        t0 = time.monotonic()
+        loadgen = subprocess.Popen(ns.prefix() + pinned(GENERATOR_CPU, argv, pin), stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        try:
+            stdout, stderr = loadgen.communicate(timeout=scenario.connect_timeout + opts.warmup + duration + 90)
+        except subprocess.TimeoutExpired:
+            loadgen.kill()
+            stdout, stderr = loadgen.communicate()
+            out["error"] = "loadgen did not finish"
+        w1, t1 = run_queue_wait_seconds(pid), time.monotonic()
+        if w0 is not None and w1 is not None:
+            out["bridge_wait_pct"] = 100 * (w1 - w0) / (t1 - t0)  # over the whole run, not only the window
+        out["loadgen_exit"] = loadgen.returncode
+        out["loadgen_text"] = stdout.rstrip("\n")
+        out["loadgen_stderr"] = "\n".join(stderr.splitlines()[-20:])
+        out["vmhwm_kb"] = status_field(pid, "VmHWM")
+        out["threads"] = status_field(pid, "Threads")
+        if os.path.exists(json_path):
+            with open(json_path) as f:
+                out["loadgen"] = json.load(f)
+            lg = out["loadgen"]
+            # The figures of the table, measured as for the bridge but over loadgen's own window.
+            if lg["cpu"].get("bridge_s") is not None:
+                out.update(window_s=lg["measured_s"], bridge_cpu_s=lg["cpu"]["bridge_s"],
+                           forwarded=lg["received"]["rtp_packets"])
+        elif "error" not in out:
+            out["error"] = "loadgen wrote no results"
+    except (RuntimeError, OSError, ValueError, KeyError, subprocess.SubprocessError) as e:
+        out["error"] = str(e)
+    finally:
+        if loadgen and loadgen.poll() is None:
+            loadgen.kill()
+            loadgen.wait()
+        if janus:
+            if janus.poll() is None:
+                janus.send_signal(signal.SIGTERM)
+            try:
+                out["bridge_exit"] = janus.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                janus.kill()
+                janus.wait()
+                out["bridge_exit"] = "killed: no exit after SIGTERM"
+        ns.down()
+        if "error" in out or out.get("loadgen_exit") != 0:
+            out["bridge_log_tail"] = "\n".join(read(log_path).splitlines()[-30:])
+    derive(out)
+    comparison_figures(out)
+    return out
+
+
+def comparison_figures(r):
+    """The comparison's figures, the same way for both servers: the server's CPU from /proc over
+    loadgen's measured period (its --bridge-pid) divided by the RTP packets the generator received
+    in that period."""
+    lg = r.get("loadgen")
+    if not lg:
+        return
+    cpu, received = lg["cpu"].get("bridge_s"), lg["received"]["rtp_packets"]
+    measured = lg["measured_s"] or 1
+    r["cmp"] = {"cpu_s": cpu, "received": received, "received_pps": received / measured,
+                "cpu_pct": 100 * cpu / measured if cpu is not None else None,
+                "ns": cpu * 1e9 / received if cpu is not None and received else None,
+                "srtp": (lg.get("server") or {}).get("srtp_profiles"),
+                "peer_connections": (lg.get("server") or {}).get("peer_connections")}
+
+
+def sustained(r):
+    """Why a run of the comparison is not a sustained figure, or None."""
+    reasons = []
+    if r.get("loadgen_exit") != 0:
+        failures = (r.get("loadgen") or {}).get("failures") or []
+        reasons.append("; ".join(f[:160] for f in failures[:2]) or "loadgen's verdict: failed")
+    cpu_pct = (r.get("cmp") or {}).get("cpu_pct")
+    if cpu_pct is not None and cpu_pct >= 100 * BRIDGE_SATURATED_SHARE:
+        reasons.append(f"the server at {cpu_pct:.0f}% of its core")
+    return "; ".join(reasons) or None
+
+
+def run_janus_comparison(scenario, opts, pin):
+    """Each shape of the ladder on our bridge, then on Janus, until both were driven and sustained
+    the same shape. The bridge's runs are this scenario's attempts (they appear in the main table);
+    Janus's are under result["janus"]."""
+    result = {"name": scenario.name, "summary": scenario.summary, "attempts": [],
+              "janus": {"attempts": [], "version": janus_version(opts.janus) if opts.janus else "not installed"}}
+    why_not = janus_unavailable(opts)
+    if why_not:
+        result["janus"]["not_measured"] = why_not
+        say(f"{scenario.name}: Janus {why_not}")
+    pair = None
+    for k, shape in enumerate(scenario.ladder):
+        last = k + 1 == len(scenario.ladder)
+        ours = run_shape(shape, scenario, opts, pin, os.path.join(opts.tmp, f"{scenario.name}-{k + 1}-ours"),
+                         extra_args=["--srtp-profiles", SRTP_PIN])
+        comparison_figures(ours)
+        ours["overloaded"] = overload(ours) or (None if "loadgen" in ours else "no result: " + ours.get("error", "?"))
+        result["attempts"].append(ours)
+        if ours["overloaded"]:
+            say(f"{scenario.name}: the generator could not drive our bridge ({ours['overloaded']})")
+            continue
+        if why_not:
+            result["run"] = ours
+            break
+        janus = run_janus_shape(shape, scenario, opts, pin, os.path.join(opts.tmp, f"{scenario.name}-{k + 1}-janus"))
+        janus["overloaded"] = overload(janus) or (None if "loadgen" in janus else
+                                                  "no result: " + janus.get("error", "?"))
+        result["janus"]["attempts"].append(janus)
+        if janus["overloaded"]:
+            ours["overloaded"] = f"the Janus side of this shape could not be driven: {janus['overloaded']}"
+            say(f"{scenario.name}: the generator could not drive Janus ({janus['overloaded']})")
+            continue
+        pair = (ours, janus)
+        weak = [f"{name}: {why}" for name, why in (("our bridge", sustained(ours)), ("Janus", sustained(janus))) if why]
+        if weak and not last:
+            note = "not sustained (" + "; ".join(weak) + "), a lighter shape was run"
+            ours["overloaded"] = janus["overloaded"] = note
+            say(f"{scenario.name}: {note}")
+            continue
+        if weak:
+            result["janus"]["note"] = "the lightest shape was not sustained either: " + "; ".join(weak)
+        result["run"], result["janus"]["run"] = pair
+        cmp_ours, cmp_janus = ours.get("cmp", {}), janus.get("cmp", {})
+        if cmp_ours.get("ns") and cmp_janus.get("ns"):
+            result["janus"]["ratio"] = cmp_ours["ns"] / cmp_janus["ns"]
+            say(f"{scenario.name}: our bridge {cmp_ours['ns']:.0f} ns, Janus {cmp_janus['ns']:.0f} ns per packet "
+                f"received by the generator; ratio ours/Janus {result['janus']['ratio']:.3f}")
+        break
+    if "run" not in result:
+        result["not_measured"] = "not measured: the generator could not drive even the lightest shape on both servers"
+        result["janus"].setdefault("not_measured", result["not_measured"])
+    return result
+
+
+def janus_section(results):
+    """The report's "Side by side with Janus" section (empty when f-janus did not run)."""
+    res = next((r for r in results if "janus" in r), None)
+    if res is None:
+        return []
+    j = res["janus"]
+    lines = ["## Side by side with Janus", "",
+             f"Scenario `{res['name']}`: {res['summary']}. Our bridge, then Debian's Janus {j.get('version')} "
+             "(VideoRoom plugin, HTTP API), each run fresh, each pinned to CPU "
+             f"{BRIDGE_CPU} with the generator on CPU {GENERATOR_CPU}, each in its own network namespace, driven by "
+             "the same `loadgen` (`--janus URL` for Janus) with the endpoints' DTLS offering only "
+             f"{SRTP_PIN}.", ""]
+    ours, janus = res.get("run"), j.get("run")
+    if not janus:
+        lines += [f"Janus: {j.get('not_measured', 'not measured')}.", ""]
+    rows = [("our bridge (videobridge)", ours), (f"Janus {j.get('version')} (VideoRoom)", janus)]
+    head = ("| server | shape | SRTP profiles negotiated (PeerConnections) | server CPU s | server CPU % "
+            "| RTP packets received by the generator | received/s | **server ns / received packet** | loss % "
+            "| audio latency p50 / p99 ms | video latency p50 / p99 ms | peak RSS (VmHWM) MB | threads "
+            "| generator CPU % | late frames |")
+    lines += [head, "|" + "---|" * (head.count("|") - 1)]
+    for name, r in rows:
+        if not r:
+            lines.append(f"| {name} | not measured |" + " |" * 13)
+            continue
+        c = r.get("cmp", {})
+        srtp = ", ".join(f"{k} {v}" for k, v in (c.get("srtp") or {}).items()) or "-"
+        rss = r["vmhwm_kb"] / 1024 if r.get("vmhwm_kb") else None
+        lines.append("| " + " | ".join([
+            name, f"{r['shape']}, {r['duration_s']:g} s", f"{srtp} ({c.get('peer_connections', '-')})",
+            fmt(c.get("cpu_s"), ".2f"), fmt(c.get("cpu_pct")), fmt(c.get("received"), "d"),
+            fmt(c.get("received_pps")), f"**{fmt(c.get('ns'))}**", fmt(r.get("loss_pct"), ".3f"),
+            latency_text(r, "audio"), latency_text(r, "video"), fmt(rss), fmt(r.get("threads"), "d"),
+            fmt(r.get("generator_cpu_pct")), fmt(r.get("late_frames"), "d")]) + " |")
+    lines.append("")
+    if j.get("ratio"):
+        ratio = j["ratio"]
+        verdict = ("met" if ratio <= 1 / 3 else "not met")
+        lines += [f"**CPU per forwarded packet, ours / Janus: {ratio:.3f}** (Janus / ours: {1 / ratio:.2f}). "
+                  f"Target: ours at least 3x cheaper (ratio at most 0.333): **{verdict}** in this run.", ""]
+    if j.get("note"):
+        lines += [f"Note: {j['note']}.", ""]
+    lines += ["How it is counted, the same for both: the server's CPU is utime + stime of its process (every "
+              "thread) from `/proc/PID/stat`, read by loadgen (`--bridge-pid`) at the start and the end of its "
+              "measured period; the forwarded packets are the RTP packets the generator's endpoints received in "
+              "that same period (retransmissions included), not the server's own counter, which Janus does not "
+              "have. The bridge's row in the main table counts its own `rtp_out` over the script's window "
+              "instead, so its ns figure there differs slightly.",
+              "",
+              "What differs between the two runs, by design of the servers:",
+              "",
+              "- Janus has one publisher PeerConnection and one multistream subscriber PeerConnection per "
+              "participant (2 per participant, each a synthetic endpoint on its own socket); our bridge has one "
+              "transport per participant plus its colibri-ws bridge channel.",
+              "- Publishers send VP8 simulcast (3 layers, an SSRC `SIM` group, RTX in `FID` groups) to both. Our "
+              "bridge picks the layer from each receiver's constraints (max-height); each Janus subscription asks "
+              "for the substream of the same height (`substream` 2 for 720, 1 for 360, 0 below).",
+              "- Janus rewrites SSRCs per subscriber; the generator maps them back to senders from the subscriber "
+              "offer and the `attached` event. The subscriber's answer takes no RTX (Janus then resends "
+              "originals on NACK), and takes transport-cc only where Janus put it on the extension id the "
+              "synthetic endpoint reads.",
+              "- The synthetic endpoint always sends audio: each Janus subscriber PeerConnection also sends one "
+              "silent (DTX) packet every 400 ms, which Janus decrypts and drops (under 3 packets/s per "
+              "participant).",
+              "- ICE: for the publisher, both Janus (the answerer) and the synthetic endpoint (always "
+              "ICE-controlled) start controlled; RFC 8445's role-conflict rule settles it during the checks.",
+              ""]
+    return lines
 
 
 def run_limit(opts):
@@ -648,6 +1038,7 @@ def report_text(run, results, limit, png_name):
               "`Threads:` at the end of the window. *Waiting for a CPU* is the time the bridge's and the "
               "generator's main threads were runnable but not running during the window "
               "(`/proc/PID/schedstat`), as a share of it: other processes on their cores.", ""]
+    lines += janus_section(results)
     lines += ["## The forwarding limit", ""]
     if limit is None:
         lines += ["Not run (`--no-limit` or a smoke run).", ""]
@@ -748,6 +1139,19 @@ def report_text(run, results, limit, png_name):
             if a.get("bridge_log_tail"):
                 lines += ["", "The bridge's last lines:", "", "```", a["bridge_log_tail"], "```"]
             lines.append("")
+        for a in res.get("janus", {}).get("attempts", []):
+            tag = "measured" if a is res["janus"].get("run") else "dropped"
+            lines += [f"### {res['name']}, Janus ({tag}): {a['shape']}", "", "```",
+                      f"loadgen {a.get('loadgen_args', '')}",
+                      a.get("loadgen_text") or "(no output)", "```"]
+            if a.get("error"):
+                lines += ["", f"Error: {a['error']}"]
+            if a.get("loadgen_exit") not in (0, None):
+                lines += ["", f"loadgen exit status {a['loadgen_exit']}; its last messages:", "", "```",
+                          a.get("loadgen_stderr", ""), "```"]
+            if a.get("bridge_log_tail"):
+                lines += ["", "Janus's last lines:", "", "```", a["bridge_log_tail"], "```"]
+            lines.append("")
     return "\n".join(lines)
 
 
@@ -766,6 +1170,8 @@ def parse(argv):
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results"), help="the report's folder")
     p.add_argument("--limit", default=os.path.join(ROOT, "..", "shared", "bench", "limit", "run.sh"))
     p.add_argument("--no-limit", action="store_true", help="skip the forwarding-limit run")
+    p.add_argument("--janus", default=shutil.which("janus") or "/usr/bin/janus",
+                   help="Janus, for f-janus (default: janus on PATH)")
     p.add_argument("--smoke", action="store_true",
                    help="one conference of 3 for 3 s, no limit, no pinning; checks that media flowed")
     opts = p.parse_args(argv)
@@ -868,7 +1274,7 @@ def main(argv):
         limit = None if opts.no_limit else run_limit(opts)
     finally:
         keep = any(a.get("error") or a.get("loadgen_exit") not in (0, None)
-                   for res in results for a in res["attempts"])
+                   for res in results for a in res["attempts"] + res.get("janus", {}).get("attempts", []))
         if keep:
             for binary in (opts.videobridge, opts.loadgen):
                 if os.path.dirname(binary) == opts.tmp and os.path.exists(binary):

@@ -36,6 +36,13 @@ double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
 void say(const std::string& line) { std::fprintf(stderr, "loadgen: %s\n", line.c_str()); }
 
+struct TimerSource {
+  GSource source;
+  Generator* owner;
+};
+
+}  // namespace
+
 double own_cpu_seconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -93,16 +100,21 @@ std::optional<std::string> raise_file_limit(std::size_t endpoints) {
   return std::nullopt;
 }
 
-struct TimerSource {
-  GSource source;
-  Generator* owner;
-};
-
-}  // namespace
+nlohmann::json srtp_profile_counts(const std::vector<const SyntheticEndpoint*>& endpoints) {
+  nlohmann::json counts = nlohmann::json::object();
+  for (const auto* e : endpoints) {
+    if (!e || !e->connected()) continue;
+    auto profile = e->transport().srtp_profile();
+    std::string name = profile ? std::string(srtp::profile_name(*profile)) : "none";
+    counts[name] = counts.value(name, 0) + 1;
+  }
+  return counts;
+}
 
 Generator::Generator(Options options, Plan plan, GMainLoop* loop)
     : options_(std::move(options)), plan_(std::move(plan)), loop_(loop) {
   endpoint_config_.dtx = options_.dtx;
+  if (!options_.srtp_profiles.empty()) endpoint_config_.transport.dtls.profiles = options_.srtp_profiles;
   receive_buffers_.resize(kBatch * kReceiveSlot);
   received_.resize(kBatch);
 }
@@ -184,6 +196,14 @@ void Generator::interrupt() {
   Timestamp now = Clock::now();
   if (phase_ == Phase::kConnecting || phase_ == Phase::kWarmup) start_measuring(now);
   if (phase_ == Phase::kMeasuring) finish_measuring(now);
+}
+
+nlohmann::json Generator::details() const {
+  std::vector<const SyntheticEndpoint*> endpoints;
+  for (const auto& slot : slots_) endpoints.push_back(slot->endpoint.get());
+  return {{"server", "videobridge"},
+          {"peer_connections", slots_.size()},
+          {"srtp_profiles", srtp_profile_counts(endpoints)}};
 }
 
 // ---- allocation ----

@@ -24,6 +24,7 @@
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <queue>
 #include <string>
@@ -41,6 +42,17 @@
 
 namespace jvb::loadgen {
 
+// What both generators (this one and janus_generator.hpp) measure with.
+double own_cpu_seconds();
+// utime + stime of another process, from /proc/PID/stat.
+std::optional<double> process_cpu_seconds(int pid);
+// The machine's UDP RcvbufErrors (/proc/net/snmp).
+std::optional<std::uint64_t> udp_receive_buffer_errors();
+// Raises RLIMIT_NOFILE for `endpoints` sockets and their signalling connections.
+std::optional<std::string> raise_file_limit(std::size_t endpoints);
+// How many connected endpoints negotiated each SRTP profile, by JVB's profile name.
+nlohmann::json srtp_profile_counts(const std::vector<const SyntheticEndpoint*>& endpoints);
+
 class Generator {
  public:
   Generator(Options options, Plan plan, GMainLoop* loop);
@@ -57,6 +69,8 @@ class Generator {
 
   // Valid once the loop has quit.
   const Report& report() const { return report_; }
+  // What the report has no field for: the server kind and the SRTP profiles negotiated.
+  nlohmann::json details() const;
 
  private:
   enum class Phase { kIdle, kConnecting, kWarmup, kMeasuring, kExpiring, kDone };

@@ -1,6 +1,7 @@
 // loadgen: N synthetic Jitsi participants in one process driving a real bridge end to end over
 // UDP (ICE, DTLS-SRTP, RTP/RTCP) and colibri-ws, allocated through the bridge's REST Colibri2
-// API as Jicofo would. Prints the totals (and writes them as JSON with --json); exits 0 when
+// API as Jicofo would, or (with --janus) Janus's VideoRoom through its HTTP API, for comparison
+// (janus_generator.hpp). Prints the totals (and writes them as JSON with --json); exits 0 when
 // every endpoint connected and media flowed both ways, 1 otherwise, 2 on a bad command line.
 // See options.cpp for the command line and generator.hpp for how the run is driven.
 #include <glib-unix.h>
@@ -10,13 +11,55 @@
 #include <cstdio>
 #include <fstream>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "bridge/core/log.hpp"
 #include "tools/loadgen/generator.hpp"
+#include "tools/loadgen/janus_generator.hpp"
 #include "tools/loadgen/options.hpp"
 #include "tools/loadgen/report.hpp"
 #include "tools/loadgen/scenario.hpp"
+
+namespace {
+
+// Runs one generator (ours or Janus's) to the end and prints its report; the exit status.
+template <class G>
+int run(G&& generator, const jvb::loadgen::Options& options, GMainLoop* loop) {
+  using namespace jvb::loadgen;
+  if (auto error = generator.prepare()) {
+    std::fprintf(stderr, "loadgen: %s\n", error->c_str());
+    return 1;
+  }
+  guint sigint = g_unix_signal_add(
+      SIGINT,
+      [](gpointer data) -> gboolean {
+        static_cast<std::remove_reference_t<G>*>(data)->interrupt();
+        return G_SOURCE_CONTINUE;
+      },
+      &generator);
+  generator.start();
+  g_main_loop_run(loop);
+  g_source_remove(sigint);
+
+  const Report& report = generator.report();
+  std::fputs(format_text(report, options).c_str(), stdout);
+  nlohmann::json details = generator.details();
+  std::printf("server:     %s, %s PeerConnections, SRTP profiles %s\n",
+              details["server"].get<std::string>().c_str(), details["peer_connections"].dump().c_str(),
+              details["srtp_profiles"].dump().c_str());
+  std::fflush(stdout);
+  if (!options.json_path.empty()) {
+    std::ofstream out(options.json_path);
+    nlohmann::json json = to_json(report, options);
+    json["server"] = details;
+    out << json.dump(2) << "\n";
+    if (!out) std::fprintf(stderr, "loadgen: cannot write %s\n", options.json_path.c_str());
+  }
+  return report.ok() ? 0 : 1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace jvb::loadgen;
@@ -37,35 +80,9 @@ int main(int argc, char** argv) {
 
   Plan plan = make_plan(*options, g_random_int());
   GMainLoop* loop = g_main_loop_new(nullptr, FALSE);
-  int status = 1;
-  {
-    Generator generator(*options, std::move(plan), loop);
-    if (auto error = generator.prepare()) {
-      std::fprintf(stderr, "loadgen: %s\n", error->c_str());
-      g_main_loop_unref(loop);
-      return 1;
-    }
-    guint sigint = g_unix_signal_add(
-        SIGINT,
-        [](gpointer data) -> gboolean {
-          static_cast<Generator*>(data)->interrupt();
-          return G_SOURCE_CONTINUE;
-        },
-        &generator);
-    generator.start();
-    g_main_loop_run(loop);
-    g_source_remove(sigint);
-
-    const Report& report = generator.report();
-    std::fputs(format_text(report, *options).c_str(), stdout);
-    std::fflush(stdout);
-    if (!options->json_path.empty()) {
-      std::ofstream out(options->json_path);
-      out << to_json(report, *options).dump(2) << "\n";
-      if (!out) std::fprintf(stderr, "loadgen: cannot write %s\n", options->json_path.c_str());
-    }
-    status = report.ok() ? 0 : 1;
-  }
+  int status = options->janus_url.empty()
+                   ? run(Generator(*options, std::move(plan), loop), *options, loop)
+                   : run(JanusGenerator(*options, std::move(plan), loop), *options, loop);
   g_main_loop_unref(loop);
   return status;
 }

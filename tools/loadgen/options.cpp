@@ -1,6 +1,7 @@
 // See options.hpp.
 #include "tools/loadgen/options.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <optional>
@@ -23,6 +24,12 @@ std::string usage() {
 Synthetic Jitsi participants driving a real bridge over UDP (ICE, DTLS-SRTP) and colibri-ws.
 
   --bridge URL            the bridge's private HTTP server (REST Colibri2), default http://127.0.0.1:8080/
+  --janus URL             drive Janus's VideoRoom through its HTTP API instead (e.g.
+                          http://127.0.0.1:8088/janus): a room per conference, a publisher and a
+                          multistream subscriber PeerConnection per participant; --max-height
+                          picks the simulcast substream, --last-n and --on-stage do not apply
+  --srtp-profiles LIST    the DTLS use_srtp profiles the endpoints offer or accept, comma-separated
+                          (SRTP_AEAD_AES_128_GCM, SRTP_AES128_CM_HMAC_SHA1_80); default: both, GCM first
   --conferences C         conferences (default 1)
   --participants P        participants per conference (default 3)
   --senders S             the first S of each conference send VP8 simulcast (default: all)
@@ -38,7 +45,7 @@ Synthetic Jitsi participants driving a real bridge over UDP (ICE, DTLS-SRTP) and
   --sample K              1 in K endpoints decrypts and parses all media (latency, layers);
                           default: every endpoint up to 20 endpoints, then about 20 of them
   --json FILE             also write the results as JSON
-  --bridge-pid PID        report the bridge's CPU time during the measurement (from /proc)
+  --bridge-pid PID        report the server's CPU time during the measurement (from /proc)
   --verbose               log the transports' state changes
 )";
 }
@@ -80,6 +87,22 @@ Result<Options, std::string> parse_options(std::span<const std::string_view> arg
     std::optional<std::string> error;
     if (arg == "--bridge") {
       error = text(o.bridge_url);
+    } else if (arg == "--janus") {
+      error = text(o.janus_url);
+    } else if (arg == "--srtp-profiles") {
+      std::string list;
+      error = text(list);
+      o.srtp_profiles.clear();
+      for (std::size_t start = 0; !error && start <= list.size();) {
+        std::size_t comma = std::min(list.find(',', start), list.size());
+        std::string name = list.substr(start, comma - start);
+        auto profile = srtp::profile_from_name(name);
+        if (!profile)
+          error = "--srtp-profiles: unknown profile " + name;
+        else
+          o.srtp_profiles.push_back(*profile);
+        start = comma + 1;
+      }
     } else if (arg == "--conferences") {
       error = integer(o.conferences, 1);
     } else if (arg == "--participants") {
@@ -127,6 +150,8 @@ Result<Options, std::string> parse_options(std::span<const std::string_view> arg
                       std::to_string(o.participants));
   if (o.bridge_url.rfind("http://", 0) != 0 && o.bridge_url.rfind("https://", 0) != 0)
     return unexpected("--bridge must be an http:// or https:// URL: " + o.bridge_url);
+  if (!o.janus_url.empty() && o.janus_url.rfind("http://", 0) != 0 && o.janus_url.rfind("https://", 0) != 0)
+    return unexpected("--janus must be an http:// or https:// URL: " + o.janus_url);
   return o;
 }
 

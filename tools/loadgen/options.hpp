@@ -5,13 +5,20 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bridge/core/result.hpp"
+#include "bridge/srtp/srtp_profile.hpp"
 
 namespace jvb::loadgen {
 
 struct Options {
   std::string bridge_url = "http://127.0.0.1:8080/";  // the bridge's private HTTP server
+  // When set, the run drives Janus's VideoRoom through this HTTP API URL instead of the bridge
+  // (janus_generator.hpp), e.g. http://127.0.0.1:8088/janus.
+  std::string janus_url;
+  // The endpoints' DTLS use_srtp list, in order; empty = the transport's default (GCM, then CM).
+  std::vector<srtp::SrtpProfile> srtp_profiles;
   int conferences = 1;
   int participants = 3;   // per conference
   int senders = -1;       // video senders per conference, the first ones; -1 = every participant
@@ -26,7 +33,7 @@ struct Options {
   bool dtx = false;  // silent participants send a packet only every 400 ms
   int sample = 0;    // 1 in K endpoints decrypts and parses every packet; 0 = automatic
   std::string json_path;
-  int bridge_pid = 0;  // when set, the bridge's CPU during the measurement is read from /proc
+  int bridge_pid = 0;  // when set, the server's CPU during the measurement is read from /proc
   bool verbose = false;
   bool help = false;
 
