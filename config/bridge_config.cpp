@@ -301,6 +301,7 @@ const std::set<std::string, std::less<>> kOptionalKeys = {
     "videobridge.version.release",
     "videobridge.exporter.max-reconnect-attempts",
     "ice4j.harvest.udp.receive-buffer-size",
+    "videobridge.media-workers",
 };
 const std::set<std::string, std::less<>> kHttpServerOptionalKeys = {
     "host", "key-store-path", "key-store-password", "tls-protocols", "tls-cipher-suites"};
@@ -613,6 +614,15 @@ BridgeConfig read_config(Reader& r, const std::map<std::string, std::string>& le
   c.media.srtp_protection_profiles = r.string_list("jmt.srtp.protection-profiles");
   c.media.dtls_handshake_timeout = r.duration("jmt.dtls.handshake-timeout");
   c.media.local_fingerprint_hash_function = r.string("jmt.dtls.local-fingerprint-hash-function");
+  if (r.present("videobridge.media-workers")) {
+    auto workers = r.integer("videobridge.media-workers");
+    if (workers < 0 || workers > 64) {
+      r.fail("videobridge.media-workers", "expected a number of threads (1-64, or 0 for one per core)",
+             Value::number(std::to_string(workers)));
+    } else {
+      c.media.workers = static_cast<int>(workers);
+    }
+  }
 
   c.initial_drain_mode = r.boolean("videobridge.initial-drain-mode");
   c.version_release = r.optional_string("videobridge.version.release");

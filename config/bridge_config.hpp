@@ -221,6 +221,9 @@ struct BridgeConfig {
     std::vector<std::string> srtp_protection_profiles;
     milliseconds dtls_handshake_timeout{};
     std::string local_fingerprint_hash_function;
+    // videobridge.media-workers (this bridge's own key): threads that forward media, each with
+    // its own socket of the one port; 0 (absent) means one per available core.
+    int workers = 0;
   } media;
 
   bool initial_drain_mode = false;

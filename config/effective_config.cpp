@@ -147,6 +147,7 @@ hocon::Value to_value(const BridgeConfig& c) {
                      {"region", opt(c.relay.region)},
                      {"relay-id", opt(c.relay.relay_id)}})},
       {"sctp", obj({{"enabled", flag(c.sctp.enabled)}, {"max-channels", num(c.sctp.max_channels)}})},
+      {"media-workers", num(c.media.workers)},
       {"cc", obj({{"bwe-change-threshold", real(c.cc.bwe_change_threshold)},
                   {"default-max-height-px", num(c.cc.default_max_height_px)},
                   {"onstage-preferred-height-px", num(c.cc.onstage_preferred_height_px)},

@@ -11,19 +11,40 @@ namespace jvb::ice {
 void UdpDemux::register_ufrag(const std::string& local_ufrag, ConnectionId id) {
   if (local_ufrag.empty()) return;
   by_ufrag_[local_ufrag] = id;
+  if (shared_) shared_->on_ufrag(local_ufrag, true);
 }
 
-void UdpDemux::unregister_ufrag(const std::string& local_ufrag) { by_ufrag_.erase(local_ufrag); }
+void UdpDemux::unregister_ufrag(const std::string& local_ufrag) {
+  if (by_ufrag_.erase(local_ufrag) && shared_) shared_->on_ufrag(local_ufrag, false);
+}
 
 void UdpDemux::bind_address(const SocketAddress& remote, ConnectionId id) {
   if (!remote.is_set()) return;
-  by_address_[remote] = id;
+  auto [it, added] = by_address_.insert_or_assign(remote, id);
+  if (added && shared_) shared_->on_address(remote, true);
 }
 
 void UdpDemux::remove_connection(ConnectionId id) {
   // Control-path only (an endpoint expires), so a scan is fine here.
-  std::erase_if(by_address_, [id](const auto& kv) { return kv.second == id; });
-  std::erase_if(by_ufrag_, [id](const auto& kv) { return kv.second == id; });
+  std::erase_if(by_address_, [&](const auto& kv) {
+    if (kv.second != id) return false;
+    if (shared_) shared_->on_address(kv.first, false);
+    return true;
+  });
+  std::erase_if(by_ufrag_, [&](const auto& kv) {
+    if (kv.second != id) return false;
+    if (shared_) shared_->on_ufrag(kv.first, false);
+    return true;
+  });
+}
+
+Route UdpDemux::unrouted(DropReason reason, const SocketAddress& from,
+                         std::optional<std::string_view> ufrag) {
+  if (shared_ && shared_->claims(from, ufrag)) {
+    ++counters_.foreign;
+    return Route{std::nullopt, DropReason::kForeign};
+  }
+  return drop(reason);
 }
 
 Route UdpDemux::drop(DropReason reason) {
@@ -44,6 +65,11 @@ Route UdpDemux::route(const SocketAddress& from, std::span<const std::uint8_t> d
             ++counters_.routed_by_ufrag;
             return Route{it->second, {}};
           }
+          // Another demux's ufrag, even from an address bound here: the ufrag names the agent.
+          if (shared_ && shared_->claims(from, user->substr(0, colon))) {
+            ++counters_.foreign;
+            return Route{std::nullopt, DropReason::kForeign};
+          }
         }
       }
     }
@@ -54,16 +80,20 @@ Route UdpDemux::route(const SocketAddress& from, std::span<const std::uint8_t> d
   }
   // First contact from an unknown address: only a Binding request for one of our ufrags (which
   // would have been routed above) is let in.
-  if (!stun_byte) return drop(DropReason::kUnknownAddressNotStun);
-  if (classify_packet(datagram) != PacketClass::kStun) return drop(DropReason::kMalformed);
+  if (!stun_byte) return unrouted(DropReason::kUnknownAddressNotStun, from, std::nullopt);
+  // Any other STUN (a response to our own check, a consent reply) follows its address too.
+  if (classify_packet(datagram) != PacketClass::kStun)
+    return unrouted(DropReason::kMalformed, from, std::nullopt);
   const auto header = peek_stun_header(datagram);
-  if (!header) return drop(DropReason::kMalformed);
+  if (!header) return unrouted(DropReason::kMalformed, from, std::nullopt);
   if (header->cls != StunClass::kRequest || header->method != kStunMethodBinding) {
-    return drop(DropReason::kStunNotBindingRequest);
+    return unrouted(DropReason::kStunNotBindingRequest, from, std::nullopt);
   }
   const auto user = peek_username(datagram);
   if (!user) return drop(DropReason::kStunNoUsername);
-  return drop(DropReason::kUnknownUfrag);
+  const auto colon = user->find(':');
+  return unrouted(DropReason::kUnknownUfrag, from,
+                  colon == std::string_view::npos ? std::nullopt : std::optional(user->substr(0, colon)));
 }
 
 }  // namespace jvb::ice

@@ -37,12 +37,29 @@ enum class DropReason {
   kStunNotBindingRequest,
   kStunNoUsername,
   kUnknownUfrag,
-  kMalformed
+  kMalformed,
+  kForeign  // not dropped: another demux on the same port owns it (SharedRoutes::claims)
 };
 
 struct Route {
   std::optional<ConnectionId> connection;  // set: deliver to it; else dropped for `reason`
   DropReason reason{};
+};
+
+// Several demuxes on one port (one per media worker, each with its own socket of the port, the
+// kernel choosing which socket gets a datagram): each tells the others what it routes, and a
+// datagram it cannot route is offered to them before it is dropped.
+class SharedRoutes {
+ public:
+  virtual void on_ufrag(std::string_view local_ufrag, bool added) = 0;
+  virtual void on_address(const SocketAddress& remote, bool added) = 0;
+  // A datagram this demux has no route for (an unknown address; `ufrag`: the local ufrag of a
+  // Binding request): true when another demux owns it, which the implementation then arranges
+  // to hand it to.
+  virtual bool claims(const SocketAddress& from, std::optional<std::string_view> ufrag) = 0;
+
+ protected:
+  ~SharedRoutes() = default;
 };
 
 class UdpDemux {
@@ -54,9 +71,13 @@ class UdpDemux {
 
   Route route(const SocketAddress& from, std::span<const std::uint8_t> datagram);
 
+  // Null (the default): this demux is the port's only one.
+  void set_shared_routes(SharedRoutes* shared) { shared_ = shared; }
+
   struct Counters {
     std::uint64_t routed_by_address = 0, routed_by_ufrag = 0;
-    std::array<std::uint64_t, 5> dropped{};  // indexed by DropReason
+    std::uint64_t foreign = 0;               // claimed by another demux of the port
+    std::array<std::uint64_t, 5> dropped{};  // indexed by DropReason, but kForeign
   };
   const Counters& counters() const { return counters_; }
   std::size_t address_count() const { return by_address_.size(); }
@@ -68,10 +89,12 @@ class UdpDemux {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   Route drop(DropReason reason);
+  Route unrouted(DropReason reason, const SocketAddress& from, std::optional<std::string_view> ufrag);
 
   std::unordered_map<SocketAddress, ConnectionId> by_address_;
   std::unordered_map<std::string, ConnectionId, StringHash, std::equal_to<>> by_ufrag_;
   Counters counters_;
+  SharedRoutes* shared_ = nullptr;
 };
 
 }  // namespace jvb::ice

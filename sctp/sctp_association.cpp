@@ -1,6 +1,7 @@
 // One SCTP association over DTLS on usrsctp; see sctp_association.hpp.
 #include "sctp/sctp_association.hpp"
 
+#include <mutex>
 #include <utility>
 
 #include "bridge/core/log.hpp"
@@ -68,6 +69,7 @@ std::string_view close_reason_name(SctpCloseReason reason) {
 }
 
 SctpAssociation::SctpAssociation(Options options) : options_(options) {
+  std::scoped_lock lock(UsrsctpLibrary::mutex());
   socket_ = UsrsctpSocket::open(*this, socket_config(options_));
   if (!socket_ || !socket_->listen()) {
     kLog.warn("cannot set up a usrsctp socket");
@@ -76,7 +78,11 @@ SctpAssociation::SctpAssociation(Options options) : options_(options) {
   }
 }
 
-SctpAssociation::~SctpAssociation() = default;
+SctpAssociation::~SctpAssociation() {
+  // The socket unregisters under the lock: no other worker's timer run reaches this sink after.
+  std::scoped_lock lock(UsrsctpLibrary::mutex());
+  socket_.reset();
+}
 
 void SctpAssociation::advance(Timestamp now) {
   UsrsctpLibrary::handle_timers(now);
@@ -84,6 +90,7 @@ void SctpAssociation::advance(Timestamp now) {
 }
 
 void SctpAssociation::connect(Timestamp now) {
+  std::scoped_lock lock(UsrsctpLibrary::mutex());
   advance(now);
   if (state_ != SctpState::kIdle || !socket_) return;
   state_ = SctpState::kConnecting;
@@ -92,6 +99,7 @@ void SctpAssociation::connect(Timestamp now) {
 }
 
 void SctpAssociation::handle_packet(Timestamp now, std::span<const std::uint8_t> packet) {
+  std::scoped_lock lock(UsrsctpLibrary::mutex());
   advance(now);
   ++counters_.packets_in;
   counters_.bytes_in += packet.size();
@@ -108,17 +116,20 @@ void SctpAssociation::handle_packet(Timestamp now, std::span<const std::uint8_t>
 }
 
 void SctpAssociation::handle_timeout(Timestamp now) {
+  std::scoped_lock lock(UsrsctpLibrary::mutex());
   advance(now);
   reap();
 }
 
 std::optional<Timestamp> SctpAssociation::next_timeout() const {
+  std::scoped_lock lock(UsrsctpLibrary::mutex());
   if (state_ == SctpState::kClosed || !socket_ || !last_now_) return std::nullopt;
   return UsrsctpLibrary::next_timeout(*last_now_);
 }
 
 SendStatus SctpAssociation::send(std::uint16_t stream_id, std::uint32_t ppid,
                                  std::span<const std::uint8_t> data, Timestamp now) {
+  std::scoped_lock lock(UsrsctpLibrary::mutex());
   advance(now);
   if (state_ != SctpState::kConnected || !socket_) {
     ++counters_.sends_not_connected;
@@ -160,6 +171,7 @@ SendStatus SctpAssociation::send(std::uint16_t stream_id, std::uint32_t ppid,
 }
 
 bool SctpAssociation::reset_streams(std::span<const std::uint16_t> stream_ids, Timestamp now) {
+  std::scoped_lock lock(UsrsctpLibrary::mutex());
   advance(now);
   if (state_ != SctpState::kConnected || !socket_) return false;
   const bool ok = socket_->reset_outgoing_streams(stream_ids);
@@ -168,6 +180,7 @@ bool SctpAssociation::reset_streams(std::span<const std::uint16_t> stream_ids, T
 }
 
 void SctpAssociation::close() {
+  std::scoped_lock lock(UsrsctpLibrary::mutex());
   if (socket_) {
     // Still registered: the ABORT usrsctp sends while closing lands in packets_.
     socket_->abort();
@@ -181,6 +194,7 @@ void SctpAssociation::close() {
 }
 
 std::optional<std::vector<std::uint8_t>> SctpAssociation::poll_packet() {
+  std::scoped_lock lock(UsrsctpLibrary::mutex());
   reap();
   if (packets_.empty()) return std::nullopt;
   auto packet = std::move(packets_.front());
@@ -189,6 +203,7 @@ std::optional<std::vector<std::uint8_t>> SctpAssociation::poll_packet() {
 }
 
 std::optional<SctpEvent> SctpAssociation::poll_event() {
+  std::scoped_lock lock(UsrsctpLibrary::mutex());
   reap();
   if (events_.empty()) return std::nullopt;
   SctpEvent event = std::move(events_.front());

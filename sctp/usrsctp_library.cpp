@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -37,9 +38,6 @@ struct Registry {
   std::unordered_map<std::uintptr_t, UsrsctpSocket*> sockets;
   std::uintptr_t next_id = 1;
   std::optional<Timestamp> clock;  // the `now` usrsctp's tick counter corresponds to
-#ifndef NDEBUG
-  std::thread::id owner;
-#endif
 };
 
 // Never destroyed, so that a socket destroyed during static destruction still finds it.
@@ -48,11 +46,7 @@ Registry& registry() {
   return *r;
 }
 
-void check_owner_thread() {
-#ifndef NDEBUG
-  assert(registry().owner == std::this_thread::get_id() && "usrsctp used from two threads");
-#endif
-}
+using Lock = std::scoped_lock<std::recursive_mutex>;
 
 void* conn_address(std::uintptr_t id) { return reinterpret_cast<void*>(id); }
 
@@ -193,6 +187,7 @@ struct UsrsctpCallbacks {
 };
 
 bool UsrsctpLibrary::acquire() {
+  Lock lock(UsrsctpLibrary::mutex());
   auto& r = registry();
   if (r.state == LibraryState::kFinished) {
     kLog.warn("usrsctp was finished; it cannot be initialised again in this process");
@@ -200,9 +195,6 @@ bool UsrsctpLibrary::acquire() {
   }
   ++r.users;
   if (r.state == LibraryState::kRunning) return true;
-#ifndef NDEBUG
-  r.owner = std::this_thread::get_id();
-#endif
   // Port 0: no UDP encapsulation socket. No threads: we drive the timers.
   usrsctp_init_nothreads(0, &UsrsctpCallbacks::conn_output, &UsrsctpCallbacks::debug_printf);
   // sctp_init() resets every sysctl to its default, so these come after it.
@@ -224,19 +216,20 @@ bool UsrsctpLibrary::acquire() {
 }
 
 void UsrsctpLibrary::release() {
+  Lock lock(UsrsctpLibrary::mutex());
   auto& r = registry();
   assert(r.users > 0);
   --r.users;
 }
 
 bool UsrsctpLibrary::finish() {
+  Lock lock(UsrsctpLibrary::mutex());
   auto& r = registry();
   if (r.users > 0) return false;
   if (r.state != LibraryState::kRunning) {
     r.state = LibraryState::kFinished;
     return true;
   }
-  check_owner_thread();
   for (int attempt = 0; attempt < kFinishAttempts; ++attempt) {
     if (usrsctp_finish() == 0) {
       r.state = LibraryState::kFinished;
@@ -254,9 +247,9 @@ bool UsrsctpLibrary::finish() {
 }
 
 void UsrsctpLibrary::handle_timers(Timestamp now) {
+  Lock lock(UsrsctpLibrary::mutex());
   auto& r = registry();
   if (r.state != LibraryState::kRunning) return;
-  check_owner_thread();
   if (!r.clock) {
     r.clock = now;
     return;
@@ -269,13 +262,26 @@ void UsrsctpLibrary::handle_timers(Timestamp now) {
 }
 
 std::optional<Timestamp> UsrsctpLibrary::next_timeout(Timestamp now) {
+  Lock lock(UsrsctpLibrary::mutex());
   if (registry().sockets.empty()) return std::nullopt;
   return now + kTimerInterval;
 }
 
-std::size_t UsrsctpLibrary::socket_count() { return registry().sockets.size(); }
+std::size_t UsrsctpLibrary::socket_count() {
+  Lock lock(UsrsctpLibrary::mutex());
+  return registry().sockets.size();
+}
 
-bool UsrsctpLibrary::initialized() { return registry().state == LibraryState::kRunning; }
+bool UsrsctpLibrary::initialized() {
+  Lock lock(UsrsctpLibrary::mutex());
+  return registry().state == LibraryState::kRunning;
+}
+
+std::recursive_mutex& UsrsctpLibrary::mutex() {
+  // Never destroyed, as the registry.
+  static auto* m = new std::recursive_mutex;
+  return *m;
+}
 
 UsrsctpLibrary::Reference::Reference() : held_(acquire()) {}
 UsrsctpLibrary::Reference::~Reference() {
@@ -283,9 +289,9 @@ UsrsctpLibrary::Reference::~Reference() {
 }
 
 std::unique_ptr<UsrsctpSocket> UsrsctpSocket::open(UsrsctpSink& sink, const UsrsctpSocketConfig& config) {
+  Lock lock(UsrsctpLibrary::mutex());
   if (!UsrsctpLibrary::acquire()) return nullptr;
   auto& r = registry();
-  check_owner_thread();
   const std::uintptr_t id = r.next_id++;
   std::unique_ptr<UsrsctpSocket> s(new UsrsctpSocket(sink, id));
   r.sockets.emplace(id, s.get());
@@ -363,6 +369,7 @@ bool UsrsctpSocket::configure(const UsrsctpSocketConfig& config) {
 }
 
 UsrsctpSocket::~UsrsctpSocket() {
+  Lock lock(UsrsctpLibrary::mutex());
   auto& r = registry();
   r.sockets.erase(id_);
   close_socket();
@@ -371,19 +378,22 @@ UsrsctpSocket::~UsrsctpSocket() {
 }
 
 void UsrsctpSocket::close_socket() {
+  Lock lock(UsrsctpLibrary::mutex());
   if (!socket_) return;
-  check_owner_thread();
   struct socket* s = socket_;
   socket_ = nullptr;
   assoc_id_.reset();
   usrsctp_close(s);
 }
 
-bool UsrsctpSocket::listen() { return socket_ && usrsctp_listen(socket_, 1) == 0; }
+bool UsrsctpSocket::listen() {
+  Lock lock(UsrsctpLibrary::mutex());
+  return socket_ && usrsctp_listen(socket_, 1) == 0;
+}
 
 bool UsrsctpSocket::connect() {
+  Lock lock(UsrsctpLibrary::mutex());
   if (!socket_) return false;
-  check_owner_thread();
   // The remote AF_CONN address is the same id as ours (with another one usrsctp never connects).
   sockaddr_conn remote{};
   remote.sconn_family = AF_CONN;
@@ -394,15 +404,15 @@ bool UsrsctpSocket::connect() {
 }
 
 void UsrsctpSocket::input(std::span<const std::uint8_t> packet) {
+  Lock lock(UsrsctpLibrary::mutex());
   if (!socket_ || packet.empty()) return;
-  check_owner_thread();
   usrsctp_conninput(conn_address(id_), packet.data(), packet.size(), 0);
 }
 
 UsrsctpSendStatus UsrsctpSocket::send(std::uint16_t stream_id, std::uint32_t ppid,
                                       std::span<const std::uint8_t> data) {
+  Lock lock(UsrsctpLibrary::mutex());
   if (!socket_ || !assoc_id_) return UsrsctpSendStatus::kNotConnected;
-  check_owner_thread();
   sctp_sndinfo info{};
   info.snd_sid = stream_id;
   info.snd_flags = SCTP_EOR;
@@ -427,8 +437,8 @@ UsrsctpSendStatus UsrsctpSocket::send(std::uint16_t stream_id, std::uint32_t ppi
 }
 
 bool UsrsctpSocket::reset_outgoing_streams(std::span<const std::uint16_t> stream_ids) {
+  Lock lock(UsrsctpLibrary::mutex());
   if (!socket_ || !assoc_id_ || stream_ids.empty() || stream_ids.size() > 0xFFFF) return false;
-  check_owner_thread();
   // sctp_reset_streams ends in a flexible array; calloc gives it suitable alignment.
   const std::size_t size = sizeof(sctp_reset_streams) + stream_ids.size() * sizeof(std::uint16_t);
   std::unique_ptr<sctp_reset_streams, decltype(&std::free)> request(

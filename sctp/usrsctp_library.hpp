@@ -19,9 +19,11 @@
 // only queues it. Ids are never reused, so a late callback for a socket already destroyed finds
 // nothing and is dropped.
 //
-// Threads: everything here is single-threaded. All sockets of the process, and every call to
-// UsrsctpLibrary, must stay on one thread (the owner of the SCTP associations); debug builds
-// check this. usrsctp still starts its "SCTP iterator" thread. It only ever gets the address
+// Threads: usrsctp's state is process-wide and its timers are global, so one media worker's
+// timer run can call back into an association another worker owns. Every call into usrsctp, and
+// every read of what its callbacks queued, therefore holds mutex() (SctpAssociation takes it in
+// each of its calls): one process-wide lock, on the data-channel path only, never on RTP's.
+// usrsctp still starts its "SCTP iterator" thread. It only ever gets the address
 // work queue's iterators (started from a timer after an address is deregistered), which look
 // at bound-all endpoints only; ours are bound to their own address, so it never calls our
 // callbacks. It does hold endpoint references for a moment, which can delay usrsctp_finish().
@@ -37,6 +39,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <vector>
@@ -168,6 +171,9 @@ class UsrsctpLibrary {
 
   static std::size_t socket_count();
   static bool initialized();
+  // Held by every call into usrsctp and by the owners of what its callbacks queue (recursive:
+  // an owner's call holds it across the library calls it makes).
+  static std::recursive_mutex& mutex();
 
   // Finishes usrsctp for the rest of the process (before exit, for clean leak checks): false
   // while any socket or Reference exists, or if usrsctp still refuses after its timers ran for a

@@ -416,6 +416,7 @@ void ConferenceManager::expire_conference(const signaling::MeetingId& id, Timest
   kLog.info("Expired conference {} (meeting {})", it->second.id, id.str());
   conferences_.erase(it);
   ++counters_.conferences_expired;
+  if (conference_removed_) conference_removed_(id);
 }
 
 // The router and the controller let go of the endpoint before its transport leaves the port.

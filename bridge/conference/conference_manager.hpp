@@ -5,8 +5,8 @@
 // candidates and DTLS fingerprint; updates feed the remote ICE and DTLS parameters to that
 // transport; idle endpoints and empty conferences expire as JVB's do.
 //
-// Every signaling plugin (REST now, XMPP later) calls the same instance from the control thread.
-// A request is answered only after it has been applied: handle() is synchronous.
+// Each media worker has its own instance for the conferences it owns, called on the worker's
+// thread; a request is answered only after it has been applied: handle() is synchronous.
 #pragma once
 
 #include <cstdint>
@@ -102,6 +102,11 @@ class ConferenceManager {
     endpoint_removed_ = std::move(hook);
   }
 
+  // Told of every conference that goes away (expired, or ended by a request).
+  void set_conference_removed_hook(std::function<void(const signaling::MeetingId&)> hook) {
+    conference_removed_ = std::move(hook);
+  }
+
   // New conferences are refused while shutting down gracefully.
   void set_graceful_shutdown(bool on) { graceful_shutdown_ = on; }
 
@@ -138,6 +143,7 @@ class ConferenceManager {
   Router* router_;
   ForwardingController* controller_;
   std::function<void(transport::EndpointId)> endpoint_removed_;
+  std::function<void(const signaling::MeetingId&)> conference_removed_;
   std::unordered_map<signaling::MeetingId, Conference> conferences_;
   std::mt19937_64 random_;
   bool graceful_shutdown_ = false;

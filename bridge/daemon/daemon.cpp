@@ -9,10 +9,11 @@
 #include <functional>
 #include <memory>
 
+#include <thread>
+
 #include "bridge/conference/conference_manager.hpp"
 #include "bridge/core/log.hpp"
 #include "bridge/core/version.hpp"
-#include "bridge/daemon/media_service.hpp"
 #include "bridge/daemon/xmpp_signaling.hpp"
 #include "bridge/health/health_checker.hpp"
 #include "bridge/http/about_api.hpp"
@@ -22,6 +23,8 @@
 #include "bridge/http/http_server.hpp"
 #include "bridge/http/ops_api.hpp"
 #include "bridge/http/shutdown_manager.hpp"
+#include "bridge/io/media_service.hpp"
+#include "bridge/worker/media_workers.hpp"
 #include "ice/host_addresses.hpp"
 #include "ice/local_candidates.hpp"
 
@@ -111,32 +114,22 @@ conference::ConferenceOptions conference_options(const config::BridgeConfig& c, 
   return o;
 }
 
-// colibri-ws connections for the forwarding controller, checked against the conferences.
+// colibri-ws connections, checked against the conferences and handed to their media worker.
 class ColibriWsOwner : public http::ColibriWebSocketServer::Owner {
  public:
-  ColibriWsOwner(conference::ConferenceManager& conferences, conference::ForwardingController& forwarding,
-                 MediaService& media)
-      : conferences_(conferences), forwarding_(forwarding), media_(media) {}
+  explicit ColibriWsOwner(worker::MediaWorkers& workers) : workers_(workers) {}
   std::optional<std::uint64_t> authenticate(std::string_view conference_id, std::string_view endpoint_id,
                                             std::string_view password) override {
-    return conferences_.authenticate_ws(conference_id, endpoint_id, password);
+    return workers_.authenticate_ws(conference_id, endpoint_id, password);
   }
-  void on_open(std::uint64_t endpoint) override {
-    forwarding_.on_channel_open(endpoint, conference::ChannelTransport::kWebSocket, Clock::now());
-    media_.flush_soon();
-  }
+  void on_open(std::uint64_t endpoint) override { workers_.channel_opened(endpoint); }
   void on_message(std::uint64_t endpoint, std::string_view text) override {
-    forwarding_.on_message(endpoint, conference::ChannelTransport::kWebSocket, text, Clock::now());
-    media_.flush_soon();
+    workers_.channel_message(endpoint, text);
   }
-  void on_closed(std::uint64_t endpoint) override {
-    forwarding_.on_channel_closed(endpoint, conference::ChannelTransport::kWebSocket);
-  }
+  void on_closed(std::uint64_t endpoint) override { workers_.channel_closed(endpoint); }
 
  private:
-  conference::ConferenceManager& conferences_;
-  conference::ForwardingController& forwarding_;
-  MediaService& media_;
+  worker::MediaWorkers& workers_;
 };
 
 conference::ForwardingOptions forwarding_options(const config::BridgeConfig& c) {
@@ -187,10 +180,8 @@ struct LoopResources {
 };
 
 Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
-    const config::BridgeConfig& config, health::HealthChecker& checker,
-    conference::ConferenceManager& conferences, conference::Router& router,
-    const conference::ForwardingController& forwarding, const http::ShutdownManager& shutdown,
-    http::OpsApi ops) {
+    const config::BridgeConfig& config, health::HealthChecker& checker, worker::MediaWorkers& workers,
+    const http::ShutdownManager& shutdown, http::OpsApi ops) {
   const auto& ps = config.http.private_server;
   if (ps.key_store_path) {
     kLog.warn(
@@ -211,16 +202,18 @@ Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
     http::add_health_route(**server, [&checker] { return checker.status(health::Clock::now()); });
   }
   if (config.rest.version) http::add_version_route(**server);
-  if (config.rest.debug) http::add_debug_routes(**server, conferences, router, forwarding, shutdown);
+  if (config.rest.debug) {
+    http::add_debug_routes(
+        **server, [&workers](bool full) { return workers.debug_state(full); }, shutdown);
+  }
   // config.rest.shutdown already includes the COLIBRI API switch (JVB's RestConfig.kt: the
   // shutdown API needs the COLIBRI API).
   http::add_ops_routes(**server, {config.rest.drain, config.rest.shutdown, config.apis.rest_enabled},
                        std::move(ops));
   if (config.apis.rest_enabled) {
     http::add_colibri2_routes(
-        **server,
-        {[&conferences](const signaling::ConferenceModify& r) { return conferences.handle(r, Clock::now()); },
-         [&conferences](const signaling::MeetingId& id) { return conferences.find(id) != nullptr; }});
+        **server, {[&workers](const signaling::ConferenceModify& r) { return workers.handle(r); },
+                   [&workers](const signaling::MeetingId& id) { return workers.has_conference(id); }});
     kLog.info("Colibri2 REST API enabled on the private server");
   }
   kLog.info("Private HTTP server listening on {}", (*server)->url());
@@ -231,7 +224,7 @@ Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
 // re-armed after every step, and the loop quit when the manager says exit.
 class ShutdownDriver {
  public:
-  ShutdownDriver(http::ShutdownManager& manager, conference::ConferenceManager& conferences, GMainLoop* loop)
+  ShutdownDriver(http::ShutdownManager& manager, worker::MediaWorkers& conferences, GMainLoop* loop)
       : manager_(manager), conferences_(conferences), loop_(loop) {}
   ~ShutdownDriver() {
     if (timer_ != 0) g_source_remove(timer_);
@@ -272,7 +265,7 @@ class ShutdownDriver {
   }
 
   http::ShutdownManager& manager_;
-  conference::ConferenceManager& conferences_;
+  worker::MediaWorkers& conferences_;
   GMainLoop* loop_;
   guint timer_ = 0;
   http::ShutdownState last_state_ = http::ShutdownState::kRunning;
@@ -301,6 +294,36 @@ http::OpsApi ops_api(http::ShutdownManager& shutdown, ShutdownDriver& driver, Xm
   api.remove_muc_client = [&xmpp](const std::string& id) { return xmpp.remove_client(id); };
   api.muc_client_ids = [&xmpp] { return xmpp.client_ids(); };
   return api;
+}
+
+// The media port, bound once per worker, and the workers on it.
+Result<std::unique_ptr<worker::MediaWorkers>, std::string> start_media_workers(
+    const config::BridgeConfig& config) {
+  std::size_t count = config.media.workers > 0 ? static_cast<std::size_t>(config.media.workers)
+                                               : std::max(1u, std::thread::hardware_concurrency());
+  int buffer = static_cast<int>(std::min<std::int64_t>(config.harvest.udp_receive_buffer_size, 1 << 30));
+  auto sockets = io::bind_port_sockets(static_cast<std::uint16_t>(config.ice.udp_port),
+                                       config.harvest.use_ipv6, buffer, count);
+  if (!sockets) return unexpected(sockets.error());
+  for (const auto& s : sockets->per_worker.front()) {
+    kLog.info("Media port listening on UDP {}", s.local_address().to_string());
+    // The kernel reports twice the size it granted; less than the request means it was capped.
+    if (buffer > 0 && s.receive_buffer_size() / 2 < buffer) {
+      kLog.warn(
+          "The media port's receive buffer is {} bytes, less than the {} configured "
+          "(ice4j.harvest.udp.receive-buffer-size): bursts will be dropped under load. Raise "
+          "net.core.rmem_max (JVB's package sets 10485760 in /etc/sysctl.d) or grant CAP_NET_ADMIN.",
+          s.receive_buffer_size() / 2, buffer);
+    }
+  }
+  auto certificate = dtls::DtlsCertificate::generate();
+  if (!certificate) return unexpected("cannot make the DTLS certificate: " + certificate.error());
+  worker::WorkerSetup setup;
+  setup.conferences = conference_options(config, sockets->port);
+  setup.forwarding = forwarding_options(config);
+  setup.certificate = std::move(*certificate);
+  setup.expire_interval = config.expiration.check_interval;
+  return worker::MediaWorkers::start(std::move(*sockets), setup);
 }
 
 }  // namespace
@@ -333,92 +356,25 @@ int run(const config::BridgeConfig& config) {
       },
       &run_checks));
 
-  auto media = MediaService::start(config);
-  if (!media) {
-    kLog.severe("Cannot start the media port: {}", media.error());
+  auto workers = start_media_workers(config);
+  if (!workers) {
+    kLog.severe("Cannot start the media port: {}", workers.error());
     return 1;
   }
-  MediaService& m = **media;
-  // Forwarded packets are built straight in the media service's send batch.
-  conference::Router router(
-      m.port(),
-      [&m](const SocketAddress& to, std::span<const std::uint8_t> datagram) { m.queue_send(to, datagram); },
-      {[&m] { return m.reserve_send(conference::Router::kSendSlotSize); },
-       [&m](const SocketAddress& to, std::size_t length) { m.commit_send(to, length); }});
-  // Bridge-channel messages leave on the endpoint's data channel or its colibri-ws socket.
-  std::unique_ptr<http::ColibriWebSocketServer> colibri_ws;
-  auto send_on_sctp = [&m](transport::EndpointId to, const std::string& message) {
-    transport::EndpointTransport* t = m.port().find(to);
-    if (!t || !t->send_channel_message(message, Clock::now())) return false;
-    // Queued now, ahead of media that follows (a new SSRC slot is announced before it is used).
-    while (auto datagram = t->poll_transmit()) m.queue_send(datagram->destination, datagram->bytes);
-    m.flush_soon();
-    return true;
-  };
-  conference::ForwardingController forwarding(
-      forwarding_options(config), router,
-      [&](transport::EndpointId to, conference::ChannelTransport via, const std::string& message) {
-        auto on_ws = [&] { return colibri_ws && colibri_ws->send(to, message); };
-        // The transport that last received first, the other one when it is gone (§3.3).
-        return via == conference::ChannelTransport::kWebSocket ? on_ws() || send_on_sctp(to, message)
-                                                               : send_on_sctp(to, message) || on_ws();
-      });
-  m.set_media_handler([&router](Timestamp now, transport::EndpointId from, transport::PacketKind kind,
-                                std::span<std::uint8_t> packet, std::size_t length) {
-    if (kind == transport::PacketKind::kRtp) {
-      router.on_rtp(now, from, packet, length);
-    } else {
-      router.on_rtcp(now, from, packet, length);
-    }
-  });
-  m.set_timer_handler([&router, &forwarding](Timestamp now) {
-    auto next = router.on_timer(now);
-    forwarding.handle_timeout(now);
-    auto f = forwarding.next_timeout();
-    return f && (!next || *f < *next) ? f : next;
-  });
-  // Transport events after every round of the loop: the bridge channel opening, its messages.
-  m.set_event_handler(
-      [&forwarding](Timestamp now, transport::EndpointId endpoint, transport::TransportEvent event) {
-        switch (event.kind) {
-          case transport::TransportEventKind::kDataChannelOpen:
-            forwarding.on_channel_open(endpoint, conference::ChannelTransport::kSctp, now);
-            break;
-          case transport::TransportEventKind::kDataChannelMessage:
-            forwarding.on_message(endpoint, conference::ChannelTransport::kSctp, event.reason, now);
-            break;
-          case transport::TransportEventKind::kDataChannelClosed:
-            forwarding.on_channel_closed(endpoint, conference::ChannelTransport::kSctp);
-            break;
-          default:
-            break;
-        }
-      });
-  conference::ConferenceManager conferences(
-      conference_options(config, m.sockets().front().local_address().port()), m.port(), m.certificate(),
-      &router, &forwarding);
-  auto expire_interval =
-      static_cast<guint>(std::max<std::int64_t>(config.expiration.check_interval.count(), 1));
-  r.sources.push_back(g_timeout_add(
-      expire_interval,
-      [](gpointer manager) -> gboolean {
-        static_cast<conference::ConferenceManager*>(manager)->expire_idle(Clock::now());
-        return G_SOURCE_CONTINUE;
-      },
-      &conferences));
+  worker::MediaWorkers& media = **workers;
 
   http::ShutdownManager shutdown(
       {config.shutdown.graceful_shutdown_max_duration, config.shutdown.graceful_shutdown_min_participants,
        config.shutdown.shutting_down_delay},
       config.initial_drain_mode);
-  ShutdownDriver shutdown_driver(shutdown, conferences, r.loop);
+  ShutdownDriver shutdown_driver(shutdown, media, r.loop);
   // Built before the HTTP server, whose muc-client routes change its accounts; connects below.
-  XmppSignaling xmpp_signaling(config, checker, conferences, m, shutdown);
+  XmppSignaling xmpp_signaling(config, checker, media, shutdown);
   shutdown_driver.on_change = [&xmpp_signaling] { xmpp_signaling.publish_now(); };
 
   std::unique_ptr<http::HttpServer> private_server;
   if (config.http.private_server.port != -1) {
-    auto started = start_private_server(config, checker, conferences, router, forwarding, shutdown,
+    auto started = start_private_server(config, checker, media, shutdown,
                                         ops_api(shutdown, shutdown_driver, xmpp_signaling));
     if (!started) {
       kLog.severe("Cannot start the private HTTP server: {}", started.error());
@@ -428,7 +384,8 @@ int run(const config::BridgeConfig& config) {
   }
   // The public server carries colibri-ws only (JVB serves nothing else there by default).
   std::unique_ptr<http::HttpServer> public_server;
-  ColibriWsOwner ws_owner(conferences, forwarding, m);
+  std::unique_ptr<http::ColibriWebSocketServer> colibri_ws;
+  ColibriWsOwner ws_owner(media);
   if (config.http.public_server.port != -1 && config.websockets.enabled) {
     const auto& ps = config.http.public_server;
     auto started = http::HttpServer::start(
@@ -442,9 +399,13 @@ int run(const config::BridgeConfig& config) {
     ws.server_id = config.websockets.server_id;
     colibri_ws = std::make_unique<http::ColibriWebSocketServer>(*public_server, ws, ws_owner);
     kLog.info("colibri-ws on {}colibri-ws/{}/", public_server->url(), ws.server_id);
-    conferences.set_endpoint_removed_hook([&colibri_ws](transport::EndpointId id) {
-      if (colibri_ws) colibri_ws->close(id);
-    });
+    media.set_websocket_output(
+        [&colibri_ws](transport::EndpointId to, const std::string& message) {
+          return colibri_ws && colibri_ws->send(to, message);
+        },
+        [&colibri_ws](transport::EndpointId id) {
+          if (colibri_ws) colibri_ws->close(id);
+        });
   } else if (config.websockets.enabled) {
     kLog.warn("videobridge.websockets.enabled is set, but the public HTTP server is off: no colibri-ws");
   }
@@ -453,7 +414,7 @@ int run(const config::BridgeConfig& config) {
   // Until a stop signal, or the end of a shutdown requested over HTTP.
   g_main_loop_run(r.loop);
   xmpp_signaling.stop();
-  conferences.set_endpoint_removed_hook({});
+  media.set_websocket_output({}, {});
   colibri_ws.reset();
   kLog.info("Stopped");
   return 0;

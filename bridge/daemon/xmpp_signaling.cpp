@@ -26,11 +26,10 @@ bool same_connection(const config::XmppAccount& a, const config::XmppAccount& b)
 }  // namespace
 
 XmppSignaling::XmppSignaling(const config::BridgeConfig& config, health::HealthChecker& checker,
-                             conference::ConferenceManager& conferences, MediaService& media,
-                             const http::ShutdownManager& shutdown)
-    : config_(config), checker_(checker), conferences_(conferences), shutdown_(shutdown) {
-  services_.conference_modify = [&conferences](const signaling::ConferenceModify& request) {
-    return conferences.handle(request, Clock::now());
+                             worker::MediaWorkers& media, const http::ShutdownManager& shutdown)
+    : config_(config), checker_(checker), media_(media), shutdown_(shutdown) {
+  services_.conference_modify = [&media](const signaling::ConferenceModify& request) {
+    return media.handle(request);
   };
   services_.health = [&checker] {
     auto status = checker.status(health::Clock::now());
@@ -139,8 +138,8 @@ xmpp::BridgeStats XmppSignaling::stats() const {
   s.release = config_.version_release;
   s.region = config_.relay.region;
   s.relay_id = config_.relay.relay_id;
-  s.conferences = static_cast<int>(conferences_.conference_count());
-  s.participants = static_cast<int>(conferences_.endpoint_count());
+  s.conferences = static_cast<int>(media_.conference_count());
+  s.participants = static_cast<int>(media_.endpoint_count());
   for (const auto& client : clients_) {
     s.muc_clients_connected += client->online() ? 1 : 0;
     s.mucs_joined += client->rooms_joined();

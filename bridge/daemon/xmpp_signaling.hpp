@@ -15,11 +15,10 @@
 #include <string_view>
 #include <vector>
 
-#include "bridge/conference/conference_manager.hpp"
 #include "bridge/daemon/load_monitor.hpp"
-#include "bridge/daemon/media_service.hpp"
 #include "bridge/health/health_checker.hpp"
 #include "bridge/http/shutdown_manager.hpp"
+#include "bridge/worker/media_workers.hpp"
 #include "config/bridge_config.hpp"
 #include "xmpp/bridge_iq.hpp"
 #include "xmpp/component_signaling.hpp"
@@ -32,8 +31,7 @@ class XmppSignaling {
  public:
   // Everything passed in must outlive this object. Nothing connects before start().
   XmppSignaling(const config::BridgeConfig& config, health::HealthChecker& checker,
-                conference::ConferenceManager& conferences, MediaService& media,
-                const http::ShutdownManager& shutdown);
+                worker::MediaWorkers& media, const http::ShutdownManager& shutdown);
   ~XmppSignaling();
   XmppSignaling(const XmppSignaling&) = delete;
   XmppSignaling& operator=(const XmppSignaling&) = delete;
@@ -61,7 +59,7 @@ class XmppSignaling {
 
   const config::BridgeConfig& config_;
   health::HealthChecker& checker_;
-  conference::ConferenceManager& conferences_;
+  worker::MediaWorkers& media_;
   const http::ShutdownManager& shutdown_;
   xmpp::BridgeIqServices services_;
   std::vector<std::unique_ptr<xmpp::MucClient>> clients_;

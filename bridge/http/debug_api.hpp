@@ -3,17 +3,18 @@
 // media counters (the demo page's bitrate panel reads them). The full contents are free-form.
 #pragma once
 
-#include "bridge/conference/conference_manager.hpp"
-#include "bridge/conference/forwarding_controller.hpp"
-#include "bridge/conference/router.hpp"
+#include <functional>
+
+#include <nlohmann/json.hpp>
+
 #include "bridge/http/http_server.hpp"
 #include "bridge/http/shutdown_manager.hpp"
 
 namespace jvb::http {
 
+// `media_state(full)`: the media workers' merged state (conference::debug_state's shape).
 // `shutdown` gives the summary's shutdown_state and drain.
-void add_debug_routes(HttpServer& server, const conference::ConferenceManager& conferences,
-                      conference::Router& router, const conference::ForwardingController& forwarding,
+void add_debug_routes(HttpServer& server, std::function<nlohmann::json(bool full)> media_state,
                       const ShutdownManager& shutdown);
 
 }  // namespace jvb::http

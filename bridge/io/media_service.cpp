@@ -1,112 +1,118 @@
 // See media_service.hpp.
-#include "bridge/daemon/media_service.hpp"
-
-#include <glib-unix.h>
+#include "bridge/io/media_service.hpp"
 
 #include <array>
 #include <cstring>
 
 #include "bridge/core/log.hpp"
 
-namespace jvb::daemon {
+namespace jvb::io {
 namespace {
 
 constexpr log::Logger kLog{"MediaService"};
 constexpr std::size_t kSlot = 1500 + srtp::SrtpSession::kMaxTrailer;
 constexpr std::size_t kBatch = 32;
+// Receive rounds per wake-up: a flood on one socket must not starve the worker's other work.
+constexpr int kRoundsPerWakeup = 8;
 constexpr std::size_t kMaxReplySources = 1 << 16;
 constexpr auto kReplySourceIdle = std::chrono::seconds(60);
 constexpr auto kReplySweepInterval = std::chrono::seconds(10);
 
 }  // namespace
 
-Result<std::unique_ptr<MediaService>, std::string> MediaService::start(const config::BridgeConfig& config) {
-  std::unique_ptr<MediaService> self(new MediaService());
-  auto certificate = dtls::DtlsCertificate::generate();
-  if (!certificate) return unexpected("cannot make the DTLS certificate: " + certificate.error());
-  self->certificate_ = std::move(*certificate);
-
-  auto port = static_cast<std::uint16_t>(config.ice.udp_port);
-  int buffer = static_cast<int>(std::min<std::int64_t>(config.harvest.udp_receive_buffer_size, 1 << 30));
-  auto v4 = io::UdpSocket::bind(*SocketAddress::parse("0.0.0.0", port), buffer);
-  if (!v4) return unexpected(v4.error());
-  // An ephemeral port (0, for tests) is shared by both families.
-  port = v4->local_address().port();
-  self->sockets_.push_back(std::move(*v4));
-  if (config.harvest.use_ipv6) {
-    auto v6 = io::UdpSocket::bind(*SocketAddress::parse("::", port), buffer);
-    if (v6) {
-      self->sockets_.push_back(std::move(*v6));
-    } else {
-      // Hosts without IPv6 are common; JVB carries on with IPv4 alone too.
-      kLog.info("IPv6 media port not bound: {}", v6.error());
+Result<PortSockets, std::string> bind_port_sockets(std::uint16_t port, bool ipv6, int receive_buffer,
+                                                   std::size_t workers) {
+  PortSockets out;
+  out.per_worker.resize(workers);
+  const bool share = workers > 1;
+  for (std::size_t w = 0; w < workers; ++w) {
+    auto v4 = UdpSocket::bind(*SocketAddress::parse("0.0.0.0", port), receive_buffer, share);
+    if (!v4) return unexpected(v4.error());
+    // An ephemeral port (0, for tests) is shared by both families and every worker.
+    port = v4->local_address().port();
+    out.per_worker[w].push_back(std::move(*v4));
+  }
+  if (ipv6) {
+    for (std::size_t w = 0; w < workers; ++w) {
+      auto v6 = UdpSocket::bind(*SocketAddress::parse("::", port), receive_buffer, share);
+      if (!v6) {
+        // Hosts without IPv6 are common; JVB carries on with IPv4 alone too.
+        kLog.info("IPv6 media port not bound: {}", v6.error());
+        for (auto& sockets : out.per_worker) sockets.erase(sockets.begin() + 1, sockets.end());
+        break;
+      }
+      out.per_worker[w].push_back(std::move(*v6));
     }
   }
-  self->buffers_.resize(kBatch * kSlot);
-  for (const auto& s : self->sockets_) {
-    self->watches_.push_back(g_unix_fd_add(s.fd(), G_IO_IN, &MediaService::on_readable, self.get()));
-    kLog.info("Media port listening on UDP {}", s.local_address().to_string());
-    // The kernel reports twice the size it granted; less than the request means it was capped.
-    if (buffer > 0 && s.receive_buffer_size() / 2 < buffer) {
-      kLog.warn(
-          "The media port's receive buffer is {} bytes, less than the {} configured "
-          "(ice4j.harvest.udp.receive-buffer-size): bursts will be dropped under load. Raise "
-          "net.core.rmem_max (JVB's package sets 10485760 in /etc/sysctl.d) or grant CAP_NET_ADMIN.",
-          s.receive_buffer_size() / 2, buffer);
-    }
+  out.port = port;
+  return out;
+}
+
+MediaService::MediaService(std::vector<UdpSocket> sockets, transport::EndpointId first_endpoint_id,
+                           Handoff handoff)
+    : sockets_(std::move(sockets)), port_(first_endpoint_id), handoff_(std::move(handoff)) {
+  buffers_.resize(kBatch * kSlot);
+  if (handoff_.directory) {
+    routes_ = std::make_unique<WorkerRoutes>(*handoff_.directory, handoff_.self);
+    port_.set_shared_routes(routes_.get());
+    wake_pending_.assign(handoff_.outboxes.size(), false);
   }
-  self->schedule_timer();
-  return self;
 }
 
-MediaService::~MediaService() {
-  for (guint w : watches_) g_source_remove(w);
-  if (timer_) g_source_remove(timer_);
-  if (idle_flush_) g_source_remove(idle_flush_);
-}
-
-void MediaService::flush_soon() {
-  if (!idle_flush_) idle_flush_ = g_idle_add(&MediaService::on_idle_flush, this);
-}
-
-gboolean MediaService::on_idle_flush(gpointer data) {
-  auto* self = static_cast<MediaService*>(data);
-  self->idle_flush_ = 0;
-  self->flush();
-  self->schedule_timer();
-  return G_SOURCE_REMOVE;
-}
-
-gboolean MediaService::on_readable(gint fd, GIOCondition, gpointer data) {
-  auto* self = static_cast<MediaService*>(data);
-  for (auto& s : self->sockets_) {
-    if (s.fd() == fd) {
-      self->receive(s);
-      self->flush();
-    }
-  }
-  self->schedule_timer();
-  return G_SOURCE_CONTINUE;
-}
-
-void MediaService::receive(io::UdpSocket& socket) {
-  std::array<io::ReceivedDatagram, kBatch> received{};
-  // Bounded: a flood must not starve the rest of the main loop.
-  for (int round = 0; round < 8; ++round) {
-    std::size_t n = socket.receive_batch(buffers_, kSlot, received);
-    datagrams_received_ += n;
-    Timestamp now = Clock::now();
-    for (std::size_t i = 0; i < n; ++i) {
-      auto delivery = port_.handle_datagram(now, received[i].from, received[i].data);
-      if (delivery && received[i].local.is_set())
-        remember_reply_source(received[i].from, received[i].local, now);
-      if (delivery && delivery->received.kind != transport::PacketKind::kNone && media_handler_) {
-        std::span<std::uint8_t> slot(received[i].data.data(), kSlot);
-        media_handler_(now, delivery->endpoint, delivery->received.kind, slot, delivery->received.length);
+void MediaService::deliver(Timestamp now, ReceivedDatagram& datagram) {
+  auto delivery = port_.handle_datagram(now, datagram.from, datagram.data);
+  if (!delivery) {
+    if (routes_ && port_.last_route().reason == ice::DropReason::kForeign) {
+      WorkerIndex to = routes_->claimed_by();
+      HandoffRing* ring = to < handoff_.outboxes.size() ? handoff_.outboxes[to] : nullptr;
+      if (ring && ring->push(datagram.from, datagram.local, datagram.data)) {
+        ++counters_.handed_off;
+        wake_pending_[to] = true;
+      } else {
+        ++counters_.handoff_dropped;
       }
     }
+    return;
+  }
+  if (datagram.local.is_set()) remember_reply_source(datagram.from, datagram.local, now);
+  if (delivery->received.kind != transport::PacketKind::kNone && media_handler_) {
+    std::span<std::uint8_t> slot(datagram.data.data(), kSlot);
+    media_handler_(now, delivery->endpoint, delivery->received.kind, slot, delivery->received.length);
+  }
+}
+
+void MediaService::on_readable(UdpSocket& socket) {
+  std::array<ReceivedDatagram, kBatch> received{};
+  for (int round = 0; round < kRoundsPerWakeup; ++round) {
+    std::size_t n = socket.receive_batch(buffers_, kSlot, received);
+    counters_.received += n;
+    Timestamp now = Clock::now();
+    for (std::size_t i = 0; i < n; ++i) deliver(now, received[i]);
     if (n < kBatch) break;
   }
+  flush();
+}
+
+void MediaService::on_handoff() {
+  // What another worker's socket received for this worker's endpoints, processed as if received
+  // here, in the receive buffer (its tail has the room in-place re-encryption needs).
+  if (routes_) routes_->set_handing_over(true);
+  Timestamp now = Clock::now();
+  for (HandoffRing* ring : handoff_.inboxes) {
+    if (!ring) continue;
+    for (std::size_t n = 0; n < kBatch * kRoundsPerWakeup; ++n) {
+      HandoffRing::Slot* slot = ring->front();
+      if (!slot) break;
+      std::memcpy(buffers_.data(), slot->bytes.data(), slot->length);
+      ReceivedDatagram datagram{slot->from, std::span<std::uint8_t>(buffers_.data(), slot->length),
+                                slot->local};
+      ring->pop();
+      ++counters_.taken_over;
+      deliver(now, datagram);
+    }
+  }
+  if (routes_) routes_->set_handing_over(false);
+  flush();
 }
 
 void MediaService::remember_reply_source(const SocketAddress& remote, const SocketAddress& local,
@@ -162,14 +168,20 @@ void MediaService::flush() {
     if (event_handler_) event_handler_(now, event->first, std::move(event->second));
   }
   port_.drain_transmits([&](const ice::Transmit& t) { queue_send(t.destination, t.bytes); });
+  // One wake-up per worker handed datagrams this round, not one per datagram.
+  for (std::size_t w = 0; w < wake_pending_.size(); ++w) {
+    if (!wake_pending_[w]) continue;
+    wake_pending_[w] = false;
+    if (handoff_.wake) handoff_.wake(static_cast<WorkerIndex>(w));
+  }
   if (out_queue_.empty()) return;
-  datagrams_sent_ += out_queue_.size();
+  counters_.sent += out_queue_.size();
   // One batch per socket; a destination of a family with no socket is dropped.
   for (auto& socket : sockets_) {
     out_batch_.clear();
     for (const auto& q : out_queue_) {
       if (q.to.is_ipv6() != socket.local_address().is_ipv6()) continue;
-      if (!q.from.is_set() && socket.wildcard()) ++sent_without_source_;
+      if (!q.from.is_set() && socket.wildcard()) ++counters_.sent_without_source;
       out_batch_.push_back(
           {q.to,
            std::span<const std::uint8_t>(q.aside ? aside_bytes_ : out_bytes_).subspan(q.offset, q.length),
@@ -183,35 +195,25 @@ void MediaService::flush() {
   out_queue_.clear();
 }
 
-gboolean MediaService::on_timer(gpointer data) {
-  auto* self = static_cast<MediaService*>(data);
-  self->timer_ = 0;
+void MediaService::on_timer() {
   Timestamp now = Clock::now();
-  self->port_.handle_timeout(now);
-  self->forget_stale_reply_sources(now);
-  if (self->timer_handler_ && (!self->media_timer_due_ || *self->media_timer_due_ <= now)) {
+  port_.handle_timeout(now);
+  forget_stale_reply_sources(now);
+  if (timer_handler_ && (!media_timer_due_ || *media_timer_due_ <= now)) {
     // Nothing due (no endpoints): look again in a second rather than at once.
-    self->media_timer_due_ = self->timer_handler_(now).value_or(now + std::chrono::seconds(1));
+    media_timer_due_ = timer_handler_(now).value_or(now + std::chrono::seconds(1));
   }
-  self->flush();
-  self->schedule_timer();
-  return G_SOURCE_REMOVE;
+  flush();
 }
 
-void MediaService::schedule_timer() {
-  if (timer_) {
-    g_source_remove(timer_);
-    timer_ = 0;
-  }
+std::optional<Timestamp> MediaService::next_wakeup() {
   auto next = port_.next_timeout();
   if (timer_handler_) {
     // Ask for the packet path's own due time on the first round.
     if (!media_timer_due_) media_timer_due_ = Clock::now();
     if (!next || *media_timer_due_ < *next) next = media_timer_due_;
   }
-  if (!next) return;
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*next - Clock::now()).count();
-  timer_ = g_timeout_add(static_cast<guint>(std::max<long long>(ms, 0)), &MediaService::on_timer, this);
+  return next;
 }
 
-}  // namespace jvb::daemon
+}  // namespace jvb::io

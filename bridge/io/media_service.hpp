@@ -1,17 +1,19 @@
-// The media port in the running daemon: binds videobridge.ice.udp.port (IPv4, and IPv6 when
-// ice4j.harvest.use-ipv6), feeds every datagram to the MediaPort and its timers from the
-// control thread's GLib main loop, and sends what the endpoints produce. Endpoints are added
-// by signaling (later); until then every datagram is dropped and counted by the demux.
+// One media worker's share of the media port: its sockets of the port (every worker binds the
+// port with SO_REUSEPORT), the MediaPort of its endpoints, and the send batch. Feeds every
+// datagram to the MediaPort, runs the endpoints' timers, and sends what they produce, one
+// sendmmsg per round. Driven by its worker's loop (media_worker.hpp) through on_readable(),
+// on_handoff() and on_timer(); it owns no thread and no loop.
+//
+// Several workers on one port: the kernel gives each datagram to one of the port's sockets by
+// a hash of its addresses, not by endpoint, so a datagram for an endpoint another worker owns is
+// handed to that worker (WorkerRoutes says which; a HandoffRing carries it) and processed there
+// exactly as if its own socket had received it.
 //
 // Every datagram leaves from the local address its peer last reached (the sockets are bound to
 // the wildcard address and learn each datagram's destination): on a host with several addresses
 // the kernel's own choice can be another one, which ICE (RFC 8445 §7.2.5.2.1) and a TURN
 // server's permissions (RFC 8656 §9) reject.
-//
-// Runs on the thread whose GLib main context is the default one.
 #pragma once
-
-#include <glib.h>
 
 #include <functional>
 #include <memory>
@@ -21,22 +23,48 @@
 #include <vector>
 
 #include "bridge/core/result.hpp"
-#include "bridge/dtls/dtls_certificate.hpp"
+#include "bridge/io/handoff_ring.hpp"
 #include "bridge/io/udp_socket.hpp"
+#include "bridge/io/worker_routes.hpp"
 #include "bridge/transport/media_port.hpp"
-#include "config/bridge_config.hpp"
 
-namespace jvb::daemon {
+namespace jvb::io {
+
+// The port's sockets, one per address family, each worker its own: bound with SO_REUSEPORT
+// when `workers` > 1 (an ephemeral port 0 becomes the port the first socket got).
+struct PortSockets {
+  std::vector<std::vector<UdpSocket>> per_worker;
+  std::uint16_t port = 0;
+};
+Result<PortSockets, std::string> bind_port_sockets(std::uint16_t port, bool ipv6, int receive_buffer,
+                                                   std::size_t workers);
 
 class MediaService {
  public:
-  // Binds the port and starts watching it; a port that cannot be bound is an error naming it.
-  static Result<std::unique_ptr<MediaService>, std::string> start(const config::BridgeConfig& config);
-  ~MediaService();
+  // The rings between workers: `inboxes[j]` carries what worker j hands to this one, `outboxes[j]`
+  // what this one hands to worker j (null for itself). `wake(j)` tells worker j that its inbox
+  // has datagrams. All empty for a single worker.
+  struct Handoff {
+    WorkerIndex self = 0;
+    RouteDirectory* directory = nullptr;
+    std::vector<HandoffRing*> inboxes, outboxes;
+    std::function<void(WorkerIndex)> wake;
+  };
+  MediaService(std::vector<UdpSocket> sockets, transport::EndpointId first_endpoint_id, Handoff handoff);
   MediaService(const MediaService&) = delete;
   MediaService& operator=(const MediaService&) = delete;
 
-  const std::vector<io::UdpSocket>& sockets() const { return sockets_; }
+  std::vector<UdpSocket>& sockets() { return sockets_; }
+
+  // The loop's calls. Each ends with what the round produced sent.
+  void on_readable(UdpSocket& socket);
+  void on_handoff();
+  void on_timer();
+  // When the loop should call on_timer() next.
+  std::optional<Timestamp> next_wakeup();
+  // Sends what is queued now: for work done outside a receive batch or a timer round (a
+  // command from the control thread: signaling, a colibri-ws message).
+  void flush();
 
   // Plain RTP or RTCP an endpoint's transport decrypted in place: `packet` is the whole
   // receive slot (with room after `length` for re-encryption), owned by the caller.
@@ -44,7 +72,7 @@ class MediaService {
       std::function<void(Timestamp now, transport::EndpointId from, transport::PacketKind kind,
                          std::span<std::uint8_t> packet, std::size_t length)>;
   void set_media_handler(MediaHandler handler) { media_handler_ = std::move(handler); }
-  // Queues a datagram; queued datagrams leave in one batch after the current receive batch.
+  // Queues a datagram; queued datagrams leave in one batch at the end of the round.
   void queue_send(const SocketAddress& to, std::span<const std::uint8_t> data);
   // The same without a copy: a slot of `size` writable bytes at the end of the batch, then the
   // first `length` bytes of it queued for `to` (Router::SendSlots). A slot not committed is
@@ -53,43 +81,38 @@ class MediaService {
   // not touch it.
   std::span<std::uint8_t> reserve_send(std::size_t size);
   void commit_send(const SocketAddress& to, std::size_t length);
-  // Sends what is queued from the loop's next idle moment: for work done outside a receive
-  // batch or a timer round (signaling, colibri-ws messages).
-  void flush_soon();
   // The periodic work of the packet path (RTCP reports, NACKs, feedback), at its own times.
   using TimerHandler = std::function<std::optional<Timestamp>(Timestamp now)>;
   void set_timer_handler(TimerHandler handler) { timer_handler_ = std::move(handler); }
-  // Endpoints' transport events (state changes, data channel), after every round of the loop.
+  // Endpoints' transport events (state changes, data channel), after every round.
   using EventHandler =
       std::function<void(Timestamp now, transport::EndpointId endpoint, transport::TransportEvent event)>;
   void set_event_handler(EventHandler handler) { event_handler_ = std::move(handler); }
   transport::MediaPort& port() { return port_; }
-  // Datagrams through the port since start, both directions: the packet-rate load measure.
-  std::uint64_t datagrams() const { return datagrams_received_ + datagrams_sent_; }
-  // Peers whose reply address is known, and datagrams sent with the kernel's choice of source
-  // because it was not (a peer never heard from, or the table was full).
+
+  struct Counters {
+    std::uint64_t received = 0, sent = 0;  // datagrams through this worker's sockets
+    std::uint64_t handed_off = 0;          // received here, owned by another worker
+    std::uint64_t taken_over = 0;          // handed here by another worker
+    std::uint64_t handoff_dropped = 0;     // the other worker's ring was full
+    // Sent with the kernel's choice of source: a peer never heard from, or the table was full.
+    std::uint64_t sent_without_source = 0;
+  };
+  const Counters& counters() const { return counters_; }
+  // Peers whose reply address is known.
   std::size_t reply_sources() const { return reply_sources_.size(); }
-  std::uint64_t sent_without_source() const { return sent_without_source_; }
-  const std::shared_ptr<const dtls::DtlsCertificate>& certificate() const { return certificate_; }
 
  private:
-  MediaService() = default;
-  static gboolean on_readable(gint fd, GIOCondition condition, gpointer self);
-  static gboolean on_timer(gpointer self);
-  static gboolean on_idle_flush(gpointer self);
-  void receive(io::UdpSocket& socket);
-  void flush();
-  void schedule_timer();
+  void deliver(Timestamp now, ReceivedDatagram& datagram);
   void remember_reply_source(const SocketAddress& remote, const SocketAddress& local, Timestamp now);
   SocketAddress reply_source(const SocketAddress& remote) const;
   void forget_stale_reply_sources(Timestamp now);
 
-  std::vector<io::UdpSocket> sockets_;
-  std::vector<guint> watches_;
-  guint timer_ = 0;
-  guint idle_flush_ = 0;
+  std::vector<UdpSocket> sockets_;
   transport::MediaPort port_;
-  std::shared_ptr<const dtls::DtlsCertificate> certificate_;
+  Handoff handoff_;
+  std::unique_ptr<WorkerRoutes> routes_;
+  std::vector<bool> wake_pending_;
   std::vector<std::uint8_t> buffers_;
   MediaHandler media_handler_;
   TimerHandler timer_handler_;
@@ -107,7 +130,7 @@ class MediaService {
   // What queue_send() copies while a slot is reserved: out_bytes_ may not move then.
   std::vector<std::uint8_t> aside_bytes_;
   std::vector<Queued> out_queue_;
-  std::vector<io::OutgoingDatagram> out_batch_;
+  std::vector<OutgoingDatagram> out_batch_;
   // Remote address -> the local address it last sent to. Only peers the port accepted a datagram
   // from get an entry, at most kMaxReplySources; an entry unused for a minute is dropped.
   struct ReplySource {
@@ -116,9 +139,7 @@ class MediaService {
   };
   std::unordered_map<SocketAddress, ReplySource> reply_sources_;
   Timestamp next_reply_sweep_{};
-  std::uint64_t sent_without_source_ = 0;
-  std::uint64_t datagrams_received_ = 0;
-  std::uint64_t datagrams_sent_ = 0;
+  Counters counters_;
 };
 
-}  // namespace jvb::daemon
+}  // namespace jvb::io

@@ -86,7 +86,8 @@ std::size_t write_source(std::uint8_t* control, const SocketAddress& from, bool 
 
 }  // namespace
 
-Result<UdpSocket, std::string> UdpSocket::bind(const SocketAddress& address, int receive_buffer) {
+Result<UdpSocket, std::string> UdpSocket::bind(const SocketAddress& address, int receive_buffer,
+                                               bool reuse_port) {
   if (!address.is_set()) return unexpected(std::string("no address to bind"));
   int fd = ::socket(address.is_ipv6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return unexpected(std::string("socket: ") + std::strerror(errno));
@@ -99,6 +100,14 @@ Result<UdpSocket, std::string> UdpSocket::bind(const SocketAddress& address, int
     // video for many receivers overflows); a process with CAP_NET_ADMIN may go past the cap.
     if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &receive_buffer, sizeof receive_buffer) != 0) {
       ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    }
+  }
+  if (reuse_port) {
+    int on = 1;
+    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+      std::string why = std::strerror(errno);
+      ::close(fd);
+      return unexpected("cannot share UDP " + address.to_string() + " (SO_REUSEPORT): " + why);
     }
   }
   bool wildcard = is_wildcard(address);

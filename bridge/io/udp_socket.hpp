@@ -40,7 +40,10 @@ class UdpSocket {
   // Binds `address` (e.g. 0.0.0.0:10000, [::]:10000, 127.0.0.1:0). `receive_buffer` sets
   // SO_RCVBUF when non-zero (JVB asks for 10 MiB): past net.core.rmem_max when the process may
   // (CAP_NET_ADMIN), else capped by the kernel; receive_buffer_size() tells what was granted.
-  static Result<UdpSocket, std::string> bind(const SocketAddress& address, int receive_buffer = 0);
+  // `reuse_port`: SO_REUSEPORT, so that each media worker binds its own socket of the one port
+  // (only processes of the same user can join the group, socket(7)).
+  static Result<UdpSocket, std::string> bind(const SocketAddress& address, int receive_buffer = 0,
+                                             bool reuse_port = false);
 
   // The kernel's receive buffer for this socket, in bytes: twice the size it granted (Linux
   // reports its bookkeeping overhead with it, socket(7)).

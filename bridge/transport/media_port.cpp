@@ -39,9 +39,9 @@ void MediaPort::restart_ice(EndpointId id, ice::IceCredentials new_local) {
 
 std::optional<MediaPort::Delivery> MediaPort::handle_datagram(Timestamp now, const SocketAddress& from,
                                                               std::span<std::uint8_t> datagram) {
-  ice::Route route = demux_.route(from, datagram);
-  if (!route.connection) return std::nullopt;
-  auto it = endpoints_.find(*route.connection);
+  last_route_ = demux_.route(from, datagram);
+  if (!last_route_.connection) return std::nullopt;
+  auto it = endpoints_.find(*last_route_.connection);
   if (it == endpoints_.end()) return std::nullopt;
   Received received = it->second.transport->handle_datagram(now, from, datagram);
   // SRTP and SRTCP change nothing but counters: only the rest can leave transmits or move the

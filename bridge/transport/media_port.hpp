@@ -30,6 +30,10 @@ using EndpointId = ice::ConnectionId;
 
 class MediaPort {
  public:
+  // Endpoint ids count up from `first_id`: the media workers of one process give each port its
+  // own range, so that an id names its worker.
+  explicit MediaPort(EndpointId first_id = 1) : next_id_(first_id) {}
+
   EndpointId add(std::unique_ptr<EndpointTransport> endpoint);
   void remove(EndpointId id);
   // The caller may change the endpoint (signaling, a channel message): it counts as touched.
@@ -49,6 +53,8 @@ class MediaPort {
   // the demux: unknown address and not a Binding request for a known ufrag, ...).
   std::optional<Delivery> handle_datagram(Timestamp now, const SocketAddress& from,
                                           std::span<std::uint8_t> datagram);
+  // How the demux routed the last datagram (its reason tells a drop from a hand-off).
+  const ice::Route& last_route() const { return last_route_; }
 
   // Runs the endpoints whose deadline has passed.
   void handle_timeout(Timestamp now);
@@ -60,6 +66,8 @@ class MediaPort {
   std::optional<std::pair<EndpointId, TransportEvent>> poll_event();
 
   const ice::UdpDemux::Counters& demux_counters() const { return demux_.counters(); }
+  // This port shares its UDP port with others (ice::SharedRoutes).
+  void set_shared_routes(ice::SharedRoutes* shared) { demux_.set_shared_routes(shared); }
 
  private:
   struct Entry {
@@ -75,11 +83,12 @@ class MediaPort {
   void reschedule_touched();
 
   ice::UdpDemux demux_;
+  ice::Route last_route_;
   std::unordered_map<EndpointId, Entry> endpoints_;
   std::vector<EndpointId> touched_;
   // Deadlines, earliest first; an entry whose endpoint is gone or rescheduled is skipped.
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
-  EndpointId next_id_ = 1;
+  EndpointId next_id_;
   std::deque<std::pair<EndpointId, TransportEvent>> events_;
 };
 

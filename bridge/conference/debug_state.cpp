@@ -1,0 +1,135 @@
+// See debug_state.hpp.
+#include "bridge/conference/debug_state.hpp"
+
+namespace jvb::conference {
+namespace {
+
+nlohmann::json conference_json(const Conference& c, Router& router, const ForwardingController& forwarding,
+                               bool full, Timestamp now) {
+  nlohmann::json endpoints = nlohmann::json::object();
+  for (const auto& [id, e] : c.endpoints) {
+    if (!full) {
+      endpoints[id.str()] = e.stats_id.value_or("");
+      continue;
+    }
+    nlohmann::json ep = {{"stats_id", e.stats_id.value_or("")}, {"sources", e.sources.size()}};
+    if (auto s = router.stats(e.transport, now)) {
+      ep["bitrates"] = {{"incoming_bps", s->incoming_bps}, {"outgoing_bps", s->outgoing_bps}};
+      ep["packets"] = {{"incoming", s->incoming_packets}, {"outgoing", s->outgoing_packets}};
+      ep["bytes"] = {{"incoming", s->incoming_bytes}, {"outgoing", s->outgoing_bytes}};
+    }
+    nlohmann::json projections = nlohmann::json::array();
+    for (const auto& p : router.projections(e.transport)) {
+      projections.push_back({{"source", p.source},
+                             {"target", p.target},
+                             {"current", p.current},
+                             {"forwarded", p.counters.forwarded},
+                             {"dropped_before_keyframe", p.counters.dropped_before_keyframe},
+                             {"dropped_not_current", p.counters.dropped_not_current},
+                             {"switches", p.counters.switches},
+                             {"keyframe_requests", p.counters.keyframe_requests},
+                             {"sender_packets_per_encoding", p.packets_per_encoding},
+                             {"sender_keyframes_per_encoding", p.keyframes_per_encoding}});
+    }
+    ep["video_projections"] = std::move(projections);
+    if (auto w = router.rewriting(e.transport)) {
+      const auto& k = w->counters;
+      ep["ssrc_rewriting"] = {{"video_slots", w->video_slots},
+                              {"audio_slots", w->audio_slots},
+                              {"mid_demux", w->mids},
+                              {"forwarded", k.forwarded},
+                              {"mappings", k.mappings},
+                              {"remaps", k.remaps},
+                              {"dropped_no_slot", k.dropped_no_slot},
+                              {"dropped_waiting_keyframe", k.dropped_waiting_keyframe},
+                              {"dropped_late", k.dropped_late},
+                              {"dropped_bad_packet", k.dropped_bad_packet + k.dropped_bad_payload},
+                              {"mids_stamped", k.mids_stamped},
+                              {"mid_stamp_failures", k.mid_stamp_failures}};
+    }
+    if (auto r = forwarding.receiver_state(e.transport)) {
+      ep["bridge_channel"] = {{"open", r->channel_open},
+                              {"messages_in", r->messages_in},
+                              {"messages_out", r->messages_out},
+                              {"messages_dropped", r->messages_dropped}};
+      ep["allocation"] = {{"last_n", r->last_n},
+                          {"effective_last_n", r->effective_last_n},
+                          {"default_max_height", r->default_max_height},
+                          {"on_stage_sources", r->on_stage_sources},
+                          {"selected_sources", r->selected_sources},
+                          {"forwarded_sources", r->forwarded_sources}};
+    }
+    endpoints[id.str()] = std::move(ep);
+  }
+  auto dominant = forwarding.dominant_speaker(c.id);
+  return {{"id", c.id},
+          {"name", c.name.value_or("")},
+          {"dominant_speaker", dominant ? nlohmann::json(*dominant) : nlohmann::json()},
+          {"meeting_id", c.meeting_id.str()},
+          {"endpoints", std::move(endpoints)},
+          {"relays", nlohmann::json::object()}};
+}
+
+}  // namespace
+
+nlohmann::json debug_state(const ConferenceManager& conferences, Router& router,
+                           const ForwardingController& forwarding, bool full, Timestamp now) {
+  nlohmann::json out = nlohmann::json::object();
+  nlohmann::json list = nlohmann::json::object();
+  for (const auto& [meeting, c] : conferences.conferences())
+    list[c.id] = conference_json(c, router, forwarding, full, now);
+  out["conferences"] = std::move(list);
+  if (full) {
+    const auto& c = router.counters();
+    out["packet_path"] = {{"rtp_in", c.rtp_in},
+                          {"rtcp_in", c.rtcp_in},
+                          {"rtp_out", c.rtp_out},
+                          {"rtcp_out", c.rtcp_out},
+                          {"dropped_unparsable", c.dropped_unparsable},
+                          {"dropped_unknown_ssrc", c.dropped_unknown_ssrc},
+                          {"dropped_unknown_pt", c.dropped_unknown_pt},
+                          {"dropped_muted", c.dropped_muted},
+                          {"dropped_duplicate", c.dropped_duplicate},
+                          {"dropped_rtx_padding", c.dropped_rtx_padding},
+                          {"send_failures", c.send_failures},
+                          {"keyframe_requests_sent", c.keyframe_requests_sent},
+                          {"nacks_received", c.nacks_received},
+                          {"retransmissions", c.retransmissions},
+                          {"retransmission_misses", c.retransmission_misses},
+                          {"dropped_receiver_not_connected", c.dropped_receiver_not_connected},
+                          {"dropped_by_rewriting", c.dropped_by_rewriting}};
+    const auto& f = forwarding.counters();
+    out["bridge_channel"] = {{"messages_in", f.messages_in},
+                             {"messages_out", f.messages_out},
+                             {"dropped_unparsable", f.dropped_unparsable},
+                             {"dropped_unexpected", f.dropped_unexpected},
+                             {"dropped_rate_limited", f.dropped_rate_limited},
+                             {"dropped_unknown_target", f.dropped_unknown_target},
+                             {"outgoing_dropped", f.outgoing_dropped},
+                             {"allocations", f.allocations},
+                             {"dominant_speaker_changes", f.dominant_speaker_changes}};
+  }
+  return out;
+}
+
+void merge_debug_state(nlohmann::json& total, const nlohmann::json& part) {
+  for (const auto& [key, value] : part.items()) {
+    auto& into = total[key];
+    if (key == "conferences") {
+      for (const auto& [id, c] : value.items()) into[id] = c;
+    } else if (value.is_object()) {
+      for (const auto& [name, count] : value.items()) {
+        auto& sum = into[name];
+        if (sum.is_number() && count.is_number()) {
+          sum = sum.get<std::uint64_t>() + count.get<std::uint64_t>();
+        } else {
+          sum = count;
+        }
+      }
+    } else {
+      into = value;
+    }
+  }
+}
+
+}  // namespace jvb::conference

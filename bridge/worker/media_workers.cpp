@@ -1,0 +1,216 @@
+// See media_workers.hpp.
+#include "bridge/worker/media_workers.hpp"
+
+#include <glib.h>
+
+#include <limits>
+
+#include "bridge/conference/debug_state.hpp"
+#include "bridge/core/log.hpp"
+
+namespace jvb::worker {
+namespace {
+
+constexpr log::Logger kLog{"MediaWorkers"};
+// Per ordered pair of workers: about 1.5 MB, some 10 ms of a busy worker's hand-offs.
+constexpr std::size_t kRingSlots = 1024;
+
+// Runs `fn` on the control thread (the default main context) unless `alive` is gone by then.
+void post_to_control(std::weak_ptr<void> alive, std::function<void()> fn) {
+  struct Posted {
+    std::weak_ptr<void> alive;
+    std::function<void()> fn;
+  };
+  g_idle_add_full(
+      G_PRIORITY_DEFAULT,
+      [](gpointer data) -> gboolean {
+        auto* p = static_cast<Posted*>(data);
+        if (!p->alive.expired()) p->fn();
+        return G_SOURCE_REMOVE;
+      },
+      new Posted{std::move(alive), std::move(fn)}, [](gpointer data) { delete static_cast<Posted*>(data); });
+}
+
+}  // namespace
+
+// The workers' way back to the control thread.
+class MediaWorkers::Link final : public ControlLink {
+ public:
+  explicit Link(MediaWorkers& owner) : owner_(owner) {}
+  void send_ws(transport::EndpointId to, std::string message) override {
+    post_to_control(alive_, [this, to, message = std::move(message)] {
+      if (owner_.ws_send_) owner_.ws_send_(to, message);
+    });
+  }
+  void close_ws(transport::EndpointId endpoint) override {
+    post_to_control(alive_, [this, endpoint] {
+      if (owner_.ws_close_) owner_.ws_close_(endpoint);
+    });
+  }
+  void conference_gone(WorkerIndex worker, signaling::MeetingId meeting, std::uint64_t epoch) override {
+    post_to_control(alive_, [this, worker, meeting = std::move(meeting), epoch] {
+      owner_.conference_gone(worker, meeting, epoch);
+    });
+  }
+
+ private:
+  MediaWorkers& owner_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+Result<std::unique_ptr<MediaWorkers>, std::string> MediaWorkers::start(io::PortSockets sockets,
+                                                                       const WorkerSetup& setup) {
+  std::unique_ptr<MediaWorkers> self(new MediaWorkers());
+  const std::size_t n = sockets.per_worker.size();
+  self->port_ = sockets.port;
+  self->link_ = std::make_unique<Link>(*self);
+  self->rings_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    self->rings_[i].resize(n);
+    if (n == 1) break;
+    for (std::size_t j = 0; j < n; ++j) {
+      if (i != j) self->rings_[i][j] = std::make_unique<io::HandoffRing>(kRingSlots);
+    }
+  }
+  self->peers_.assign(n, nullptr);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto w = MediaWorker::start(static_cast<WorkerIndex>(i), std::move(sockets.per_worker[i]), setup,
+                                self->directory_, self->rings_, self->peers_, *self->link_);
+    if (!w) return unexpected("media worker " + std::to_string(i) + ": " + w.error());
+    self->peers_[i] = w->get();
+    self->workers_.push_back(std::move(*w));
+  }
+  kLog.info("{} media worker{} on UDP port {}", n, n == 1 ? "" : "s", self->port_);
+  return self;
+}
+
+MediaWorkers::~MediaWorkers() {
+  // Joined before the rings, the directory and the link they use go.
+  workers_.clear();
+}
+
+WorkerIndex MediaWorkers::least_loaded() const {
+  WorkerIndex best = 0;
+  auto fewest = std::numeric_limits<std::uint64_t>::max();
+  for (const auto& w : workers_) {
+    // A conference just given to a worker has no endpoints yet: count conferences too, so that
+    // a burst of new conferences spreads.
+    const auto& s = w->snapshot();
+    auto load = s.endpoints.load(std::memory_order_relaxed) + s.conferences.load(std::memory_order_relaxed);
+    if (load < fewest) {
+      fewest = load;
+      best = w->index();
+    }
+  }
+  return best;
+}
+
+Result<signaling::ConferenceModified, signaling::Colibri2Error> MediaWorkers::handle(
+    const signaling::ConferenceModify& request) {
+  auto known = owners_.find(request.meeting_id);
+  WorkerIndex worker = known != owners_.end() ? known->second.worker : least_loaded();
+  command::ModifyConference c{request, {}};
+  auto answer = c.done.get_future();
+  workers_[worker]->post(std::move(c));
+  ModifyOutcome outcome = answer.get();
+  if (outcome.conference_exists) {
+    auto& owner = owners_[request.meeting_id];
+    owner = {worker, std::max(owner.epoch, outcome.epoch)};
+  } else if (known != owners_.end()) {
+    owners_.erase(request.meeting_id);
+  }
+  return std::move(outcome.result);
+}
+
+void MediaWorkers::conference_gone(WorkerIndex worker, const signaling::MeetingId& meeting,
+                                   std::uint64_t epoch) {
+  auto it = owners_.find(meeting);
+  // An answer the worker gave after it went (the conference made again) is newer than this.
+  if (it != owners_.end() && it->second.worker == worker && it->second.epoch < epoch) owners_.erase(it);
+}
+
+void MediaWorkers::set_graceful_shutdown(bool on) {
+  for (auto& w : workers_) w->post(command::SetGracefulShutdown{on});
+}
+
+std::optional<transport::EndpointId> MediaWorkers::authenticate_ws(std::string_view conference_id,
+                                                                   std::string_view endpoint_id,
+                                                                   std::string_view password) {
+  // colibri-ws URLs name the bridge's own conference id, which only its worker knows.
+  for (auto& w : workers_) {
+    command::AuthenticateWs c{
+        std::string(conference_id), std::string(endpoint_id), std::string(password), {}};
+    auto answer = c.done.get_future();
+    w->post(std::move(c));
+    if (auto endpoint = answer.get()) return endpoint;
+  }
+  return std::nullopt;
+}
+
+void MediaWorkers::channel_opened(transport::EndpointId endpoint) {
+  auto w = MediaWorker::owner_of(endpoint);
+  if (w < workers_.size()) workers_[w]->post(command::ChannelOpened{endpoint});
+}
+
+void MediaWorkers::channel_message(transport::EndpointId endpoint, std::string_view text) {
+  auto w = MediaWorker::owner_of(endpoint);
+  if (w < workers_.size()) workers_[w]->post(command::ChannelMessage{endpoint, std::string(text)});
+}
+
+void MediaWorkers::channel_closed(transport::EndpointId endpoint) {
+  auto w = MediaWorker::owner_of(endpoint);
+  if (w < workers_.size()) workers_[w]->post(command::ChannelClosed{endpoint});
+}
+
+void MediaWorkers::set_websocket_output(std::function<bool(transport::EndpointId, const std::string&)> send,
+                                        std::function<void(transport::EndpointId)> close) {
+  ws_send_ = std::move(send);
+  ws_close_ = std::move(close);
+}
+
+nlohmann::json MediaWorkers::debug_state(bool full) {
+  std::vector<std::future<nlohmann::json>> answers;
+  for (auto& w : workers_) {
+    command::DebugState c{full, {}};
+    answers.push_back(c.done.get_future());
+    w->post(std::move(c));
+  }
+  nlohmann::json total = {{"conferences", nlohmann::json::object()}};
+  nlohmann::json per_worker = nlohmann::json::array();
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    nlohmann::json part = answers[i].get();
+    if (full) {
+      per_worker.push_back(
+          {{"worker", i}, {"conferences", part["conferences"].size()}, {"media_port", part["media_port"]}});
+    }
+    conference::merge_debug_state(total, part);
+  }
+  if (full) total["media_workers"] = std::move(per_worker);
+  return total;
+}
+
+std::size_t MediaWorkers::conference_count() const {
+  std::size_t n = 0;
+  for (const auto& w : workers_) n += w->snapshot().conferences.load(std::memory_order_relaxed);
+  return n;
+}
+
+std::size_t MediaWorkers::endpoint_count() const {
+  std::size_t n = 0;
+  for (const auto& w : workers_) n += w->snapshot().endpoints.load(std::memory_order_relaxed);
+  return n;
+}
+
+std::uint64_t MediaWorkers::datagrams() const {
+  std::uint64_t n = 0;
+  for (const auto& w : workers_) n += w->snapshot().datagrams.load(std::memory_order_relaxed);
+  return n;
+}
+
+std::uint64_t MediaWorkers::handed_off() const {
+  std::uint64_t n = 0;
+  for (const auto& w : workers_) n += w->snapshot().handed_off.load(std::memory_order_relaxed);
+  return n;
+}
+
+}  // namespace jvb::worker
