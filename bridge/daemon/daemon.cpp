@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 
@@ -210,6 +211,19 @@ Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
   // shutdown API needs the COLIBRI API).
   http::add_ops_routes(**server, {config.rest.drain, config.rest.shutdown, config.apis.rest_enabled},
                        std::move(ops));
+  // A test hook, never on in production: the environment of the test that starts the daemon
+  // turns it on. It holds the control thread (signaling, HTTP, colibri-ws) for `ms`, as a
+  // blocking gloox send() or a slow handler would, to show that media does not wait for it.
+  if (const char* hooks = std::getenv("JVB_TEST_HOOKS"); hooks && std::string_view(hooks) == "1") {
+    kLog.warn("JVB_TEST_HOOKS=1: POST /test/stall-control is enabled");
+    (*server)->route("POST", "/test/stall-control", [](const http::Request& r) {
+      auto ms = r.query.find("ms");
+      int hold = ms == r.query.end() ? 0 : std::atoi(ms->second.c_str());
+      if (hold <= 0 || hold > 10'000) return http::Response{400, "text/plain", "ms: 1-10000\n", {}};
+      std::this_thread::sleep_for(std::chrono::milliseconds(hold));
+      return http::Response{200, "text/plain", "held\n", {}};
+    });
+  }
   if (config.apis.rest_enabled) {
     http::add_colibri2_routes(
         **server, {[&workers](const signaling::ConferenceModify& r) { return workers.handle(r); },
