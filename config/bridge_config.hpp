@@ -222,7 +222,7 @@ struct BridgeConfig {
     milliseconds dtls_handshake_timeout{};
     std::string local_fingerprint_hash_function;
     // videobridge.media-workers (this bridge's own key): threads that forward media, each with
-    // its own socket of the one port; 0 (absent) means one per available core.
+    // its own socket of the one port; 0 (absent) means one per core the process may run on.
     int workers = 0;
   } media;
 

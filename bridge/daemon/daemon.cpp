@@ -3,6 +3,7 @@
 
 #include <glib-unix.h>
 #include <glib.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <csignal>
@@ -310,11 +311,21 @@ http::OpsApi ops_api(http::ShutdownManager& shutdown, ShutdownDriver& driver, Xm
   return api;
 }
 
+// The cores this process may run on (its affinity mask: a container's cpuset or a taskset), not
+// every core of the machine.
+std::size_t usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    return static_cast<std::size_t>(CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 // The media port, bound once per worker, and the workers on it.
 Result<std::unique_ptr<worker::MediaWorkers>, std::string> start_media_workers(
     const config::BridgeConfig& config) {
-  std::size_t count = config.media.workers > 0 ? static_cast<std::size_t>(config.media.workers)
-                                               : std::max(1u, std::thread::hardware_concurrency());
+  std::size_t count =
+      config.media.workers > 0 ? static_cast<std::size_t>(config.media.workers) : usable_cores();
   int buffer = static_cast<int>(std::min<std::int64_t>(config.harvest.udp_receive_buffer_size, 1 << 30));
   auto sockets = io::bind_port_sockets(static_cast<std::uint16_t>(config.ice.udp_port),
                                        config.harvest.use_ipv6, buffer, count);

@@ -81,6 +81,7 @@ videobridge {{
   ice.udp.port = 0
   health.require-valid-address = false
   apis.rest.enabled = true
+  media-workers = {workers}
   http-servers.public {{ host = "127.0.0.1", port = {port} }}
   websockets {{ enabled = true, domains = [ "127.0.0.1:{port}" ], tls = false }}
 }}
@@ -131,13 +132,14 @@ class Shape:
 
 
 class Scenario:
-    def __init__(self, name, summary, ladder, connect_timeout=30, note=None, janus=False):
+    def __init__(self, name, summary, ladder, connect_timeout=30, note=None, janus=False, workers=1):
         self.name = name
         self.summary = summary
         self.ladder = ladder  # the shape asked for first, then lighter ones
         self.connect_timeout = connect_timeout
         self.note = note
         self.janus = janus  # each shape on our bridge, then on Janus's VideoRoom (the comparison)
+        self.workers = workers  # videobridge.media-workers; every worker shares the bridge's one core
 
 
 # Every participant sends audio (loadgen has no audio-less participant) and the bridge forwards
@@ -171,7 +173,14 @@ SCENARIOS = [
               Shape(40, 5, senders=1, speakers=1, max_height=180, dtx=True, sample=11),
               Shape(25, 5, senders=1, speakers=1, max_height=180, dtx=True, sample=7)],
              connect_timeout=90),
-    Scenario("e-workers", "the bridge with several media workers", []),
+    # (e): the same load on 1 and on 2 media workers, the bridge on its one core either way, so the
+    # difference is what sharing the port costs (hand-offs between workers, two loops), not a
+    # second core. Ten conferences, so that both workers own some.
+    Scenario("e-workers-1", "10 conferences of 5, all sending video and audio, max-height 360, on 1 media worker",
+             [Shape(10, 5, speakers=1, max_height=360), Shape(10, 5, speakers=1, max_height=180)], workers=1),
+    Scenario("e-workers-2", "the same on 2 media workers (one core): datagrams the kernel gives the other "
+             "worker's socket are handed over",
+             [Shape(10, 5, speakers=1, max_height=360), Shape(10, 5, speakers=1, max_height=180)], workers=2),
     # Side by side with Janus: the same shape, the same generator, SRTP pinned to AES-GCM on both.
     Scenario("f-janus", "scenario (a) on our bridge and on Janus's VideoRoom: 1 conference of 10, all "
              "sending video (VP8 simulcast, 3 layers) and audio, 2 speakers, max-height 720; SRTP "
@@ -260,11 +269,11 @@ def pinned(cpu, argv, pin):
 class Bridge:
     """The daemon on free ports, its output copied to a log file by a reader thread."""
 
-    def __init__(self, binary, tmp, pin):
+    def __init__(self, binary, tmp, pin, workers=1):
         port = free_port()
         conf = os.path.join(tmp, "jvb.conf")
         with open(conf, "w") as f:
-            f.write(BRIDGE_CONF.format(port=port))
+            f.write(BRIDGE_CONF.format(port=port, workers=workers))
         self.log_path = os.path.join(tmp, "videobridge.log")
         self.proc = subprocess.Popen(pinned(BRIDGE_CPU, [binary, "--config", conf], pin),
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -289,8 +298,11 @@ class Bridge:
             raise RuntimeError("the bridge did not start (no private HTTP server line): " + self.log_tail())
         return self.url
 
-    def packets_out(self):
-        return http_json(self.url + "debug?full=true")["packet_path"]["rtp_out"]
+    def counters(self):
+        """(forwarded RTP packets, datagrams received on the port, datagrams handed to another worker)."""
+        d = http_json(self.url + "debug?full=true")
+        port = d.get("media_port", {})
+        return d["packet_path"]["rtp_out"], port.get("received", 0), port.get("handed_off", 0)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -315,7 +327,8 @@ def run_shape(shape, scenario, opts, pin, tmp, extra_args=()):
     os.makedirs(tmp, exist_ok=True)
     duration = shape.duration or opts.duration
     out = {"shape": shape.describe(), "endpoints": shape.endpoints(), "duration_s": duration}
-    bridge = Bridge(opts.videobridge, tmp, pin)
+    bridge = Bridge(opts.videobridge, tmp, pin, scenario.workers)
+    out["workers"] = scenario.workers
     loadgen = None
     try:
         url = bridge.wait_ready()
@@ -354,15 +367,16 @@ def run_shape(shape, scenario, opts, pin, tmp, extra_args=()):
                 break
         if measuring.is_set():
             # Our window: the same instants for the packet counter and the CPU time.
-            p0 = bridge.packets_out()
+            p0, r0, h0 = bridge.counters()
             c0, t0 = cpu_seconds(pid), time.monotonic()
             w0 = (run_queue_wait_seconds(pid), run_queue_wait_seconds(loadgen.pid))
             time.sleep(max(0.0, duration - WINDOW_END_MARGIN_S - (time.monotonic() - t0)))
             w1 = (run_queue_wait_seconds(pid), run_queue_wait_seconds(loadgen.pid))
             c1, t1 = cpu_seconds(pid), time.monotonic()
-            p1 = bridge.packets_out()
+            p1, r1, h1 = bridge.counters()
             out.update(window_s=t1 - t0, bridge_cpu_s=c1 - c0, forwarded=p1 - p0,
-                       threads=status_field(pid, "Threads"))
+                       threads=status_field(pid, "Threads"),
+                       handoff_pct=100 * (h1 - h0) / (r1 - r0) if r1 > r0 else None)
             for key, a, b in (("bridge_wait_pct", w0[0], w1[0]), ("generator_wait_pct", w0[1], w1[1])):
                 if a is not None and b is not None:
                     out[key] = 100 * (b - a) / (t1 - t0)
@@ -446,7 +460,7 @@ def workers_option(videobridge, tmp):
     configuration (--print-config) are searched for "worker"."""
     conf = os.path.join(tmp, "print.conf")
     with open(conf, "w") as f:
-        f.write(BRIDGE_CONF.format(port=free_port()))
+        f.write(BRIDGE_CONF.format(port=free_port(), workers=1))
     texts = []
     for argv in ([videobridge, "--help"], [videobridge, "--config", conf, "--print-config"]):
         try:
@@ -823,6 +837,24 @@ def run_janus_comparison(scenario, opts, pin):
     return result
 
 
+def workers_section(results):
+    """(e): the same load on 1 and 2 media workers, per forwarded packet."""
+    runs = {r.get("run", {}).get("workers"): r.get("run") for r in results
+            if r["name"].startswith("e-workers") and r.get("run")}
+    one, two = runs.get(1), runs.get(2)
+    if not one or not two or not one.get("ns_per_forwarded") or not two.get("ns_per_forwarded"):
+        return []
+    change = 100 * (two["ns_per_forwarded"] / one["ns_per_forwarded"] - 1)
+    verdict = "met" if abs(change) <= 10 else "not met"
+    same = "the same shape" if one["shape"] == two["shape"] else "different shapes (see below)"
+    return ["## One media worker or two", "",
+            f"{same}: {one['ns_per_forwarded']:.0f} ns per forwarded packet on 1 worker, "
+            f"{two['ns_per_forwarded']:.0f} ns on 2 ({change:+.1f}%; target within 10%: **{verdict}**), "
+            f"with {fmt(two.get('handoff_pct'), '.1f')}% of the datagrams the port received handed to the other "
+            "worker (the kernel picks a worker's socket by a hash of the peer's addresses, not by endpoint; the "
+            "share is about (N-1)/N for N workers). Both runs have the bridge on one core.", ""]
+
+
 def janus_section(results):
     """The report's "Side by side with Janus" section (empty when f-janus did not run)."""
     res = next((r for r in results if "janus" in r), None)
@@ -945,7 +977,10 @@ def table(results, limit_ns):
             ratio = r["ns_per_forwarded"] / limit_ns if limit_ns and r.get("ns_per_forwarded") else None
             failed = "" if r.get("loadgen_exit") == 0 else " **(loadgen's verdict: failed, see below)**"
             rss = r["vmhwm_kb"] / 1024 if r.get("vmhwm_kb") else None
-            cells = [measured[id(r)], f"{r['shape']}, {r['duration_s']:g} s{failed}",
+            workers = r.get("workers", 1)
+            on = "" if workers == 1 else (f", {workers} media workers, {fmt(r.get('handoff_pct'), '.1f')}% of "
+                                          "received datagrams handed to the other worker")
+            cells = [measured[id(r)], f"{r['shape']}{on}, {r['duration_s']:g} s{failed}",
                      fmt(r.get("bridge_cpu_s"), ".2f"), fmt(r.get("bridge_cpu_pct")), fmt(r.get("forwarded"), "d"),
                      fmt(r.get("forwarded_pps")), fmt(r.get("ns_per_forwarded")), fmt(ratio, ".2f"),
                      fmt(r.get("loss_pct"), ".3f"), latency_text(r, "audio"), latency_text(r, "video"),
@@ -1038,6 +1073,7 @@ def report_text(run, results, limit, png_name):
               "`Threads:` at the end of the window. *Waiting for a CPU* is the time the bridge's and the "
               "generator's main threads were runnable but not running during the window "
               "(`/proc/PID/schedstat`), as a share of it: other processes on their cores.", ""]
+    lines += workers_section(results)
     lines += janus_section(results)
     lines += ["## The forwarding limit", ""]
     if limit is None:
@@ -1122,7 +1158,9 @@ def report_text(run, results, limit, png_name):
               "every participant sends audio; real browsers send RTCP, padding and probing differently.",
               "- Signalling at scale: Colibri2 allocation and ICE/DTLS set-up happen before the window; "
               "XMPP, Jicofo and Prosody are not involved.",
-              "- Several media threads: the bridge has one; `e-workers` has nothing to measure yet.",
+              "- A second core for the bridge: the generator needs the machine's other core, so `e-workers-2` "
+              "runs its two workers on the bridge's one core; it measures what sharing the port costs per "
+              "packet, not the throughput of two cores.",
               ""]
     lines += ["## Generator output per scenario", ""]
     for res in results:
