@@ -84,6 +84,31 @@ SctpAssociation::~SctpAssociation() {
   socket_.reset();
 }
 
+SctpState SctpAssociation::state() const {
+  std::scoped_lock lock(UsrsctpLibrary::mutex());
+  return state_;
+}
+
+SctpCloseReason SctpAssociation::close_reason() const {
+  std::scoped_lock lock(UsrsctpLibrary::mutex());
+  return close_reason_;
+}
+
+SctpAssociation::Counters SctpAssociation::counters() const {
+  std::scoped_lock lock(UsrsctpLibrary::mutex());
+  return counters_;
+}
+
+std::uint16_t SctpAssociation::inbound_streams() const {
+  std::scoped_lock lock(UsrsctpLibrary::mutex());
+  return inbound_streams_;
+}
+
+std::uint16_t SctpAssociation::outbound_streams() const {
+  std::scoped_lock lock(UsrsctpLibrary::mutex());
+  return outbound_streams_;
+}
+
 void SctpAssociation::advance(Timestamp now) {
   UsrsctpLibrary::handle_timers(now);
   if (!last_now_ || now > *last_now_) last_now_ = now;

@@ -168,13 +168,14 @@ class SctpAssociation final : private UsrsctpSink {
   std::optional<std::vector<std::uint8_t>> poll_packet();
   std::optional<SctpEvent> poll_event();
 
-  SctpState state() const { return state_; }
-  SctpCloseReason close_reason() const { return close_reason_; }
+  // These read what another worker's usrsctp timer run may change: they take the usrsctp lock.
+  SctpState state() const;
+  SctpCloseReason close_reason() const;
   // Negotiated stream counts; 0 before kConnected.
-  std::uint16_t inbound_streams() const { return inbound_streams_; }
-  std::uint16_t outbound_streams() const { return outbound_streams_; }
+  std::uint16_t inbound_streams() const;
+  std::uint16_t outbound_streams() const;
   const Options& options() const { return options_; }
-  const Counters& counters() const { return counters_; }
+  Counters counters() const;  // a copy, under the usrsctp lock
 
  private:
   struct Reassembly {

@@ -93,7 +93,7 @@ void MediaService::on_readable(UdpSocket& socket) {
   flush();
 }
 
-void MediaService::on_handoff() {
+bool MediaService::on_handoff() {
   // What another worker's socket received for this worker's endpoints, processed as if received
   // here, in the receive buffer (its tail has the room in-place re-encryption needs).
   if (routes_) routes_->set_handing_over(true);
@@ -113,6 +113,10 @@ void MediaService::on_handoff() {
   }
   if (routes_) routes_->set_handing_over(false);
   flush();
+  for (HandoffRing* ring : handoff_.inboxes) {
+    if (ring && ring->front()) return true;
+  }
+  return false;
 }
 
 void MediaService::remember_reply_source(const SocketAddress& remote, const SocketAddress& local,

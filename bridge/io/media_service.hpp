@@ -56,9 +56,10 @@ class MediaService {
 
   std::vector<UdpSocket>& sockets() { return sockets_; }
 
-  // The loop's calls. Each ends with what the round produced sent.
+  // The loop's calls. Each ends with what the round produced sent. on_handoff() takes a bounded
+  // number of datagrams per ring and says whether some are still waiting (the loop comes back).
   void on_readable(UdpSocket& socket);
-  void on_handoff();
+  bool on_handoff();
   void on_timer();
   // When the loop should call on_timer() next.
   std::optional<Timestamp> next_wakeup();

@@ -181,7 +181,8 @@ void MediaWorker::on_wake() {
   }
   for (auto& c : applying_) apply(c);
   applying_.clear();
-  state_->media.on_handoff();
+  // More than a round's worth waiting: come back after the sockets had their turn.
+  if (state_->media.on_handoff()) loop_.wake();
   publish_counters();
 }
 
