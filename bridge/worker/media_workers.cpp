@@ -189,27 +189,9 @@ nlohmann::json MediaWorkers::debug_state(bool full) {
   return total;
 }
 
-std::size_t MediaWorkers::conference_count() const {
-  std::size_t n = 0;
-  for (const auto& w : workers_) n += w->snapshot().conferences.load(std::memory_order_relaxed);
-  return n;
-}
-
-std::size_t MediaWorkers::endpoint_count() const {
-  std::size_t n = 0;
-  for (const auto& w : workers_) n += w->snapshot().endpoints.load(std::memory_order_relaxed);
-  return n;
-}
-
-std::uint64_t MediaWorkers::datagrams() const {
+std::uint64_t MediaWorkers::sum(std::atomic<std::uint64_t> Snapshot::*field) const {
   std::uint64_t n = 0;
-  for (const auto& w : workers_) n += w->snapshot().datagrams.load(std::memory_order_relaxed);
-  return n;
-}
-
-std::uint64_t MediaWorkers::handed_off() const {
-  std::uint64_t n = 0;
-  for (const auto& w : workers_) n += w->snapshot().handed_off.load(std::memory_order_relaxed);
+  for (const auto& w : workers_) n += (w->snapshot().*field).load(std::memory_order_relaxed);
   return n;
 }
 

@@ -54,10 +54,10 @@ class MediaWorkers {
   // Posts to worker `index` directly (tests: command::Hold).
   void post(WorkerIndex index, Command command) { workers_.at(index)->post(std::move(command)); }
 
-  std::size_t conference_count() const;
-  std::size_t endpoint_count() const;
-  std::uint64_t datagrams() const;
-  std::uint64_t handed_off() const;
+  std::size_t conference_count() const { return sum(&Snapshot::conferences); }
+  std::size_t endpoint_count() const { return sum(&Snapshot::endpoints); }
+  std::uint64_t datagrams() const { return sum(&Snapshot::datagrams); }
+  std::uint64_t handed_off() const { return sum(&Snapshot::handed_off); }
 
  private:
   class Link;
@@ -67,6 +67,7 @@ class MediaWorkers {
   };
   MediaWorkers() = default;
   WorkerIndex least_loaded() const;
+  std::uint64_t sum(std::atomic<std::uint64_t> Snapshot::*field) const;
   void conference_gone(WorkerIndex worker, const signaling::MeetingId& meeting, std::uint64_t epoch);
 
   std::uint16_t port_ = 0;

@@ -14,18 +14,16 @@ process's output or its exit."""
 import json
 import os
 import queue
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
 import daemon_test as d  # noqa: E402
-from loadgen_smoke_test import drain, free_port  # noqa: E402
+from loadgen_smoke_test import drain, free_port, main_for  # noqa: E402
 
 LOADGEN_TIMEOUT_S = 90
 HOLD_MS = 2000
@@ -101,27 +99,5 @@ videobridge.websockets {{ enabled = true, domains = [ "127.0.0.1:{port}" ], tls 
           f" video {r['latency']['video']['max_ms']:.1f} ms, while the control thread was held {held:.2f} s")
 
 
-def main(argv):
-    if len(argv) != 3:
-        print(__doc__)
-        return 2
-    d.BINARY = os.path.abspath(argv[1])
-    loadgen = os.path.abspath(argv[2])
-    tmp = tempfile.mkdtemp(prefix="jvb-stall-")
-    try:
-        run(tmp, loadgen)
-    except (AssertionError, subprocess.TimeoutExpired, queue.Empty, OSError) as e:
-        print(f"FAIL control_stall: {e}")
-        return 1
-    finally:
-        for daemon in d._started:
-            if daemon.proc.poll() is None:
-                daemon.proc.kill()
-                daemon.proc.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("PASS control_stall")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main_for("control_stall", run, sys.argv, (queue.Empty, OSError)))

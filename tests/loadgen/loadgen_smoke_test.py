@@ -104,17 +104,19 @@ videobridge.websockets {{ enabled = true, domains = [ "127.0.0.1:{port}" ], tls 
           f" video p50 {r['latency']['video']['p50_ms']} ms, bridge {r['cpu']['bridge_s']:.2f} s CPU")
 
 
-def main(argv):
+def main_for(name, run, argv, errors=()):
+    """A test's main: `run(tmp, loadgen)` with the binaries from argv, PASS/FAIL printed, every
+    daemon it started killed and its temporary folder removed on every way out."""
     if len(argv) != 3:
-        print(__doc__)
+        print(sys.modules["__main__"].__doc__)
         return 2
     d.BINARY = os.path.abspath(argv[1])
     loadgen = os.path.abspath(argv[2])
-    tmp = tempfile.mkdtemp(prefix="jvb-loadgen-")
+    tmp = tempfile.mkdtemp(prefix=f"jvb-{name}-")
     try:
         run(tmp, loadgen)
-    except (AssertionError, subprocess.TimeoutExpired) as e:
-        print(f"FAIL loadgen_smoke: {e}")
+    except (AssertionError, subprocess.TimeoutExpired, *errors) as e:
+        print(f"FAIL {name}: {e}")
         return 1
     finally:
         for daemon in d._started:
@@ -122,9 +124,9 @@ def main(argv):
                 daemon.proc.kill()
                 daemon.proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("PASS loadgen_smoke")
+    print(f"PASS {name}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main_for("loadgen_smoke", run, sys.argv))

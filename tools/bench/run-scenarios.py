@@ -1163,33 +1163,26 @@ def report_text(run, results, limit, png_name):
               "packet, not the throughput of two cores.",
               ""]
     lines += ["## Generator output per scenario", ""]
+
+    def output(title, a, server):
+        out = [f"### {title}: {a['shape']}", "", "```", f"loadgen {a.get('loadgen_args', '')}",
+               a.get("loadgen_text") or "(no output)", "```"]
+        if a.get("error"):
+            out += ["", f"Error: {a['error']}"]
+        if a.get("loadgen_exit") not in (0, None):
+            out += ["", f"loadgen exit status {a['loadgen_exit']}; its last messages:", "", "```",
+                    a.get("loadgen_stderr", ""), "```"]
+        if a.get("bridge_log_tail"):
+            out += ["", f"{server}'s last lines:", "", "```", a["bridge_log_tail"], "```"]
+        return out + [""]
+
     for res in results:
         for a in res["attempts"]:
             tag = "measured" if a is res.get("run") else "saturated" if a.get("saturated") else "dropped"
-            lines += [f"### {res['name']} ({tag}): {a['shape']}", "", "```",
-                      f"loadgen {a.get('loadgen_args', '')}",
-                      a.get("loadgen_text") or "(no output)", "```"]
-            if a.get("error"):
-                lines += ["", f"Error: {a['error']}"]
-            if a.get("loadgen_exit") not in (0, None):
-                lines += ["", f"loadgen exit status {a['loadgen_exit']}; its last messages:", "", "```",
-                          a.get("loadgen_stderr", ""), "```"]
-            if a.get("bridge_log_tail"):
-                lines += ["", "The bridge's last lines:", "", "```", a["bridge_log_tail"], "```"]
-            lines.append("")
+            lines += output(f"{res['name']} ({tag})", a, "The bridge")
         for a in res.get("janus", {}).get("attempts", []):
             tag = "measured" if a is res["janus"].get("run") else "dropped"
-            lines += [f"### {res['name']}, Janus ({tag}): {a['shape']}", "", "```",
-                      f"loadgen {a.get('loadgen_args', '')}",
-                      a.get("loadgen_text") or "(no output)", "```"]
-            if a.get("error"):
-                lines += ["", f"Error: {a['error']}"]
-            if a.get("loadgen_exit") not in (0, None):
-                lines += ["", f"loadgen exit status {a['loadgen_exit']}; its last messages:", "", "```",
-                          a.get("loadgen_stderr", ""), "```"]
-            if a.get("bridge_log_tail"):
-                lines += ["", "Janus's last lines:", "", "```", a["bridge_log_tail"], "```"]
-            lines.append("")
+            lines += output(f"{res['name']}, Janus ({tag})", a, "Janus")
     return "\n".join(lines)
 
 
