@@ -49,8 +49,11 @@ Result<PortSockets, std::string> bind_port_sockets(std::uint16_t port, bool ipv6
 }
 
 MediaService::MediaService(std::vector<UdpSocket> sockets, transport::EndpointId first_endpoint_id,
-                           Handoff handoff)
-    : sockets_(std::move(sockets)), port_(first_endpoint_id), handoff_(std::move(handoff)) {
+                           Handoff handoff, TimeSource clock)
+    : sockets_(std::move(sockets)),
+      clock_(std::move(clock)),
+      port_(first_endpoint_id),
+      handoff_(std::move(handoff)) {
   buffers_.resize(kBatch * kSlot);
   if (handoff_.directory) {
     routes_ = std::make_unique<WorkerRoutes>(*handoff_.directory, handoff_.self);
@@ -86,7 +89,7 @@ void MediaService::on_readable(UdpSocket& socket) {
   for (int round = 0; round < kRoundsPerWakeup; ++round) {
     std::size_t n = socket.receive_batch(buffers_, kSlot, received);
     counters_.received += n;
-    Timestamp now = Clock::now();
+    Timestamp now = clock_();
     for (std::size_t i = 0; i < n; ++i) deliver(now, received[i]);
     if (n < kBatch) break;
   }
@@ -97,7 +100,7 @@ bool MediaService::on_handoff() {
   // What another worker's socket received for this worker's endpoints, processed as if received
   // here, in the receive buffer (its tail has the room in-place re-encryption needs).
   if (routes_) routes_->set_handing_over(true);
-  Timestamp now = Clock::now();
+  Timestamp now = clock_();
   for (HandoffRing* ring : handoff_.inboxes) {
     if (!ring) continue;
     for (std::size_t n = 0; n < kBatch * kRoundsPerWakeup; ++n) {
@@ -167,7 +170,7 @@ void MediaService::queue_send(const SocketAddress& to, std::span<const std::uint
 
 void MediaService::flush() {
   // Events first: handling them may queue datagrams (bridge-channel messages) for this round.
-  Timestamp now = Clock::now();
+  Timestamp now = clock_();
   while (auto event = port_.poll_event()) {
     if (event_handler_) event_handler_(now, event->first, std::move(event->second));
   }
@@ -200,7 +203,7 @@ void MediaService::flush() {
 }
 
 void MediaService::on_timer() {
-  Timestamp now = Clock::now();
+  Timestamp now = clock_();
   port_.handle_timeout(now);
   forget_stale_reply_sources(now);
   if (timer_handler_ && (!media_timer_due_ || *media_timer_due_ <= now)) {
@@ -214,7 +217,7 @@ std::optional<Timestamp> MediaService::next_wakeup() {
   auto next = port_.next_timeout();
   if (timer_handler_) {
     // Ask for the packet path's own due time on the first round.
-    if (!media_timer_due_) media_timer_due_ = Clock::now();
+    if (!media_timer_due_) media_timer_due_ = clock_();
     if (!next || *media_timer_due_ < *next) next = media_timer_due_;
   }
   return next;

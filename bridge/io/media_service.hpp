@@ -50,7 +50,11 @@ class MediaService {
     std::vector<HandoffRing*> inboxes, outboxes;
     std::function<void(WorkerIndex)> wake;
   };
-  MediaService(std::vector<UdpSocket> sockets, transport::EndpointId first_endpoint_id, Handoff handoff);
+  // `clock`: the time every datagram and timer is handled at (a fake one in simulations).
+  using TimeSource = std::function<Timestamp()>;
+  MediaService(
+      std::vector<UdpSocket> sockets, transport::EndpointId first_endpoint_id, Handoff handoff,
+      TimeSource clock = [] { return Clock::now(); });
   MediaService(const MediaService&) = delete;
   MediaService& operator=(const MediaService&) = delete;
 
@@ -110,6 +114,7 @@ class MediaService {
   void forget_stale_reply_sources(Timestamp now);
 
   std::vector<UdpSocket> sockets_;
+  TimeSource clock_;
   transport::MediaPort port_;
   Handoff handoff_;
   std::unique_ptr<WorkerRoutes> routes_;

@@ -67,7 +67,7 @@ void WorkerLoop::run(Handler& handler) {
   while (!stopping_.load(std::memory_order_acquire)) {
     int timeout = -1;
     if (auto next = handler.next_wakeup()) {
-      auto wait = std::chrono::ceil<std::chrono::milliseconds>(*next - Clock::now()).count();
+      auto wait = std::chrono::ceil<std::chrono::milliseconds>(*next - handler.now()).count();
       timeout = static_cast<int>(std::clamp<long long>(wait, 0, 60'000));
     }
     int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), timeout);
@@ -85,7 +85,7 @@ void WorkerLoop::run(Handler& handler) {
         handler.on_readable(static_cast<std::size_t>(events[i].data.u64));
       }
     }
-    if (auto next = handler.next_wakeup(); next && *next <= Clock::now()) handler.on_timer();
+    if (auto next = handler.next_wakeup(); next && *next <= handler.now()) handler.on_timer();
   }
 }
 

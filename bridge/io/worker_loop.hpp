@@ -26,6 +26,8 @@ class WorkerLoop {
     virtual void on_wake() = 0;
     virtual void on_timer() = 0;
     virtual std::optional<Timestamp> next_wakeup() = 0;
+    // The handler's time, which next_wakeup() is in (a fake clock in simulations).
+    virtual Timestamp now() = 0;
 
    protected:
     ~Handler() = default;

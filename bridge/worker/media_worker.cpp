@@ -20,7 +20,7 @@ constexpr log::Logger kLog{"MediaWorker"};
 struct MediaWorker::State {
   State(MediaWorker& worker, std::vector<io::UdpSocket> sockets, const WorkerSetup& setup,
         io::MediaService::Handoff handoff)
-      : media(std::move(sockets), first_endpoint_id(worker.index_), std::move(handoff)),
+      : media(std::move(sockets), first_endpoint_id(worker.index_), std::move(handoff), setup.clock),
         router(media.port(),
                [this](const SocketAddress& to, std::span<const std::uint8_t> datagram) {
                  media.queue_send(to, datagram);
@@ -42,11 +42,12 @@ struct MediaWorker::State {
                    }),
         conferences(setup.conferences, media.port(), setup.certificate, &router, &forwarding),
         expire_interval(setup.expire_interval),
-        next_expiry(Clock::now() + setup.expire_interval) {}
+        next_expiry(setup.clock() + setup.expire_interval),
+        clock(setup.clock) {}
 
   bool send_on_sctp(transport::EndpointId to, const std::string& message) {
     transport::EndpointTransport* t = media.port().find(to);
-    if (!t || !t->send_channel_message(message, Clock::now())) return false;
+    if (!t || !t->send_channel_message(message, clock())) return false;
     // Queued now, ahead of media that follows (a new SSRC slot is announced before it is used).
     while (auto datagram = t->poll_transmit()) media.queue_send(datagram->destination, datagram->bytes);
     return true;
@@ -59,6 +60,7 @@ struct MediaWorker::State {
   conference::ConferenceManager conferences;
   Duration expire_interval;
   Timestamp next_expiry;
+  io::MediaService::TimeSource clock;
 };
 
 Result<std::unique_ptr<MediaWorker>, std::string> MediaWorker::start(
@@ -68,7 +70,7 @@ Result<std::unique_ptr<MediaWorker>, std::string> MediaWorker::start(
   for (const auto& s : sockets) fds.push_back(s.fd());
   auto loop = io::WorkerLoop::create(fds);
   if (!loop) return unexpected(loop.error());
-  std::unique_ptr<MediaWorker> worker(new MediaWorker(index, std::move(*loop), control));
+  std::unique_ptr<MediaWorker> worker(new MediaWorker(index, std::move(*loop), control, setup.clock));
   io::MediaService::Handoff handoff;
   if (rings.size() > 1) {
     handoff.self = index;
@@ -208,7 +210,7 @@ void MediaWorker::publish() {
 void MediaWorker::apply(Command& command) {
   State& s = *state_;
   ++epoch_;
-  Timestamp now = Clock::now();
+  Timestamp now = clock_();
   std::visit(
       [&](auto& c) {
         using T = std::decay_t<decltype(c)>;

@@ -42,6 +42,8 @@ struct WorkerSetup {
   conference::ForwardingOptions forwarding;
   std::shared_ptr<const dtls::DtlsCertificate> certificate;
   Duration expire_interval = std::chrono::minutes(1);  // entity-expiration.check-interval
+  // The workers' time: the steady clock, or a fake one that a simulation moves.
+  io::MediaService::TimeSource clock = [] { return Clock::now(); };
 };
 
 // What a worker tells the control thread. Called on the worker's thread: implementations only
@@ -138,8 +140,9 @@ class MediaWorker final : io::WorkerLoop::Handler {
 
  private:
   struct State;  // what lives on the worker's thread
-  MediaWorker(WorkerIndex index, io::WorkerLoop loop, ControlLink& control)
-      : index_(index), loop_(std::move(loop)), control_(control) {}
+  MediaWorker(WorkerIndex index, io::WorkerLoop loop, ControlLink& control,
+              io::MediaService::TimeSource clock)
+      : index_(index), loop_(std::move(loop)), control_(control), clock_(std::move(clock)) {}
 
   void run(std::vector<io::UdpSocket> sockets, WorkerSetup setup, io::MediaService::Handoff handoff,
            std::promise<void>& started);
@@ -147,6 +150,7 @@ class MediaWorker final : io::WorkerLoop::Handler {
   void on_wake() override;
   void on_timer() override;
   std::optional<Timestamp> next_wakeup() override;
+  Timestamp now() override { return clock_(); }
   void apply(Command& command);
   void publish();
   void publish_counters();
@@ -154,6 +158,7 @@ class MediaWorker final : io::WorkerLoop::Handler {
   WorkerIndex index_;
   io::WorkerLoop loop_;
   ControlLink& control_;
+  io::MediaService::TimeSource clock_;
   std::mutex commands_mutex_;
   std::deque<Command> commands_;
   std::vector<Command> applying_;
