@@ -19,10 +19,8 @@ namespace {
 
 const log::Logger kLog{"BridgeClient"};
 
-// What one asynchronous exchange needs when it finishes; `alive` tells whether the client
-// still exists (a cancelled request still completes, possibly after the client is gone).
+// What one asynchronous exchange needs when it finishes.
 struct Exchange {
-  std::weak_ptr<bool> alive;
   std::function<void(BridgeReply)> finish;
   SoupMessage* message = nullptr;
 };
@@ -43,10 +41,37 @@ void on_sent(GObject* source, GAsyncResult* result, gpointer data) {
     g_clear_error(&error);
   }
   g_object_unref(exchange->message);
-  if (!exchange->alive.expired()) exchange->finish(std::move(reply));
+  exchange->finish(std::move(reply));
 }
 
 }  // namespace
+
+void send_http(SoupSession* session, GCancellable* cancellable, const std::string& method,
+               const std::string& url, std::string body, std::function<void(BridgeReply)> done) {
+  SoupMessage* message = soup_message_new(method.c_str(), url.c_str());
+  if (!message) {
+    // Only a malformed URL gets here; answer through the loop like any other failure.
+    BridgeReply reply;
+    reply.error = "invalid URL " + url;
+    auto* call = new std::function<void()>([reply, done = std::move(done)] { done(reply); });
+    g_idle_add_full(
+        G_PRIORITY_DEFAULT,
+        [](gpointer data) -> gboolean {
+          std::unique_ptr<std::function<void()>> f(static_cast<std::function<void()>*>(data));
+          (*f)();
+          return G_SOURCE_REMOVE;
+        },
+        call, nullptr);
+    return;
+  }
+  if (!body.empty() || method != "GET") {
+    GBytes* bytes = g_bytes_new(body.data(), body.size());
+    soup_message_set_request_body_from_bytes(message, "application/json", bytes);
+    g_bytes_unref(bytes);
+  }
+  auto* exchange = new Exchange{std::move(done), message};
+  soup_session_send_and_read_async(session, message, G_PRIORITY_DEFAULT, cancellable, on_sent, exchange);
+}
 
 std::string BridgeReply::describe() const {
   if (status == 0) return "bridge unreachable: " + error;
@@ -84,45 +109,15 @@ void BridgeClient::get(std::string path, Callback done) {
 void BridgeClient::start(Request request) {
   std::string url = base_url_ + request.path;
   kLog.fine("{} {} {}", request.method, url, request.body);
-  SoupMessage* message = soup_message_new(request.method.c_str(), url.c_str());
-  if (!message) {
-    // Only a malformed URL gets here; answer through the loop like any other failure.
-    BridgeReply reply;
-    reply.error = "invalid URL " + url;
-    std::string queue = request.queue;
-    auto done = request.done;
-    std::weak_ptr<bool> alive = alive_;
-    auto* call = new std::function<void()>([this, alive, reply, queue, done] {
-      if (alive.expired()) return;
-      if (!queue.empty()) finished(queue);
-      done(reply);
-    });
-    g_idle_add_full(
-        G_PRIORITY_DEFAULT,
-        [](gpointer data) -> gboolean {
-          std::unique_ptr<std::function<void()>> f(static_cast<std::function<void()>*>(data));
-          (*f)();
-          return G_SOURCE_REMOVE;
-        },
-        call, nullptr);
-    return;
-  }
-  if (!request.body.empty() || request.method != "GET") {
-    GBytes* bytes = g_bytes_new(request.body.data(), request.body.size());
-    soup_message_set_request_body_from_bytes(message, "application/json", bytes);
-    g_bytes_unref(bytes);
-  }
-  auto* exchange = new Exchange;
-  exchange->alive = alive_;
-  exchange->message = message;
-  exchange->finish = [this, queue = request.queue, done = request.done, method = request.method,
-                      path = request.path](BridgeReply reply) {
-    if (path.rfind("debug", 0) != 0) kLog.fine("{} {} -> {}", method, path, reply.describe());
-    if (!queue.empty()) finished(queue);
-    done(reply);
-  };
-  soup_session_send_and_read_async(impl_->session, message, G_PRIORITY_DEFAULT, impl_->cancellable, on_sent,
-                                   exchange);
+  // `alive`: a cancelled request still completes, possibly after the client is gone.
+  send_http(impl_->session, impl_->cancellable, request.method, url, std::move(request.body),
+            [this, alive = std::weak_ptr<bool>(alive_), queue = request.queue, done = request.done,
+             method = request.method, path = request.path](BridgeReply reply) {
+              if (alive.expired()) return;
+              if (path.rfind("debug", 0) != 0) kLog.fine("{} {} -> {}", method, path, reply.describe());
+              if (!queue.empty()) finished(queue);
+              done(reply);
+            });
 }
 
 void BridgeClient::finished(const std::string& queue) {

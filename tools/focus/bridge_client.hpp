@@ -13,6 +13,9 @@
 #include <memory>
 #include <string>
 
+typedef struct _SoupSession SoupSession;
+typedef struct _GCancellable GCancellable;
+
 namespace jvb::focus {
 
 struct BridgeReply {
@@ -23,6 +26,13 @@ struct BridgeReply {
   // "HTTP 404: body" or the transport error, for logs and the page.
   std::string describe() const;
 };
+
+// One asynchronous libsoup-3 exchange (BridgeClient's, and tools/loadgen's Janus client's):
+// `method` on `url`, with `body` as application/json unless it is an empty GET. `done` runs from
+// the loop, never from inside this call, with the answer or (status 0) why there was none, a
+// malformed URL included; after `cancellable` is cancelled it still runs, with the error.
+void send_http(SoupSession* session, GCancellable* cancellable, const std::string& method,
+               const std::string& url, std::string body, std::function<void(BridgeReply)> done);
 
 class BridgeClient {
  public:

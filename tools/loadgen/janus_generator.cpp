@@ -3,46 +3,16 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <glib-unix.h>
 
-#include <algorithm>
-#include <cstdio>
 #include <random>
-
-#include "tools/loadgen/generator.hpp"
 
 namespace jvb::loadgen {
 namespace {
 
-using std::chrono::duration_cast;
-using std::chrono::microseconds;
-
-constexpr std::size_t kBatch = 32;
-constexpr std::size_t kReceiveSlot = OutgoingQueue::kSlotSize;
-constexpr std::size_t kMaxBatchesPerWakeup = 16;
-constexpr int kReceiveBufferBytes = 1 << 20;
-constexpr Duration kTimerSlack = std::chrono::microseconds(200);
-constexpr guint kPhaseCheckMs = 50;
-constexpr guint kExpireTimeoutMs = 5000;
 // Janus holds a long poll up to 30 s; a request that takes longer than this failed.
 constexpr unsigned kHttpTimeoutS = 40;
 constexpr guint kPollRetryMs = 200;
 constexpr int kMaxEventsPerPoll = 10;
-
-std::int64_t micros(Timestamp t) { return duration_cast<microseconds>(t.time_since_epoch()).count(); }
-double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
-
-void say(const std::string& line) { std::fprintf(stderr, "loadgen: %s\n", line.c_str()); }
-
-struct TimerSource {
-  GSource source;
-  JanusGenerator* owner;
-};
-
-std::uint64_t random64() {
-  std::random_device entropy;
-  return (static_cast<std::uint64_t>(entropy()) << 32) | entropy();
-}
 
 // Janus's publisher ids are room-scoped; the plan index + 1 is unique and never 0.
 std::uint64_t feed_id(std::size_t plan_index) { return plan_index + 1; }
@@ -50,48 +20,23 @@ std::uint64_t feed_id(std::size_t plan_index) { return plan_index + 1; }
 }  // namespace
 
 JanusGenerator::JanusGenerator(Options options, Plan plan, GMainLoop* loop)
-    : options_(std::move(options)), plan_(std::move(plan)), loop_(loop) {
+    : GeneratorBase(std::move(options), std::move(plan), loop,
+                    {"janus", "PeerConnections", "Janus did not answer every session destroy in time"}) {
   publisher_config_.dtx = options_.dtx;
   if (!options_.srtp_profiles.empty()) publisher_config_.transport.dtls.profiles = options_.srtp_profiles;
   // The subscriber PeerConnection's own audio is one silent packet every 400 ms.
   subscriber_config_ = publisher_config_;
   subscriber_config_.dtx = true;
-  receive_buffers_.resize(kBatch * kReceiveSlot);
-  received_.resize(kBatch);
-}
-
-JanusGenerator::~JanusGenerator() {
-  for (auto& pc : pcs_)
-    if (pc->watch) g_source_remove(pc->watch);
-  if (timer_) {
-    g_source_destroy(timer_);
-    g_source_unref(timer_);
-  }
-  if (phase_timer_) g_source_remove(phase_timer_);
-  if (expire_timeout_) g_source_remove(expire_timeout_);
-  http_.reset();
 }
 
 std::optional<std::string> JanusGenerator::prepare() {
-  auto certificate = dtls::DtlsCertificate::generate();
-  if (!certificate) return "cannot make a DTLS certificate: " + certificate.error();
-  certificate_ = *certificate;
-  auto bind = SocketAddress::parse(options_.bind, 0);
-  if (!bind) return "--bind: not an IP address: " + options_.bind;
-  if (auto error = raise_file_limit(2 * plan_.endpoints.size())) return error;
+  // Two PeerConnections per participant: its publisher, then its subscriber.
+  if (auto error = prepare_peers(2 * plan_.endpoints.size())) return error;
   for (const auto& e : plan_.endpoints) {
     Participant p;
     p.index = e.index;
-    for (std::size_t* which : {&p.publisher, &p.subscriber}) {
-      auto socket = io::UdpSocket::bind(*bind, kReceiveBufferBytes);
-      if (!socket) return fmt::format("cannot bind a UDP socket on {}: {}", options_.bind, socket.error());
-      auto pc = std::make_unique<Pc>();
-      pc->owner = this;
-      pc->index = pcs_.size();
-      pc->socket = std::make_unique<io::UdpSocket>(std::move(*socket));
-      *which = pc->index;
-      pcs_.push_back(std::move(pc));
-    }
+    p.publisher = 2 * participants_.size();
+    p.subscriber = p.publisher + 1;
     participants_.push_back(std::move(p));
   }
   std::mt19937 rng(static_cast<std::uint32_t>(random64()));
@@ -100,57 +45,18 @@ std::optional<std::string> JanusGenerator::prepare() {
   return std::nullopt;
 }
 
-void JanusGenerator::start() {
+void JanusGenerator::begin() {
   http_ = std::make_unique<JanusHttp>(options_.janus_url, kHttpTimeoutS);
-  static GSourceFuncs timer_funcs = {nullptr,
-                                     nullptr,
-                                     [](GSource* source, GSourceFunc, gpointer) -> gboolean {
-                                       reinterpret_cast<TimerSource*>(source)->owner->on_timer();
-                                       return G_SOURCE_CONTINUE;
-                                     },
-                                     nullptr,
-                                     nullptr,
-                                     nullptr};
-  timer_ = g_source_new(&timer_funcs, sizeof(TimerSource));
-  reinterpret_cast<TimerSource*>(timer_)->owner = this;
-  g_source_set_ready_time(timer_, -1);
-  g_source_attach(timer_, g_main_loop_get_context(loop_));
-  phase_timer_ = g_timeout_add(
-      kPhaseCheckMs,
-      [](gpointer data) -> gboolean {
-        static_cast<JanusGenerator*>(data)->check_phase();
-        return G_SOURCE_CONTINUE;
-      },
-      this);
-  started_ = Clock::now();
-  connect_deadline_ =
-      started_ + duration_cast<Duration>(std::chrono::duration<double>(options_.connect_timeout_s));
-  phase_ = Phase::kConnecting;
   say(fmt::format("{} conference(s) x {} participants on Janus {} ({} PeerConnections on {})",
-                  options_.conferences, options_.participants, options_.janus_url, pcs_.size(),
+                  options_.conferences, options_.participants, options_.janus_url, peers_.size(),
                   options_.bind));
   for (auto& p : participants_) create_session(p);
 }
 
-void JanusGenerator::interrupt() {
-  say("interrupted");
-  Timestamp now = Clock::now();
-  if (phase_ == Phase::kConnecting || phase_ == Phase::kWarmup) start_measuring(now);
-  if (phase_ == Phase::kMeasuring) finish_measuring(now);
-}
-
 nlohmann::json JanusGenerator::details() const {
-  std::vector<const SyntheticEndpoint*> publishers, subscribers;
-  for (const auto& p : participants_) {
-    publishers.push_back(pcs_[p.publisher]->endpoint.get());
-    subscribers.push_back(pcs_[p.subscriber]->endpoint.get());
-  }
-  std::vector<const SyntheticEndpoint*> all = publishers;
-  all.insert(all.end(), subscribers.begin(), subscribers.end());
-  return {{"server", "janus"},
-          {"peer_connections", pcs_.size()},
-          {"srtp_profiles", srtp_profile_counts(all)},
-          {"long_poll_errors", poll_errors_}};
+  nlohmann::json json = GeneratorBase::details();
+  json["long_poll_errors"] = poll_errors_;
+  return json;
 }
 
 // ---- signalling ----
@@ -158,6 +64,10 @@ nlohmann::json JanusGenerator::details() const {
 std::string JanusGenerator::transaction() { return fmt::format("t{}", next_transaction_++); }
 
 std::string JanusGenerator::session_path(const Participant& p) const { return fmt::format("/{}", p.session); }
+
+std::string JanusGenerator::handle_path(const Participant& p, std::uint64_t handle) const {
+  return fmt::format("/{}/{}", p.session, handle);
+}
 
 void JanusGenerator::post(Participant& p, std::string path, std::string body,
                           std::function<void(Participant&, const JanusMessage&)> on_reply) {
@@ -173,6 +83,15 @@ void JanusGenerator::post(Participant& p, std::string path, std::string body,
                 if (!m.error.empty()) return fail(q, m.error);
                 on_reply(q, m);
               });
+}
+
+// A request Janus answers later as an event: its reply is only an acknowledgement.
+void JanusGenerator::post_acknowledged(Participant& p, std::uint64_t handle, std::string body,
+                                       std::string what) {
+  post(p, handle_path(p, handle), std::move(body),
+       [this, what = std::move(what)](Participant& q, const JanusMessage& m) {
+         if (m.janus != "ack" && m.janus != "success") fail(q, what + ": " + m.janus);
+       });
 }
 
 void JanusGenerator::fail(Participant& p, std::string error) {
@@ -211,7 +130,7 @@ void JanusGenerator::maybe_create_room(Participant& p) {
   Room& room = rooms_[e.conference];
   if (room.created) return join(p);
   if (e.position != 0) return;  // joined when the room is created
-  post(p, fmt::format("/{}/{}", p.session, p.publisher_handle),
+  post(p, handle_path(p, p.publisher_handle),
        janus_create_room(transaction(), room.id, options_.participants),
        [this](Participant& q, const JanusMessage& m) {
          if (m.videoroom != "created") return fail(q, "room create: " + m.janus + " " + m.videoroom);
@@ -224,17 +143,11 @@ void JanusGenerator::maybe_create_room(Participant& p) {
        });
 }
 
-std::unique_ptr<SyntheticEndpoint> JanusGenerator::make_endpoint(const EndpointPlan& plan,
-                                                                 const EndpointConfig& config, Pc& pc) {
-  return std::make_unique<SyntheticEndpoint>(plan, plan_.ssrcs, config, certificate_,
-                                             pc.socket->local_address(), random64());
-}
-
 void JanusGenerator::join(Participant& p) {
-  Pc& pc = *pcs_[p.publisher];
+  Peer& pc = *peers_[p.publisher];
   if (pc.endpoint) return;
   const EndpointPlan& e = plan_.endpoints[p.index];
-  pc.endpoint = make_endpoint(e, publisher_config_, pc);
+  make_endpoint(pc, e, publisher_config_);
   PublisherOffer offer;
   offer.transport = pc.endpoint->local_transport();
   offer.session_id = random64() >> 2;
@@ -243,20 +156,34 @@ void JanusGenerator::join(Participant& p) {
   offer.video = e.sends_video;
   offer.video_ssrcs = e.video_ssrcs;
   offer.rtx_ssrcs = e.rtx_ssrcs;
-  post(p, fmt::format("/{}/{}", p.session, p.publisher_handle),
-       janus_join_publisher(transaction(), rooms_[e.conference].id, feed_id(p.index), e.id,
-                            build_publisher_offer(offer)),
-       [this](Participant& q, const JanusMessage& m) {
-         if (m.janus != "ack" && m.janus != "success") fail(q, "joinandconfigure: " + m.janus);
-       });
+  post_acknowledged(p, p.publisher_handle,
+                    janus_join_publisher(transaction(), rooms_[e.conference].id, feed_id(p.index), e.id,
+                                         build_publisher_offer(offer)),
+                    "joinandconfigure");
+}
+
+// The SDP `type` ("offer" or "answer") that came with Janus's `event` on `role`'s handle; when
+// there is none, or it does not parse, `p` fails.
+std::optional<SessionDescription> JanusGenerator::jsep_sdp(Participant& p, const JanusMessage& m,
+                                                           std::string_view event, std::string_view role,
+                                                           std::string_view type) {
+  if (!m.jsep_sdp || m.jsep_type != type) {
+    fail(p, fmt::format("{} without an SDP {}", event, type));
+    return std::nullopt;
+  }
+  auto sdp = parse_sdp(*m.jsep_sdp);
+  if (!sdp) {
+    fail(p, fmt::format("the {} {}: {}", role, type, sdp.error()));
+    return std::nullopt;
+  }
+  return std::move(*sdp);
 }
 
 void JanusGenerator::on_publisher_answer(Participant& p, const JanusMessage& m) {
   if (p.joined) return;
-  if (!m.jsep_sdp || m.jsep_type != "answer") return fail(p, "joined without an SDP answer");
-  auto answer = parse_sdp(*m.jsep_sdp);
-  if (!answer) return fail(p, "the publisher answer: " + answer.error());
-  Pc& pc = *pcs_[p.publisher];
+  auto answer = jsep_sdp(p, m, "joined", "publisher", "answer");
+  if (!answer) return;
+  Peer& pc = *peers_[p.publisher];
   if (auto error = pc.endpoint->set_bridge_transport(answer->transport, Clock::now())) return fail(p, *error);
   arm(pc);
   p.joined = true;
@@ -285,27 +212,24 @@ void JanusGenerator::subscribe(Participant& p) {
     if (i != p.index && participants_[i].joined && participants_[i].error.empty())
       feeds.push_back(feed_id(i));
   if (feeds.empty()) return fail(p, "no other publisher to subscribe to");
-  post(p, fmt::format("/{}/{}", p.session, p.subscriber_handle),
-       janus_join_subscriber(transaction(), rooms_[e.conference].id, feeds,
-                             substream_for_height(options_.max_height)),
-       [this](Participant& q, const JanusMessage& m) {
-         if (m.janus != "ack" && m.janus != "success") fail(q, "subscriber join: " + m.janus);
-       });
+  post_acknowledged(p, p.subscriber_handle,
+                    janus_join_subscriber(transaction(), rooms_[e.conference].id, feeds,
+                                          substream_for_height(options_.max_height)),
+                    "subscriber join");
 }
 
 void JanusGenerator::on_subscriber_offer(Participant& p, const JanusMessage& m) {
   if (p.started) return;
-  if (!m.jsep_sdp || m.jsep_type != "offer") return fail(p, "attached without an SDP offer");
-  auto offer = parse_sdp(*m.jsep_sdp);
-  if (!offer) return fail(p, "the subscriber offer: " + offer.error());
-  Pc& pc = *pcs_[p.subscriber];
+  auto offer = jsep_sdp(p, m, "attached", "subscriber", "offer");
+  if (!offer) return;
+  Peer& pc = *peers_[p.subscriber];
   // The subscriber's own (silent) audio goes on an SSRC no publisher uses.
   EndpointPlan plan = plan_.endpoints[p.index];
   plan.sends_video = false;
   plan.speaking = false;
   plan.audio_ssrc ^= 0x5a5a5a5au;
   while (plan_.ssrcs.count(plan.audio_ssrc)) ++plan.audio_ssrc;
-  pc.endpoint = make_endpoint(plan, subscriber_config_, pc);
+  make_endpoint(pc, plan, subscriber_config_);
   SubscriberAnswer answer = build_subscriber_answer(*offer, pc.endpoint->local_transport(), random64() >> 2);
   // Janus rewrites SSRCs per subscriber: teach the directory who is behind each of them.
   for (const auto& s : subscribed_ssrcs(*offer, m.streams, answer.accepted_mids)) {
@@ -323,20 +247,17 @@ void JanusGenerator::on_subscriber_offer(Participant& p, const JanusMessage& m) 
   arm(pc);
   p.started = true;
   p.accepted_mids = answer.accepted_mids;
-  post(p, fmt::format("/{}/{}", p.session, p.subscriber_handle),
-       janus_start(transaction(), rooms_[plan.conference].id, answer.sdp),
-       [this](Participant& q, const JanusMessage& r) {
-         if (r.janus != "ack" && r.janus != "success") fail(q, "start: " + r.janus);
-       });
+  post_acknowledged(p, p.subscriber_handle,
+                    janus_start(transaction(), rooms_[plan.conference].id, answer.sdp), "start");
 }
 
 void JanusGenerator::poll(Participant& p) {
-  if (phase_ == Phase::kDone || p.session == 0) return;
+  if (phase() == Phase::kDone || p.session == 0) return;
   std::size_t index = p.index;
   http_->get(fmt::format("/{}?maxev={}", p.session, kMaxEventsPerPoll), [this,
                                                                          index](const JanusHttpReply& reply) {
     Participant& q = participants_[index];
-    if (phase_ == Phase::kDone) return;
+    if (phase() == Phase::kDone) return;
     auto messages = reply.ok() ? parse_janus_messages(reply.body)
                                : Result<std::vector<JanusMessage>, std::string>(unexpected(reply.describe()));
     if (!messages) {
@@ -362,7 +283,7 @@ void JanusGenerator::poll(Participant& p) {
 
 void JanusGenerator::on_event(Participant& p, const JanusMessage& m) {
   if (m.janus == "hangup" || m.janus == "detached") {
-    if (phase_ <= Phase::kMeasuring) fail(p, fmt::format("Janus {} on handle {}", m.janus, m.sender));
+    if (phase() <= Phase::kMeasuring) fail(p, fmt::format("Janus {} on handle {}", m.janus, m.sender));
     return;
   }
   if (m.janus == "webrtcup" && m.sender == p.publisher_handle && p.joined) return publisher_done(p);
@@ -373,93 +294,13 @@ void JanusGenerator::on_event(Participant& p, const JanusMessage& m) {
   if (!publisher && m.sender == p.subscriber_handle && m.videoroom == "attached") on_subscriber_offer(p, m);
 }
 
-// ---- the data path (as generator.cpp) ----
-
-void JanusGenerator::arm(Pc& pc) {
-  if (!pc.watch) pc.watch = g_unix_fd_add(pc.socket->fd(), G_IO_IN, &JanusGenerator::on_readable, &pc);
-  flush(pc);
-  reschedule(pc);
-  arm_timer();
-}
-
-gboolean JanusGenerator::on_readable(gint, GIOCondition, gpointer data) {
-  auto* pc = static_cast<Pc*>(data);
-  pc->owner->receive(*pc);
-  return G_SOURCE_CONTINUE;
-}
-
-void JanusGenerator::receive(Pc& pc) {
-  for (std::size_t round = 0; round < kMaxBatchesPerWakeup; ++round) {
-    std::size_t n = pc.socket->receive_batch(receive_buffers_, kReceiveSlot, received_);
-    Timestamp now = Clock::now();
-    for (std::size_t i = 0; i < n; ++i)
-      if (pc.endpoint) pc.endpoint->handle_datagram(now, received_[i].from, received_[i].data);
-    if (n < kBatch) break;
-  }
-  flush(pc);
-  reschedule(pc);
-  arm_timer();
-}
-
-void JanusGenerator::flush(Pc& pc) {
-  if (!pc.endpoint) return;
-  OutgoingQueue& out = pc.endpoint->outgoing();
-  if (out.empty()) return;
-  sending_.clear();
-  for (const auto& entry : out.entries()) sending_.push_back({entry.to, out.bytes(entry)});
-  pc.socket->send_batch(sending_);
-  out.clear();
-}
-
-void JanusGenerator::reschedule(Pc& pc) {
-  if (!pc.endpoint) return;
-  auto next = pc.endpoint->next_timeout();
-  if (!next) {
-    pc.scheduled.reset();
-    return;
-  }
-  if (pc.scheduled && *pc.scheduled == *next) return;
-  pc.scheduled = next;
-  deadlines_.push({*next, pc.index});
-}
-
-void JanusGenerator::arm_timer() {
-  while (!deadlines_.empty()) {
-    const Deadline& top = deadlines_.top();
-    const Pc& pc = *pcs_[top.index];
-    if (pc.scheduled && *pc.scheduled == top.when) break;
-    deadlines_.pop();
-  }
-  g_source_set_ready_time(timer_, deadlines_.empty() ? -1 : micros(deadlines_.top().when));
-}
-
-void JanusGenerator::on_timer() {
-  Timestamp now = Clock::now();
-  due_.clear();
-  while (!deadlines_.empty() && deadlines_.top().when <= now + kTimerSlack) {
-    Deadline d = deadlines_.top();
-    deadlines_.pop();
-    Pc& pc = *pcs_[d.index];
-    if (!pc.scheduled || *pc.scheduled != d.when) continue;
-    pc.scheduled.reset();
-    due_.push_back(d.index);
-  }
-  for (std::size_t index : due_) {
-    Pc& pc = *pcs_[index];
-    pc.endpoint->handle_timeout(now);
-    flush(pc);
-    reschedule(pc);
-  }
-  arm_timer();
-}
-
 // ---- phases ----
 
 bool JanusGenerator::all_settled() const {
   for (const auto& p : participants_) {
     if (!p.error.empty()) continue;
     for (std::size_t i : {p.publisher, p.subscriber}) {
-      const auto& e = pcs_[i]->endpoint;
+      const auto& e = peers_[i]->endpoint;
       if (!e) return false;
       if (!e->connected() && e->failure().empty()) return false;
     }
@@ -467,73 +308,21 @@ bool JanusGenerator::all_settled() const {
   return true;
 }
 
-void JanusGenerator::check_phase() {
-  Timestamp now = Clock::now();
-  switch (phase_) {
-    case Phase::kConnecting: {
-      bool settled = all_settled();
-      if (!settled && now < connect_deadline_) return;
-      std::size_t connected = 0;
-      for (const auto& pc : pcs_) connected += pc->endpoint && pc->endpoint->connected() ? 1 : 0;
-      say(fmt::format("{}/{} PeerConnections connected after {:.2f} s{}; warming up {:.1f} s", connected,
-                      pcs_.size(), seconds(now - started_), settled ? "" : " (connect timeout)",
-                      options_.warmup_s));
-      phase_ = Phase::kWarmup;
-      measure_at_ = now + duration_cast<Duration>(std::chrono::duration<double>(options_.warmup_s));
-      return;
-    }
-    case Phase::kWarmup:
-      if (now >= measure_at_) start_measuring(now);
-      return;
-    case Phase::kMeasuring:
-      if (now >= end_at_) finish_measuring(now);
-      return;
-    default:
-      return;
-  }
-}
-
-void JanusGenerator::start_measuring(Timestamp now) {
-  for (auto& pc : pcs_)
-    if (pc->endpoint) pc->endpoint->start_measurement();
-  measure_start_ = now;
-  cpu_at_start_ = own_cpu_seconds();
-  if (options_.bridge_pid) server_cpu_at_start_ = process_cpu_seconds(options_.bridge_pid);
-  rcvbuf_errors_at_start_ = udp_receive_buffer_errors();
-  send_failures_at_start_ = 0;
-  for (const auto& pc : pcs_) send_failures_at_start_ += pc->socket->counters().send_failures;
-  end_at_ = now + duration_cast<Duration>(std::chrono::duration<double>(options_.duration_s));
-  phase_ = Phase::kMeasuring;
-  say(fmt::format("measuring {:.1f} s", options_.duration_s));
-}
-
-void JanusGenerator::finish_measuring(Timestamp now) {
+Report JanusGenerator::report_on(RunInfo& run) {
   // The receivers' view (what Janus forwarded) is the subscribers'; the senders' is added below.
-  RunInfo run;
-  run.options = &options_;
-  run.plan = &plan_;
-  run.measured_s = seconds(now - measure_start_);
-  run.cpu_s = own_cpu_seconds() - cpu_at_start_;
-  if (server_cpu_at_start_) {
-    if (auto end = process_cpu_seconds(options_.bridge_pid)) run.bridge_cpu_s = *end - *server_cpu_at_start_;
-  }
-  if (auto end = udp_receive_buffer_errors(); end && rcvbuf_errors_at_start_)
-    run.udp_receive_buffer_errors = *end - *rcvbuf_errors_at_start_;
-  for (const auto& pc : pcs_) run.send_failures += pc->socket->counters().send_failures;
-  run.send_failures -= send_failures_at_start_;
   for (const auto& p : participants_) {
-    run.endpoints.push_back(pcs_[p.subscriber]->endpoint.get());
+    run.endpoints.push_back(peers_[p.subscriber]->endpoint.get());
     run.channel_open.push_back(true);  // no bridge channel with Janus
     run.allocation_errors.push_back(p.error);
   }
-  report_ = make_report(run);
+  Report report = make_report(run);
 
   std::vector<std::string> silent, unconnected;
   std::size_t both_connected = 0;
   for (std::size_t i = 0; i < participants_.size(); ++i) {
     const Participant& p = participants_[i];
-    const SyntheticEndpoint* pub = pcs_[p.publisher]->endpoint.get();
-    const SyntheticEndpoint* sub = pcs_[p.subscriber]->endpoint.get();
+    const SyntheticEndpoint* pub = peers_[p.publisher]->endpoint.get();
+    const SyntheticEndpoint* sub = peers_[p.subscriber]->endpoint.get();
     both_connected += pub && sub && pub->connected() && sub->connected() ? 1 : 0;
     if (!pub) continue;
     std::string name = fmt::format("{}/{}", plan_.endpoints[i].conference, plan_.endpoints[i].id);
@@ -542,71 +331,32 @@ void JanusGenerator::finish_measuring(Timestamp now) {
       continue;
     }
     const EndpointCounters& c = pub->counters();
-    Report& r = report_;
-    r.rtp_sent += c.rtp_sent;
-    r.rtp_bytes_sent += c.rtp_bytes_sent;
-    r.audio_sent += c.audio_sent;
-    r.video_sent += c.video_sent;
-    r.rtx_sent += c.rtx_sent;
-    r.rtcp_sent += c.rtcp_sent;
-    r.rtcp_received += c.rtcp_received;
-    r.plis_received += c.plis_received;
-    r.firs_received += c.firs_received;
-    r.nacks_received += c.nacks_received;
-    r.rtx_unavailable += c.rtx_unavailable;
-    r.tcc_feedback_received += c.tcc_feedback_received;
-    r.audio_frames_late += c.audio_frames_late;
-    r.video_frames_late += c.video_frames_late;
-    r.unknown_ssrc += c.unknown_ssrc;
-    r.malformed += c.malformed;
-    if (i < r.per_endpoint.size()) r.per_endpoint[i].rtp_sent += c.rtp_sent;
+    add_sender_counters(report, c);
+    if (i < report.per_endpoint.size()) report.per_endpoint[i].rtp_sent += c.rtp_sent;
     if (c.rtp_sent == 0) silent.push_back(name);
   }
-  report_.connected = both_connected;
+  report.connected = both_connected;
   if (!unconnected.empty())
-    report_.failures.push_back(fmt::format("{} publisher PeerConnection(s) not connected: {}",
-                                           unconnected.size(), fmt::join(unconnected, ", ")));
+    report.failures.push_back(fmt::format("{} publisher PeerConnection(s) not connected: {}",
+                                          unconnected.size(), fmt::join(unconnected, ", ")));
   if (!silent.empty())
-    report_.failures.push_back(
+    report.failures.push_back(
         fmt::format("{} publisher(s) sent no media: {}", silent.size(), fmt::join(silent, ", ")));
-
-  for (auto& pc : pcs_) {
-    if (!pc->endpoint) continue;
-    pc->endpoint->stop_media();
-    reschedule(*pc);
-  }
-  arm_timer();
-  expire();
+  return report;
 }
 
-void JanusGenerator::expire() {
-  phase_ = Phase::kExpiring;
+std::size_t JanusGenerator::send_expiry() {
+  std::size_t sent = 0;
   for (auto& p : participants_) {
     if (p.session == 0) continue;
-    ++destroys_pending_;
-    http_->post(session_path(p), janus_destroy_session(transaction()), [this](const JanusHttpReply&) {
-      if (--destroys_pending_ == 0) done();
-    });
+    ++sent;
+    http_->post(session_path(p), janus_destroy_session(transaction()),
+                [this](const JanusHttpReply&) { expiry_answered(); });
   }
-  if (destroys_pending_ == 0) return done();
-  expire_timeout_ = g_timeout_add(
-      kExpireTimeoutMs,
-      [](gpointer data) -> gboolean {
-        auto* self = static_cast<JanusGenerator*>(data);
-        self->expire_timeout_ = 0;
-        say("Janus did not answer every session destroy in time");
-        self->done();
-        return G_SOURCE_REMOVE;
-      },
-      this);
+  return sent;
 }
 
-void JanusGenerator::done() {
-  if (phase_ == Phase::kDone) return;
-  phase_ = Phase::kDone;
-  // The long polls still open would otherwise answer into a finished run.
-  http_->cancel_all();
-  g_main_loop_quit(loop_);
-}
+// The long polls still open would otherwise answer into a finished run.
+void JanusGenerator::on_done() { http_->cancel_all(); }
 
 }  // namespace jvb::loadgen

@@ -23,65 +23,41 @@
 // The receivers' constraints map to Janus as far as they can: --max-height picks the simulcast
 // substream of every subscription; --last-n and --on-stage have no VideoRoom equivalent here.
 //
-// Phases as in generator.hpp: allocate and connect -> warm up -> measure -> destroy. The report
-// is made from the subscribers' endpoints (what Janus forwarded) with the publishers' sending
-// and their feedback added.
+// Phases, sockets and timers as in generator_base.hpp: allocate and connect -> warm up -> measure
+// -> destroy. The report is made from the subscribers' endpoints (what Janus forwarded) with the
+// publishers' sending and their feedback added.
 //
 // Control thread only.
 #pragma once
 
-#include <glib.h>
-
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <queue>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "bridge/core/time.hpp"
-#include "bridge/dtls/dtls_certificate.hpp"
-#include "bridge/io/udp_socket.hpp"
+#include "tools/loadgen/generator_base.hpp"
 #include "tools/loadgen/janus_api.hpp"
 #include "tools/loadgen/janus_http.hpp"
-#include "tools/loadgen/options.hpp"
-#include "tools/loadgen/report.hpp"
-#include "tools/loadgen/scenario.hpp"
-#include "tools/loadgen/synthetic_endpoint.hpp"
+#include "tools/loadgen/janus_sdp.hpp"
 
 namespace jvb::loadgen {
 
-class JanusGenerator {
+class JanusGenerator : public GeneratorBase {
  public:
   JanusGenerator(Options options, Plan plan, GMainLoop* loop);
-  ~JanusGenerator();
-  JanusGenerator(const JanusGenerator&) = delete;
-  JanusGenerator& operator=(const JanusGenerator&) = delete;
 
-  std::optional<std::string> prepare();
-  void start();
-  void interrupt();
-
-  // Valid once the loop has quit.
-  const Report& report() const { return report_; }
-  // What the report has no field for: the server kind and the SRTP profiles negotiated.
-  nlohmann::json details() const;
+  std::optional<std::string> prepare() override;
+  nlohmann::json details() const override;
 
  private:
-  enum class Phase { kIdle, kConnecting, kWarmup, kMeasuring, kExpiring, kDone };
-  // One PeerConnection: a synthetic endpoint on its own socket.
-  struct Pc {
-    JanusGenerator* owner = nullptr;
-    std::size_t index = 0;  // in pcs_
-    std::unique_ptr<io::UdpSocket> socket;
-    guint watch = 0;
-    std::unique_ptr<SyntheticEndpoint> endpoint;
-    std::optional<Timestamp> scheduled;
-  };
   struct Participant {
     std::size_t index = 0;  // in plan_.endpoints
     std::uint64_t session = 0, publisher_handle = 0, subscriber_handle = 0;
-    std::size_t publisher = 0, subscriber = 0;  // in pcs_
+    std::size_t publisher = 0, subscriber = 0;  // in peers_
     bool joined = false, subscribing = false, started = false;
     bool publisher_counted = false;  // in its room's `up`
     std::vector<std::string> accepted_mids;
@@ -92,16 +68,19 @@ class JanusGenerator {
     bool created = false;
     std::size_t up = 0;  // publishers whose PeerConnection is up on Janus's side (or failed)
   };
-  struct Deadline {
-    Timestamp when;
-    std::size_t index;
-    bool operator>(const Deadline& other) const { return when > other.when; }
-  };
+
+  void begin() override;
+  bool all_settled() const override;
+  Report report_on(RunInfo& run) override;
+  std::size_t send_expiry() override;
+  void on_done() override;
 
   std::string transaction();
   std::string session_path(const Participant& p) const;
+  std::string handle_path(const Participant& p, std::uint64_t handle) const;
   void post(Participant& p, std::string path, std::string body,
             std::function<void(Participant&, const JanusMessage&)> on_reply);
+  void post_acknowledged(Participant& p, std::uint64_t handle, std::string body, std::string what);
   void fail(Participant& p, std::string error);
 
   void create_session(Participant& p);
@@ -112,60 +91,17 @@ class JanusGenerator {
   void subscribe(Participant& p);
   void poll(Participant& p);
   void on_event(Participant& p, const JanusMessage& m);
+  std::optional<SessionDescription> jsep_sdp(Participant& p, const JanusMessage& m, std::string_view event,
+                                             std::string_view role, std::string_view type);
   void on_publisher_answer(Participant& p, const JanusMessage& m);
   void on_subscriber_offer(Participant& p, const JanusMessage& m);
-  std::unique_ptr<SyntheticEndpoint> make_endpoint(const EndpointPlan& plan, const EndpointConfig& config,
-                                                   Pc& pc);
-  void arm(Pc& pc);
 
-  static gboolean on_readable(gint fd, GIOCondition condition, gpointer data);
-  void receive(Pc& pc);
-  void on_timer();
-  void flush(Pc& pc);
-  void reschedule(Pc& pc);
-  void arm_timer();
-
-  void check_phase();
-  bool all_settled() const;
-  void start_measuring(Timestamp now);
-  void finish_measuring(Timestamp now);
-  void expire();
-  void done();
-
-  Options options_;
-  Plan plan_;
-  GMainLoop* loop_;
-  std::shared_ptr<const dtls::DtlsCertificate> certificate_;
   EndpointConfig publisher_config_, subscriber_config_;
   std::unique_ptr<JanusHttp> http_;
   std::vector<Participant> participants_;
   std::vector<Room> rooms_;
-  std::vector<std::unique_ptr<Pc>> pcs_;
   std::uint64_t next_transaction_ = 1;
-
-  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
-  std::vector<std::size_t> due_;
-  GSource* timer_ = nullptr;
-  guint phase_timer_ = 0;
-  guint expire_timeout_ = 0;
-
-  std::vector<std::uint8_t> receive_buffers_;
-  std::vector<io::ReceivedDatagram> received_;
-  std::vector<io::OutgoingDatagram> sending_;
-
-  Phase phase_ = Phase::kIdle;
-  Timestamp started_{};
-  Timestamp connect_deadline_{};
-  Timestamp measure_at_{};
-  Timestamp end_at_{};
-  Timestamp measure_start_{};
-  double cpu_at_start_ = 0;
-  std::optional<double> server_cpu_at_start_;
-  std::optional<std::uint64_t> rcvbuf_errors_at_start_;
-  std::uint64_t send_failures_at_start_ = 0;
-  std::size_t destroys_pending_ = 0;
   std::uint64_t poll_errors_ = 0;
-  Report report_;
 };
 
 }  // namespace jvb::loadgen

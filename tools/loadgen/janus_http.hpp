@@ -1,8 +1,8 @@
 // The load generator's HTTP client towards Janus's REST transport (janus.transport.http): POSTs
 // of Janus API requests and the GET long polls that bring a session's events and keep it alive.
-// libsoup-3, asynchronous on the thread-default GLib main context, with no per-host connection
-// cap: every Janus session keeps one long poll open for the whole run, and a capped pool would
-// queue the requests behind them.
+// libsoup-3 (through tools/focus's send_http), asynchronous on the thread-default GLib main
+// context, with no per-host connection cap: every Janus session keeps one long poll open for the
+// whole run, and a capped pool would queue the requests behind them.
 //
 // Control thread only; callbacks come from the loop, never from inside post() or get().
 #pragma once

@@ -4,21 +4,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <sstream>
 
 #include "tools/focus/sdp.hpp"
+#include "tools/loadgen/parse_number.hpp"
 
 namespace jvb::loadgen {
 namespace {
-
-template <class T>
-std::optional<T> number(std::string_view text) {
-  T value{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
 
 std::vector<std::string_view> words(std::string_view text) {
   std::vector<std::string_view> out;
@@ -44,9 +36,9 @@ std::optional<signaling::Candidate> parse_candidate(std::string_view value) {
   if (w.size() < 8 || w[6] != "typ") return std::nullopt;
   signaling::Candidate c;
   c.foundation = std::string(w[0]);
-  auto component = number<std::uint32_t>(w[1]);
-  auto priority = number<std::uint32_t>(w[3]);
-  auto port = number<std::uint16_t>(w[5]);
+  auto component = parse_number<std::uint32_t>(w[1]);
+  auto priority = parse_number<std::uint32_t>(w[3]);
+  auto port = parse_number<std::uint16_t>(w[5]);
   if (!component || !priority || !port) return std::nullopt;
   c.component = *component;
   c.protocol = std::string(w[2]);
@@ -60,8 +52,8 @@ std::optional<signaling::Candidate> parse_candidate(std::string_view value) {
   c.type = *type;
   for (std::size_t i = 8; i + 1 < w.size(); i += 2) {
     if (w[i] == "raddr") c.rel_addr = std::string(w[i + 1]);
-    if (w[i] == "rport") c.rel_port = number<std::uint16_t>(w[i + 1]);
-    if (w[i] == "generation") c.generation = number<std::uint32_t>(w[i + 1]);
+    if (w[i] == "rport") c.rel_port = parse_number<std::uint16_t>(w[i + 1]);
+    if (w[i] == "generation") c.generation = parse_number<std::uint32_t>(w[i + 1]);
   }
   return c;
 }
@@ -139,7 +131,7 @@ Result<SessionDescription, std::string> parse_sdp(std::string_view sdp) {
     std::string_view value = line.substr(2);
     if (type == 'm') {
       auto w = words(value);
-      auto port = w.size() >= 3 ? number<std::uint16_t>(w[1]) : std::nullopt;
+      auto port = w.size() >= 3 ? parse_number<std::uint16_t>(w[1]) : std::nullopt;
       if (!port) return unexpected(fmt::format("line {}: malformed m= line: {}", line_no, line));
       SdpMedia m;
       m.kind = std::string(w[0]);
@@ -181,7 +173,7 @@ Result<SessionDescription, std::string> parse_sdp(std::string_view sdp) {
       m->direction = std::string(name);
     } else if (name == "rtpmap") {
       auto w = words(arg);
-      auto pt = w.size() == 2 ? number<std::uint8_t>(w[0]) : std::nullopt;
+      auto pt = w.size() == 2 ? parse_number<std::uint8_t>(w[0]) : std::nullopt;
       if (!pt) continue;
       SdpCodec c;
       c.payload_type = *pt;
@@ -190,31 +182,31 @@ Result<SessionDescription, std::string> parse_sdp(std::string_view sdp) {
       c.name = std::string(encoding.substr(0, slash));
       if (slash != std::string_view::npos) {
         std::string_view rate = encoding.substr(slash + 1);
-        c.clock_rate = number<std::uint32_t>(rate.substr(0, rate.find('/'))).value_or(0);
+        c.clock_rate = parse_number<std::uint32_t>(rate.substr(0, rate.find('/'))).value_or(0);
       }
       m->codecs.push_back(std::move(c));
     } else if (name == "fmtp") {
       auto space = arg.find(' ');
-      auto pt = number<std::uint8_t>(arg.substr(0, space));
+      auto pt = parse_number<std::uint8_t>(arg.substr(0, space));
       auto apt = arg.find("apt=");
       if (!pt || apt == std::string_view::npos) continue;
       std::string_view digits = arg.substr(apt + 4);
       digits = digits.substr(0, digits.find(';'));
       for (auto& c : m->codecs)
-        if (c.payload_type == *pt) c.apt = number<std::uint8_t>(digits);
+        if (c.payload_type == *pt) c.apt = parse_number<std::uint8_t>(digits);
     } else if (name == "extmap") {
       auto w = words(arg);
       if (w.size() < 2) continue;
-      auto id = number<std::uint8_t>(w[0].substr(0, w[0].find('/')));
+      auto id = parse_number<std::uint8_t>(w[0].substr(0, w[0].find('/')));
       if (id) m->extensions.push_back({*id, std::string(w[1])});
     } else if (name == "ssrc") {
-      auto ssrc = number<std::uint32_t>(arg.substr(0, arg.find(' ')));
+      auto ssrc = parse_number<std::uint32_t>(arg.substr(0, arg.find(' ')));
       if (ssrc && std::find(m->ssrcs.begin(), m->ssrcs.end(), *ssrc) == m->ssrcs.end())
         m->ssrcs.push_back(*ssrc);
     } else if (name == "ssrc-group") {
       auto w = words(arg);
       if (w.size() == 3 && w[0] == "FID") {
-        auto a = number<std::uint32_t>(w[1]), b = number<std::uint32_t>(w[2]);
+        auto a = parse_number<std::uint32_t>(w[1]), b = parse_number<std::uint32_t>(w[2]);
         if (a && b) m->fid_groups.emplace_back(*a, *b);
       }
     }

@@ -10,8 +10,8 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <string_view>
-#include <type_traits>
 #include <vector>
 
 #include "bridge/core/log.hpp"
@@ -24,17 +24,16 @@
 namespace {
 
 // Runs one generator (ours or Janus's) to the end and prints its report; the exit status.
-template <class G>
-int run(G&& generator, const jvb::loadgen::Options& options, GMainLoop* loop) {
+int run(jvb::loadgen::GeneratorBase& generator, const jvb::loadgen::Options& options, GMainLoop* loop) {
   using namespace jvb::loadgen;
   if (auto error = generator.prepare()) {
-    std::fprintf(stderr, "loadgen: %s\n", error->c_str());
+    say(*error);
     return 1;
   }
   guint sigint = g_unix_signal_add(
       SIGINT,
       [](gpointer data) -> gboolean {
-        static_cast<std::remove_reference_t<G>*>(data)->interrupt();
+        static_cast<GeneratorBase*>(data)->interrupt();
         return G_SOURCE_CONTINUE;
       },
       &generator);
@@ -80,9 +79,13 @@ int main(int argc, char** argv) {
 
   Plan plan = make_plan(*options, g_random_int());
   GMainLoop* loop = g_main_loop_new(nullptr, FALSE);
-  int status = options->janus_url.empty()
-                   ? run(Generator(*options, std::move(plan), loop), *options, loop)
-                   : run(JanusGenerator(*options, std::move(plan), loop), *options, loop);
+  std::unique_ptr<GeneratorBase> generator;
+  if (options->janus_url.empty())
+    generator = std::make_unique<Generator>(*options, std::move(plan), loop);
+  else
+    generator = std::make_unique<JanusGenerator>(*options, std::move(plan), loop);
+  int status = run(*generator, *options, loop);
+  generator.reset();
   g_main_loop_unref(loop);
   return status;
 }

@@ -2,22 +2,12 @@
 #include "tools/loadgen/options.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <optional>
 
+#include "tools/loadgen/parse_number.hpp"
+
 namespace jvb::loadgen {
-namespace {
-
-template <class T>
-std::optional<T> number(std::string_view text) {
-  T value{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-}  // namespace
 
 std::string usage() {
   return R"(usage: loadgen --bridge URL [options]
@@ -61,7 +51,7 @@ Result<Options, std::string> parse_options(std::span<const std::string_view> arg
     auto integer = [&](int& out, int min) -> std::optional<std::string> {
       auto v = value();
       if (!v) return v.error();
-      auto n = number<int>(*v);
+      auto n = parse_number<int>(*v);
       if (!n || *n < min)
         return std::string(arg) + ": not an integer >= " + std::to_string(min) + ": " + std::string(*v);
       out = *n;
@@ -70,7 +60,7 @@ Result<Options, std::string> parse_options(std::span<const std::string_view> arg
     auto seconds = [&](double& out, double min) -> std::optional<std::string> {
       auto v = value();
       if (!v) return v.error();
-      auto n = number<double>(*v);
+      auto n = parse_number<double>(*v);
       if (!n || !std::isfinite(*n) || *n < min)
         return std::string(arg) + ": not a number of seconds >= " + std::to_string(min) + ": " +
                std::string(*v);

@@ -88,6 +88,25 @@ void add_failures(const RunInfo& run, Report& r) {
 
 }  // namespace
 
+void add_sender_counters(Report& r, const EndpointCounters& c) {
+  r.rtp_sent += c.rtp_sent;
+  r.rtp_bytes_sent += c.rtp_bytes_sent;
+  r.audio_sent += c.audio_sent;
+  r.video_sent += c.video_sent;
+  r.rtx_sent += c.rtx_sent;
+  r.rtcp_sent += c.rtcp_sent;
+  r.rtcp_received += c.rtcp_received;
+  r.plis_received += c.plis_received;
+  r.firs_received += c.firs_received;
+  r.nacks_received += c.nacks_received;
+  r.rtx_unavailable += c.rtx_unavailable;
+  r.tcc_feedback_received += c.tcc_feedback_received;
+  r.audio_frames_late += c.audio_frames_late;
+  r.video_frames_late += c.video_frames_late;
+  r.unknown_ssrc += c.unknown_ssrc;
+  r.malformed += c.malformed;
+}
+
 Report make_report(const RunInfo& run) {
   const Plan& plan = *run.plan;
   Report r;
@@ -122,28 +141,13 @@ Report make_report(const RunInfo& run) {
     r.sampled += p.sampled ? 1 : 0;
 
     const EndpointCounters& c = e->counters();
-    r.rtp_sent += c.rtp_sent;
-    r.rtp_bytes_sent += c.rtp_bytes_sent;
-    r.audio_sent += c.audio_sent;
-    r.video_sent += c.video_sent;
-    r.rtx_sent += c.rtx_sent;
-    r.rtcp_sent += c.rtcp_sent;
+    add_sender_counters(r, c);
     r.rtp_received += c.rtp_received;
     r.rtp_bytes_received += c.rtp_bytes_received;
-    r.rtcp_received += c.rtcp_received;
     r.decrypted += c.decrypted;
-    r.plis_received += c.plis_received;
-    r.firs_received += c.firs_received;
-    r.nacks_received += c.nacks_received;
     r.nacks_sent += c.nacks_sent;
-    r.rtx_unavailable += c.rtx_unavailable;
     r.keyframes_received += c.keyframes_received;
-    r.tcc_feedback_received += c.tcc_feedback_received;
     r.tcc_feedback_sent += c.tcc_feedback_sent;
-    r.unknown_ssrc += c.unknown_ssrc;
-    r.malformed += c.malformed;
-    r.audio_frames_late += c.audio_frames_late;
-    r.video_frames_late += c.video_frames_late;
     er.rtp_sent = c.rtp_sent;
     er.rtp_received = c.rtp_received;
     audio.merge(e->audio_latency());

@@ -95,6 +95,10 @@ struct Report {
 };
 
 Report make_report(const RunInfo& run);
+// Adds what `c` counts on the sending side, with the feedback and RTCP it received, to the
+// totals: everything but the media it received and the feedback it sent about that. The Janus
+// generator adds its publishers' counters so (their subscribers' are in make_report's totals).
+void add_sender_counters(Report& r, const EndpointCounters& c);
 std::string format_text(const Report& report, const Options& options);
 nlohmann::json to_json(const Report& report, const Options& options);
 

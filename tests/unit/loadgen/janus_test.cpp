@@ -24,16 +24,14 @@ signaling::IceUdpTransport local_transport() {
   t.ufrag = "uFrA";
   t.pwd = "pwdpwdpwdpwdpwdpwdpwdpwd";
   t.fingerprints.push_back({"AB:CD:EF", "sha-256", signaling::DtlsSetup::kActive, false});
-  signaling::Candidate c;
-  c.foundation = "1";
-  c.component = 1;
-  c.protocol = "udp";
-  c.priority = 2130706431;
-  c.ip = "10.77.0.1";
-  c.port = 40000;
-  c.type = signaling::CandidateType::kHost;
-  c.generation = 0;
-  t.candidates.push_back(c);
+  t.candidates.push_back({.foundation = "1",
+                          .component = 1,
+                          .protocol = "udp",
+                          .priority = 2130706431,
+                          .ip = "10.77.0.1",
+                          .port = 40000,
+                          .type = signaling::CandidateType::kHost,
+                          .generation = 0});
   return t;
 }
 
