@@ -1,10 +1,14 @@
 // Small ASCII string helpers shared across modules (signaled names such as hash functions,
-// setup roles and configuration keys are ASCII and compared case-insensitively).
+// setup roles and configuration keys are ASCII and compared case-insensitively), and whole-text
+// number parsing.
 #pragma once
 
 #include <cctype>
+#include <charconv>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace jvb {
 
@@ -22,6 +26,16 @@ inline bool iequals(std::string_view a, std::string_view b) {
     if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   }
   return true;
+}
+
+// The value of all of `text`; nullopt when it is not one number of type T (or does not fit).
+// std::from_chars: no locale, no leading '+' or white space, nothing may follow the number.
+template <class T>
+std::optional<T> parse_number(std::string_view text) {
+  T value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
 }
 
 inline bool starts_with_icase(std::string_view s, std::string_view prefix) {

@@ -49,17 +49,21 @@ struct Fixture {
     workers = std::move(*started);
   }
 
-  auto create(const std::string& meeting) {
-    signaling::ConferenceModify r;
-    r.meeting_id = signaling::MeetingId(meeting);
-    r.create = true;
+  static signaling::Endpoint new_endpoint(const std::string& id) {
     signaling::Endpoint e;
-    e.id = signaling::EndpointId("ep");
+    e.id = signaling::EndpointId(id);
     e.create = true;
     e.capabilities = {std::string(signaling::kCapabilitySourceNames)};
     e.transport = signaling::Transport{};
     e.transport->ice_controlling = true;
-    r.endpoints.push_back(std::move(e));
+    return e;
+  }
+
+  auto create(const std::string& meeting) {
+    signaling::ConferenceModify r;
+    r.meeting_id = signaling::MeetingId(meeting);
+    r.create = true;
+    r.endpoints.push_back(new_endpoint("ep"));
     return workers->handle(r);
   }
 
@@ -113,13 +117,7 @@ TEST_CASE("a conference created again before the control thread heard it went st
   CHECK(f.workers->has_conference(signaling::MeetingId("m1")));
   signaling::ConferenceModify r;
   r.meeting_id = signaling::MeetingId("m1");
-  signaling::Endpoint e;
-  e.id = signaling::EndpointId("second");
-  e.create = true;
-  e.capabilities = {std::string(signaling::kCapabilitySourceNames)};
-  e.transport = signaling::Transport{};
-  e.transport->ice_controlling = true;
-  r.endpoints.push_back(std::move(e));
+  r.endpoints.push_back(Fixture::new_endpoint("second"));
   REQUIRE(f.workers->handle(r));  // routed to the worker that has it, not refused as unknown
   CHECK(f.workers->endpoint_count() == 2);
 }

@@ -40,14 +40,6 @@ std::vector<std::string_view> tokens(std::string_view text) {
   return out;
 }
 
-template <class T>
-std::optional<T> to_number(std::string_view text) {
-  T value{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 bool is_ip_literal(const std::string& text) {
   unsigned char buffer[16];
   return inet_pton(AF_INET, text.c_str(), buffer) == 1 || inet_pton(AF_INET6, text.c_str(), buffer) == 1;
@@ -179,9 +171,9 @@ std::optional<signaling::Candidate> parse_candidate(std::string_view value) {
   if (t.size() < 8 || t[6] != "typ") return std::nullopt;
   signaling::Candidate c;
   c.foundation = std::string(t[0]);
-  auto component = to_number<std::uint32_t>(t[1]);
-  auto priority = to_number<std::uint32_t>(t[3]);
-  auto port = to_number<std::uint16_t>(t[5]);
+  auto component = parse_number<std::uint32_t>(t[1]);
+  auto priority = parse_number<std::uint32_t>(t[3]);
+  auto port = parse_number<std::uint16_t>(t[5]);
   auto type = signaling::parse_candidate_type(t[7]);
   if (!component || !priority || !port || !type) return std::nullopt;
   c.component = *component;
@@ -192,10 +184,10 @@ std::optional<signaling::Candidate> parse_candidate(std::string_view value) {
   c.type = *type;
   for (std::size_t i = 8; i + 1 < t.size(); i += 2) {
     if (t[i] == "raddr") c.rel_addr = std::string(t[i + 1]);
-    if (t[i] == "rport") c.rel_port = to_number<std::uint16_t>(t[i + 1]);
+    if (t[i] == "rport") c.rel_port = parse_number<std::uint16_t>(t[i + 1]);
     if (t[i] == "tcptype") c.tcptype = std::string(t[i + 1]);
-    if (t[i] == "generation") c.generation = to_number<std::uint32_t>(t[i + 1]);
-    if (t[i] == "network-id") c.network = to_number<std::uint32_t>(t[i + 1]);
+    if (t[i] == "generation") c.generation = parse_number<std::uint32_t>(t[i + 1]);
+    if (t[i] == "network-id") c.network = parse_number<std::uint32_t>(t[i + 1]);
   }
   c.generation = c.generation.value_or(0);
   return c;
@@ -228,7 +220,7 @@ void read_media_attribute(std::string_view name, std::string_view value, Section
   if (name == "sendrecv" || name == "sendonly" || name == "recvonly" || name == "inactive")
     s.direction = std::string(name);
   if (name == "ssrc") {
-    auto id = to_number<std::uint32_t>(value.substr(0, value.find(' ')));
+    auto id = parse_number<std::uint32_t>(value.substr(0, value.find(' ')));
     if (id && std::find(s.ssrcs.begin(), s.ssrcs.end(), *id) == s.ssrcs.end()) s.ssrcs.push_back(*id);
   }
   if (name == "ssrc-group") {
@@ -237,7 +229,7 @@ void read_media_attribute(std::string_view name, std::string_view value, Section
     signaling::SsrcGroup g;
     g.semantics = std::string(t[0]);
     for (std::size_t i = 1; i < t.size(); ++i)
-      if (auto id = to_number<std::uint32_t>(t[i])) g.ssrcs.push_back(signaling::Ssrc(*id));
+      if (auto id = parse_number<std::uint32_t>(t[i])) g.ssrcs.push_back(signaling::Ssrc(*id));
     s.groups.push_back(std::move(g));
   }
 }
@@ -263,6 +255,10 @@ std::optional<signaling::MediaSource> to_media_source(const Section& s, std::str
 }
 
 }  // namespace
+
+std::optional<signaling::Candidate> parse_sdp_candidate(std::string_view value) {
+  return parse_candidate(value);
+}
 
 std::vector<signaling::Media> endpoint_medias() {
   using signaling::PayloadType;

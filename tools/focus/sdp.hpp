@@ -85,6 +85,10 @@ struct Answer {
   bool data = false;  // the data line was accepted (a non-zero port): the bridge channel can open
 };
 
+// One "a=candidate:" value (RFC 8839 §5.1), for any reader of an SDP; nullopt for a line that is
+// not a complete candidate.
+std::optional<signaling::Candidate> parse_sdp_candidate(std::string_view value);
+
 // Reads an answer to build_offer(). `endpoint` names the sources. Errors say what is missing.
 Result<Answer, std::string> parse_answer(std::string_view sdp, std::string_view endpoint);
 

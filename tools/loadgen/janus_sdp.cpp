@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "bridge/core/strings.hpp"
 #include "tools/focus/sdp.hpp"
-#include "tools/loadgen/parse_number.hpp"
 
 namespace jvb::loadgen {
 namespace {
@@ -28,34 +28,6 @@ bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-// "a=candidate:" value (RFC 8839 §5.1); nullopt for anything but a usable UDP candidate.
-std::optional<signaling::Candidate> parse_candidate(std::string_view value) {
-  auto w = words(value);
-  if (w.size() < 8 || w[6] != "typ") return std::nullopt;
-  signaling::Candidate c;
-  c.foundation = std::string(w[0]);
-  auto component = parse_number<std::uint32_t>(w[1]);
-  auto priority = parse_number<std::uint32_t>(w[3]);
-  auto port = parse_number<std::uint16_t>(w[5]);
-  if (!component || !priority || !port) return std::nullopt;
-  c.component = *component;
-  c.protocol = std::string(w[2]);
-  std::transform(c.protocol.begin(), c.protocol.end(), c.protocol.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  c.priority = *priority;
-  c.ip = std::string(w[4]);
-  c.port = *port;
-  auto type = signaling::parse_candidate_type(w[7]);
-  if (!type) return std::nullopt;
-  c.type = *type;
-  for (std::size_t i = 8; i + 1 < w.size(); i += 2) {
-    if (w[i] == "raddr") c.rel_addr = std::string(w[i + 1]);
-    if (w[i] == "rport") c.rel_port = parse_number<std::uint16_t>(w[i + 1]);
-    if (w[i] == "generation") c.generation = parse_number<std::uint32_t>(w[i + 1]);
-  }
-  return c;
 }
 
 std::string_view setup_name(signaling::DtlsSetup setup) { return signaling::to_string(setup); }
@@ -162,7 +134,7 @@ Result<SessionDescription, std::string> parse_sdp(std::string_view sdp) {
       if (s && m && !media_setup) media_setup = s;
       if (s && !m) session_setup = s;
     } else if (name == "candidate") {
-      if (auto c = parse_candidate(arg)) d.transport.candidates.push_back(std::move(*c));
+      if (auto c = focus::parse_sdp_candidate(arg)) d.transport.candidates.push_back(std::move(*c));
     } else if (name == "rtcp-mux") {
       d.transport.rtcp_mux = true;
     } else if (!m) {

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <optional>
 
-#include "tools/loadgen/parse_number.hpp"
+#include "bridge/core/strings.hpp"
 
 namespace jvb::loadgen {
 

@@ -1,14 +1,15 @@
 // Tests of the helpers the two load generators share with the rest of tools/loadgen:
 // add_sender_counters (report.hpp), which the Janus generator uses for its publishers and
-// make_report for every endpoint, and parse_number (parse_number.hpp).
+// make_report for every endpoint, and parse_number (bridge/core/strings.hpp).
 #include <doctest/doctest.h>
 
 #include <cstdint>
 
-#include "tools/loadgen/parse_number.hpp"
+#include "bridge/core/strings.hpp"
 #include "tools/loadgen/report.hpp"
 
 using namespace jvb::loadgen;
+using jvb::parse_number;
 
 namespace {
 
