@@ -7,6 +7,7 @@
 
 #include "bridge/conference/debug_state.hpp"
 #include "bridge/conference/router.hpp"
+#include "bridge/core/heap_count.hpp"
 #include "bridge/core/log.hpp"
 
 namespace jvb::worker {
@@ -234,6 +235,9 @@ void MediaWorker::apply(Command& command) {
         } else if constexpr (std::is_same_v<T, command::SetGracefulShutdown>) {
           s.conferences.set_graceful_shutdown(c.on);
         } else if constexpr (std::is_same_v<T, command::DebugState>) {
+          // Read before this snapshot allocates: two snapshots in a row then differ by nothing
+          // but the first one's own allocations.
+          auto heap = heap_allocations_on_this_thread();
           auto state = conference::debug_state(s.conferences, s.router, s.forwarding, c.full, now);
           if (c.full) {
             const auto& k = s.media.counters();
@@ -244,6 +248,8 @@ void MediaWorker::apply(Command& command) {
                                    {"handoff_dropped", k.handoff_dropped},
                                    {"sent_without_source", k.sent_without_source},
                                    {"foreign", s.media.port().demux_counters().foreign}};
+            // This worker thread's heap allocations since it started (null where not counted).
+            state["media_port"]["heap_allocations"] = heap ? nlohmann::json(*heap) : nlohmann::json();
           }
           c.done.set_value(std::move(state));
         } else if constexpr (std::is_same_v<T, command::Hold>) {

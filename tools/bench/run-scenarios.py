@@ -299,10 +299,12 @@ class Bridge:
         return self.url
 
     def counters(self):
-        """(forwarded RTP packets, datagrams received on the port, datagrams handed to another worker)."""
+        """(forwarded RTP packets, datagrams received on the port, datagrams handed to another
+        worker, heap allocations on the media workers' threads or None where not counted)."""
         d = http_json(self.url + "debug?full=true")
         port = d.get("media_port", {})
-        return d["packet_path"]["rtp_out"], port.get("received", 0), port.get("handed_off", 0)
+        return (d["packet_path"]["rtp_out"], port.get("received", 0), port.get("handed_off", 0),
+                port.get("heap_allocations"))
 
     def stop(self):
         if self.proc.poll() is None:
@@ -367,16 +369,22 @@ def run_shape(shape, scenario, opts, pin, tmp, extra_args=()):
                 break
         if measuring.is_set():
             # Our window: the same instants for the packet counter and the CPU time.
-            p0, r0, h0 = bridge.counters()
+            p0, r0, h0, first = bridge.counters()
+            # Each reading counts before its own JSON, so the window holds one snapshot's JSON;
+            # two readings in a row measure that cost, which is taken off below.
+            a0 = bridge.counters()[3]
+            snapshot_cost = a0 - first if a0 is not None and first is not None else 0
             c0, t0 = cpu_seconds(pid), time.monotonic()
             w0 = (run_queue_wait_seconds(pid), run_queue_wait_seconds(loadgen.pid))
             time.sleep(max(0.0, duration - WINDOW_END_MARGIN_S - (time.monotonic() - t0)))
             w1 = (run_queue_wait_seconds(pid), run_queue_wait_seconds(loadgen.pid))
             c1, t1 = cpu_seconds(pid), time.monotonic()
-            p1, r1, h1 = bridge.counters()
+            p1, r1, h1, a1 = bridge.counters()
             out.update(window_s=t1 - t0, bridge_cpu_s=c1 - c0, forwarded=p1 - p0,
                        threads=status_field(pid, "Threads"),
-                       handoff_pct=100 * (h1 - h0) / (r1 - r0) if r1 > r0 else None)
+                       handoff_pct=100 * (h1 - h0) / (r1 - r0) if r1 > r0 else None,
+                       worker_allocations=(max(a1 - a0 - snapshot_cost, 0)
+                                           if a0 is not None and a1 is not None else None))
             for key, a, b in (("bridge_wait_pct", w0[0], w1[0]), ("generator_wait_pct", w0[1], w1[1])):
                 if a is not None and b is not None:
                     out[key] = 100 * (b - a) / (t1 - t0)
@@ -961,17 +969,24 @@ def measured_rows(results):
     return rows
 
 
+def allocations_text(r):
+    n, forwarded = r.get("worker_allocations"), r.get("forwarded")
+    if n is None:
+        return "-"
+    return f"{n} ({n / forwarded:.5f})" if forwarded else str(n)
+
+
 def table(results, limit_ns):
     head = ("| scenario | shape run | bridge CPU s (window) | bridge CPU % | forwarded packets | forwarded/s "
             "| bridge ns / forwarded | ratio to limit | loss % | audio latency p50 / p99 ms "
             "| video latency p50 / p99 ms | peak RSS (VmHWM) MB | threads | generator CPU % | late frames "
-            "| waiting for a CPU %, bridge / generator |")
+            "| waiting for a CPU %, bridge / generator | heap allocations on the media workers (per forwarded) |")
     rows = [head, "|" + "---|" * (head.count("|") - 1)]
     measured = dict((id(r), name) for name, r in measured_rows(results))
     for res in results:
         runs = res.get("saturated", []) + ([res["run"]] if res.get("run") else [])
         if not runs:
-            rows.append(f"| {res['name']} | {res.get('not_measured', 'not run')} |" + " |" * 14)
+            rows.append(f"| {res['name']} | {res.get('not_measured', 'not run')} |" + " |" * 15)
             continue
         for r in runs:
             ratio = r["ns_per_forwarded"] / limit_ns if limit_ns and r.get("ns_per_forwarded") else None
@@ -986,7 +1001,8 @@ def table(results, limit_ns):
                      fmt(r.get("loss_pct"), ".3f"), latency_text(r, "audio"), latency_text(r, "video"),
                      fmt(rss), fmt(r.get("threads"), "d"), fmt(r.get("generator_cpu_pct")),
                      fmt(r.get("late_frames"), "d"),
-                     f"{fmt(r.get('bridge_wait_pct'))} / {fmt(r.get('generator_wait_pct'))}"]
+                     f"{fmt(r.get('bridge_wait_pct'))} / {fmt(r.get('generator_wait_pct'))}",
+                     allocations_text(r)]
             rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -1069,7 +1085,12 @@ def report_text(run, results, limit, png_name):
               "*ratio to limit* divides that by the limit's `ns_per_forwarded_packet` below. Loss (after RTX "
               "repair), added one-way latency (receive time minus the send time written into each packet, "
               "sampled receivers), the generator's CPU and its late frames come from loadgen's `--json` over its "
-              "own measured period. Peak RSS is `VmHWM` from `/proc/PID/status` after the run; threads is "
+              "own measured period. *Heap allocations* are those the media workers' threads made during "
+              "the window (the daemon's counting operator new, `GET /debug?full=true` -> "
+              "`media_port.heap_allocations`, summed over workers, less the one debug snapshot the window "
+              "holds): the allocator's recomputation (at least once a second per receiver), RTCP reports "
+              "and signaling allocate on a worker; the RTP path itself should not. "
+              "Peak RSS is `VmHWM` from `/proc/PID/status` after the run; threads is "
               "`Threads:` at the end of the window. *Waiting for a CPU* is the time the bridge's and the "
               "generator's main threads were runnable but not running during the window "
               "(`/proc/PID/schedstat`), as a share of it: other processes on their cores.", ""]
