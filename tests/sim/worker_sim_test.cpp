@@ -10,6 +10,7 @@
 #include <atomic>
 
 #include "bridge/worker/media_workers.hpp"
+#include "tests/sim/colibri_requests.hpp"
 
 namespace jvb::worker {
 namespace {
@@ -49,23 +50,7 @@ struct Fixture {
     workers = std::move(*started);
   }
 
-  static signaling::Endpoint new_endpoint(const std::string& id) {
-    signaling::Endpoint e;
-    e.id = signaling::EndpointId(id);
-    e.create = true;
-    e.capabilities = {std::string(signaling::kCapabilitySourceNames)};
-    e.transport = signaling::Transport{};
-    e.transport->ice_controlling = true;
-    return e;
-  }
-
-  auto create(const std::string& meeting) {
-    signaling::ConferenceModify r;
-    r.meeting_id = signaling::MeetingId(meeting);
-    r.create = true;
-    r.endpoints.push_back(new_endpoint("ep"));
-    return workers->handle(r);
-  }
+  auto create(const std::string& meeting) { return workers->handle(test::create_conference(meeting, "ep")); }
 
   // Moves time on and lets every worker run its timers: a command applied is followed by the
   // loop's timer check, and a second command answered proves that check is done.
@@ -117,7 +102,7 @@ TEST_CASE("a conference created again before the control thread heard it went st
   CHECK(f.workers->has_conference(signaling::MeetingId("m1")));
   signaling::ConferenceModify r;
   r.meeting_id = signaling::MeetingId("m1");
-  r.endpoints.push_back(Fixture::new_endpoint("second"));
+  r.endpoints.push_back(test::new_endpoint("second"));
   REQUIRE(f.workers->handle(r));  // routed to the worker that has it, not refused as unknown
   CHECK(f.workers->endpoint_count() == 2);
 }

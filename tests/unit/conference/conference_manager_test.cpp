@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/sim/colibri_requests.hpp"
+
 namespace jvb::conference {
 namespace {
 
@@ -34,23 +36,16 @@ struct Fixture {
     return o;
   }
 
+  // With a data channel, as Jitsi Meet asks for one.
   static signaling::Endpoint new_endpoint(const std::string& id) {
-    signaling::Endpoint e;
-    e.id = signaling::EndpointId(id);
-    e.create = true;
-    e.capabilities = {std::string(signaling::kCapabilitySourceNames)};
-    e.transport = signaling::Transport{};
-    e.transport->ice_controlling = true;
+    auto e = test::new_endpoint(id);
     e.transport->sctp = signaling::Sctp{};
     return e;
   }
 
   auto create(const std::string& meeting, const std::string& endpoint) {
-    signaling::ConferenceModify r;
-    r.meeting_id = signaling::MeetingId(meeting);
-    r.name = "room@conference.example.org";
-    r.create = true;
-    r.endpoints.push_back(new_endpoint(endpoint));
+    auto r = test::create_conference(meeting, endpoint);
+    r.endpoints[0] = new_endpoint(endpoint);
     return manager.handle(r, now);
   }
 

@@ -11,6 +11,7 @@
 #include <future>
 
 #include "ice/stun_message.hpp"
+#include "tests/sim/colibri_requests.hpp"
 
 namespace jvb::worker {
 namespace {
@@ -45,24 +46,8 @@ std::unique_ptr<MediaWorkers> start_two() {
   return std::move(*workers);
 }
 
-signaling::Endpoint new_endpoint(const std::string& id) {
-  signaling::Endpoint e;
-  e.id = signaling::EndpointId(id);
-  e.create = true;
-  e.capabilities = {std::string(signaling::kCapabilitySourceNames)};
-  e.transport = signaling::Transport{};
-  e.transport->ice_controlling = true;
-  return e;
-}
-
-signaling::ConferenceModify create(const std::string& meeting, const std::string& endpoint) {
-  signaling::ConferenceModify r;
-  r.meeting_id = signaling::MeetingId(meeting);
-  r.name = "room@conference.example.org";
-  r.create = true;
-  r.endpoints.push_back(new_endpoint(endpoint));
-  return r;
-}
+using test::create_conference;
+using test::new_endpoint;
 
 // Each worker's number of conferences, from its own debug state.
 std::vector<std::size_t> conferences_per_worker(MediaWorkers& workers) {
@@ -87,15 +72,15 @@ std::optional<std::pair<SocketAddress, std::vector<std::uint8_t>>> receive(io::U
 
 TEST_CASE("new conferences spread over the workers; counts come from their snapshots") {
   auto workers = start_two();
-  REQUIRE(workers->handle(create("m1", "a")));
-  REQUIRE(workers->handle(create("m2", "b")));
+  REQUIRE(workers->handle(create_conference("m1", "a")));
+  REQUIRE(workers->handle(create_conference("m2", "b")));
   CHECK(conferences_per_worker(*workers) == std::vector<std::size_t>{1, 1});
   CHECK(workers->conference_count() == 2);
   CHECK(workers->endpoint_count() == 2);
   CHECK(workers->has_conference(signaling::MeetingId("m1")));
   CHECK_FALSE(workers->has_conference(signaling::MeetingId("m3")));
   // A known conference goes back to its worker: creating it again is the error Jicofo expects.
-  auto again = workers->handle(create("m1", "c"));
+  auto again = workers->handle(create_conference("m1", "c"));
   REQUIRE_FALSE(again);
   CHECK(again.error().reason == signaling::Colibri2ErrorReason::kConferenceAlreadyExists);
 }
@@ -104,7 +89,7 @@ TEST_CASE("a Binding request that reaches the wrong worker is answered by the ow
   auto workers = start_two();
   std::vector<signaling::ConferenceModified> answers;
   for (const char* m : {"m1", "m2"}) {
-    auto a = workers->handle(create(m, std::string("ep-") + m));
+    auto a = workers->handle(create_conference(m, std::string("ep-") + m));
     REQUIRE(a);
     answers.push_back(*a);
   }
@@ -143,8 +128,8 @@ TEST_CASE("a Binding request that reaches the wrong worker is answered by the ow
 
 TEST_CASE("one worker held up: the other's requests are answered, in order") {
   auto workers = start_two();
-  REQUIRE(workers->handle(create("m1", "a")));  // worker 0
-  REQUIRE(workers->handle(create("m2", "b")));  // worker 1
+  REQUIRE(workers->handle(create_conference("m1", "a")));  // worker 0
+  REQUIRE(workers->handle(create_conference("m2", "b")));  // worker 1
   std::promise<void> release;
   workers->post(1, command::Hold{release.get_future().share()});
   // Endpoints added one request at a time to m1: every answer names exactly the endpoint its
