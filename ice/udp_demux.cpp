@@ -38,9 +38,8 @@ void UdpDemux::remove_connection(ConnectionId id) {
   });
 }
 
-Route UdpDemux::unrouted(DropReason reason, const SocketAddress& from,
-                         std::optional<std::string_view> ufrag) {
-  if (shared_ && shared_->claims(from, ufrag)) {
+Route UdpDemux::unrouted(DropReason reason, const SocketAddress& from) {
+  if (shared_ && shared_->claims(from, std::nullopt)) {
     ++counters_.foreign;
     return Route{std::nullopt, DropReason::kForeign};
   }
@@ -80,20 +79,19 @@ Route UdpDemux::route(const SocketAddress& from, std::span<const std::uint8_t> d
   }
   // First contact from an unknown address: only a Binding request for one of our ufrags (which
   // would have been routed above) is let in.
-  if (!stun_byte) return unrouted(DropReason::kUnknownAddressNotStun, from, std::nullopt);
+  if (!stun_byte) return unrouted(DropReason::kUnknownAddressNotStun, from);
   // Any other STUN (a response to our own check, a consent reply) follows its address too.
-  if (classify_packet(datagram) != PacketClass::kStun)
-    return unrouted(DropReason::kMalformed, from, std::nullopt);
+  if (classify_packet(datagram) != PacketClass::kStun) return unrouted(DropReason::kMalformed, from);
   const auto header = peek_stun_header(datagram);
-  if (!header) return unrouted(DropReason::kMalformed, from, std::nullopt);
+  if (!header) return unrouted(DropReason::kMalformed, from);
   if (header->cls != StunClass::kRequest || header->method != kStunMethodBinding) {
-    return unrouted(DropReason::kStunNotBindingRequest, from, std::nullopt);
+    return unrouted(DropReason::kStunNotBindingRequest, from);
   }
   const auto user = peek_username(datagram);
   if (!user) return drop(DropReason::kStunNoUsername);
-  const auto colon = user->find(':');
-  return unrouted(DropReason::kUnknownUfrag, from,
-                  colon == std::string_view::npos ? std::nullopt : std::optional(user->substr(0, colon)));
+  // A "<ufrag>:<peer>" USERNAME was offered to the other demuxes above already.
+  if (user->find(':') != std::string_view::npos) return drop(DropReason::kUnknownUfrag);
+  return unrouted(DropReason::kUnknownUfrag, from);
 }
 
 }  // namespace jvb::ice

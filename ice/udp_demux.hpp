@@ -89,7 +89,8 @@ class UdpDemux {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   Route drop(DropReason reason);
-  Route unrouted(DropReason reason, const SocketAddress& from, std::optional<std::string_view> ufrag);
+  // A datagram from an address with no route here: another demux's by its address, else dropped.
+  Route unrouted(DropReason reason, const SocketAddress& from);
 
   std::unordered_map<SocketAddress, ConnectionId> by_address_;
   std::unordered_map<std::string, ConnectionId, StringHash, std::equal_to<>> by_ufrag_;

@@ -104,8 +104,6 @@ class MediaService {
     std::uint64_t sent_without_source = 0;
   };
   const Counters& counters() const { return counters_; }
-  // Peers whose reply address is known.
-  std::size_t reply_sources() const { return reply_sources_.size(); }
 
  private:
   void deliver(Timestamp now, ReceivedDatagram& datagram);

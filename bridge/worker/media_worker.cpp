@@ -38,17 +38,16 @@ struct MediaWorker::State {
                      };
                      // The transport that last received first, the other one when it is gone.
                      return via == conference::ChannelTransport::kWebSocket
-                                ? on_ws() || send_on_sctp(to, message)
-                                : send_on_sctp(to, message) || on_ws();
+                                ? on_ws() || send_on_sctp(to, message, worker.now())
+                                : send_on_sctp(to, message, worker.now()) || on_ws();
                    }),
         conferences(setup.conferences, media.port(), setup.certificate, &router, &forwarding),
         expire_interval(setup.expire_interval),
-        next_expiry(setup.clock() + setup.expire_interval),
-        clock(setup.clock) {}
+        next_expiry(setup.clock() + setup.expire_interval) {}
 
-  bool send_on_sctp(transport::EndpointId to, const std::string& message) {
+  bool send_on_sctp(transport::EndpointId to, const std::string& message, Timestamp now) {
     transport::EndpointTransport* t = media.port().find(to);
-    if (!t || !t->send_channel_message(message, clock())) return false;
+    if (!t || !t->send_channel_message(message, now)) return false;
     // Queued now, ahead of media that follows (a new SSRC slot is announced before it is used).
     while (auto datagram = t->poll_transmit()) media.queue_send(datagram->destination, datagram->bytes);
     return true;
@@ -61,7 +60,6 @@ struct MediaWorker::State {
   conference::ConferenceManager conferences;
   Duration expire_interval;
   Timestamp next_expiry;
-  io::MediaService::TimeSource clock;
 };
 
 Result<std::unique_ptr<MediaWorker>, std::string> MediaWorker::start(

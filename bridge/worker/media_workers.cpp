@@ -64,10 +64,10 @@ Result<std::unique_ptr<MediaWorkers>, std::string> MediaWorkers::start(io::PortS
   const std::size_t n = sockets.per_worker.size();
   self->port_ = sockets.port;
   self->link_ = std::make_unique<Link>(*self);
+  // A ring per ordered pair of workers; a single worker hands nothing over.
   self->rings_.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     self->rings_[i].resize(n);
-    if (n == 1) break;
     for (std::size_t j = 0; j < n; ++j) {
       if (i != j) self->rings_[i][j] = std::make_unique<io::HandoffRing>(kRingSlots);
     }
@@ -114,8 +114,8 @@ Result<signaling::ConferenceModified, signaling::Colibri2Error> MediaWorkers::ha
   workers_[worker]->post(std::move(c));
   ModifyOutcome outcome = answer.get();
   if (outcome.conference_exists) {
-    auto& owner = owners_[request.meeting_id];
-    owner = {worker, std::max(owner.epoch, outcome.epoch)};
+    // A worker's epochs only grow, and its answers arrive in order: this one is the newest.
+    owners_[request.meeting_id] = {worker, outcome.epoch};
   } else if (known != owners_.end()) {
     owners_.erase(request.meeting_id);
   }
@@ -147,19 +147,21 @@ std::optional<transport::EndpointId> MediaWorkers::authenticate_ws(std::string_v
   return std::nullopt;
 }
 
-void MediaWorkers::channel_opened(transport::EndpointId endpoint) {
+void MediaWorkers::post_to_owner(transport::EndpointId endpoint, Command command) {
   auto w = MediaWorker::owner_of(endpoint);
-  if (w < workers_.size()) workers_[w]->post(command::ChannelOpened{endpoint});
+  if (w < workers_.size()) workers_[w]->post(std::move(command));
+}
+
+void MediaWorkers::channel_opened(transport::EndpointId endpoint) {
+  post_to_owner(endpoint, command::ChannelOpened{endpoint});
 }
 
 void MediaWorkers::channel_message(transport::EndpointId endpoint, std::string_view text) {
-  auto w = MediaWorker::owner_of(endpoint);
-  if (w < workers_.size()) workers_[w]->post(command::ChannelMessage{endpoint, std::string(text)});
+  post_to_owner(endpoint, command::ChannelMessage{endpoint, std::string(text)});
 }
 
 void MediaWorkers::channel_closed(transport::EndpointId endpoint) {
-  auto w = MediaWorker::owner_of(endpoint);
-  if (w < workers_.size()) workers_[w]->post(command::ChannelClosed{endpoint});
+  post_to_owner(endpoint, command::ChannelClosed{endpoint});
 }
 
 void MediaWorkers::set_websocket_output(std::function<bool(transport::EndpointId, const std::string&)> send,

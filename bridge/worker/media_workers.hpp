@@ -29,7 +29,6 @@ class MediaWorkers {
   MediaWorkers(const MediaWorkers&) = delete;
   MediaWorkers& operator=(const MediaWorkers&) = delete;
 
-  std::size_t size() const { return workers_.size(); }
   std::uint16_t port() const { return port_; }
 
   Result<signaling::ConferenceModified, signaling::Colibri2Error> handle(
@@ -67,6 +66,8 @@ class MediaWorkers {
   };
   MediaWorkers() = default;
   WorkerIndex least_loaded() const;
+  // colibri-ws commands go to the worker whose id range holds the endpoint.
+  void post_to_owner(transport::EndpointId endpoint, Command command);
   std::uint64_t sum(std::atomic<std::uint64_t> Snapshot::*field) const;
   void conference_gone(WorkerIndex worker, const signaling::MeetingId& meeting, std::uint64_t epoch);
 
