@@ -427,7 +427,7 @@ void ConferenceManager::remove_media(const EndpointState& e, Timestamp now) {
   port_.remove(e.transport);
 }
 
-std::optional<transport::EndpointId> ConferenceManager::authenticate_ws(std::string_view conference_id,
+std::optional<transport::EndpointHandle> ConferenceManager::authenticate_ws(std::string_view conference_id,
                                                                         std::string_view endpoint_id,
                                                                         std::string_view password) const {
   for (const auto& [meeting, c] : conferences_) {

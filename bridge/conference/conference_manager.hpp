@@ -55,7 +55,7 @@ struct ConferenceOptions {
 struct EndpointState {
   signaling::EndpointId id;
   std::string conference_id;  // the bridge's id of its conference
-  transport::EndpointId transport = 0;
+  transport::EndpointHandle transport = 0;
   std::optional<std::string> stats_id;
   std::optional<signaling::MucRole> muc_role;
   std::vector<signaling::Media> medias;
@@ -94,11 +94,11 @@ class ConferenceManager {
 
   // The endpoint a colibri-ws connection may attach to: bridge conference id, endpoint id and
   // pwd must match (as JVB's ColibriWebSocketServlet checks).
-  std::optional<transport::EndpointId> authenticate_ws(std::string_view conference_id,
+  std::optional<transport::EndpointHandle> authenticate_ws(std::string_view conference_id,
                                                        std::string_view endpoint_id,
                                                        std::string_view password) const;
   // Told of every endpoint that goes away (after the router and the controller).
-  void set_endpoint_removed_hook(std::function<void(transport::EndpointId)> hook) {
+  void set_endpoint_removed_hook(std::function<void(transport::EndpointHandle)> hook) {
     endpoint_removed_ = std::move(hook);
   }
 
@@ -142,7 +142,7 @@ class ConferenceManager {
   std::shared_ptr<const dtls::DtlsCertificate> certificate_;
   Router* router_;
   ForwardingController* controller_;
-  std::function<void(transport::EndpointId)> endpoint_removed_;
+  std::function<void(transport::EndpointHandle)> endpoint_removed_;
   std::function<void(const signaling::MeetingId&)> conference_removed_;
   std::unordered_map<signaling::MeetingId, Conference> conferences_;
   std::mt19937_64 random_;

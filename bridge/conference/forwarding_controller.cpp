@@ -74,7 +74,7 @@ int assumed_height(std::size_t index, std::size_t count) {
 }  // namespace
 
 struct ForwardingController::Endpoint {
-  transport::EndpointId transport = 0;
+  transport::EndpointHandle transport = 0;
   Conference* conference = nullptr;
   ForwardingEndpoint description;
   allocation::AllocationSettings settings;
@@ -115,10 +115,10 @@ struct ForwardingController::Conference {
 ForwardingController::ForwardingController(ForwardingOptions options, Router& router, SendMessage send)
     : options_(std::move(options)), router_(router), send_(std::move(send)) {
   // What the packet path tells the controller: speech levels and new SSRC slots.
-  router_.set_audio_level_sink([this](transport::EndpointId sender, std::uint8_t level, Timestamp now) {
+  router_.set_audio_level_sink([this](transport::EndpointHandle sender, std::uint8_t level, Timestamp now) {
     on_audio_level(sender, level, now);
   });
-  router_.set_mapping_sink([this](transport::EndpointId receiver) { on_mappings_changed(receiver); });
+  router_.set_mapping_sink([this](transport::EndpointHandle receiver) { on_mappings_changed(receiver); });
 }
 
 ForwardingController::~ForwardingController() {
@@ -126,12 +126,12 @@ ForwardingController::~ForwardingController() {
   router_.set_mapping_sink({});
 }
 
-ForwardingController::Endpoint* ForwardingController::find(transport::EndpointId id) {
+ForwardingController::Endpoint* ForwardingController::find(transport::EndpointHandle id) {
   auto it = endpoints_.find(id);
   return it == endpoints_.end() ? nullptr : it->second.get();
 }
 
-void ForwardingController::set_endpoint(transport::EndpointId id, const ForwardingEndpoint& description,
+void ForwardingController::set_endpoint(transport::EndpointHandle id, const ForwardingEndpoint& description,
                                         Timestamp now) {
   auto& slot = endpoints_[id];
   if (!slot) {
@@ -165,7 +165,7 @@ void ForwardingController::set_endpoint(transport::EndpointId id, const Forwardi
   reallocate(*conf, now);
 }
 
-void ForwardingController::remove_endpoint(transport::EndpointId id, Timestamp now) {
+void ForwardingController::remove_endpoint(transport::EndpointHandle id, Timestamp now) {
   auto it = endpoints_.find(id);
   if (it == endpoints_.end()) return;
   Conference* conf = it->second->conference;
@@ -182,7 +182,7 @@ void ForwardingController::remove_endpoint(transport::EndpointId id, Timestamp n
   reallocate(*conf, now);
 }
 
-void ForwardingController::on_channel_open(transport::EndpointId id, ChannelTransport transport, Timestamp) {
+void ForwardingController::on_channel_open(transport::EndpointHandle id, ChannelTransport transport, Timestamp) {
   Endpoint* e = find(id);
   if (!e) return;
   (transport == ChannelTransport::kSctp ? e->sctp_open : e->ws_open) = true;
@@ -208,7 +208,7 @@ void ForwardingController::on_channel_open(transport::EndpointId id, ChannelTran
   }
 }
 
-void ForwardingController::on_channel_closed(transport::EndpointId id, ChannelTransport transport) {
+void ForwardingController::on_channel_closed(transport::EndpointHandle id, ChannelTransport transport) {
   Endpoint* e = find(id);
   if (!e) return;
   (transport == ChannelTransport::kSctp ? e->sctp_open : e->ws_open) = false;
@@ -216,7 +216,7 @@ void ForwardingController::on_channel_closed(transport::EndpointId id, ChannelTr
     e->channel = e->sctp_open ? ChannelTransport::kSctp : ChannelTransport::kWebSocket;
 }
 
-void ForwardingController::on_message(transport::EndpointId id, ChannelTransport via, std::string_view text,
+void ForwardingController::on_message(transport::EndpointHandle id, ChannelTransport via, std::string_view text,
                                       Timestamp now) {
   Endpoint* e = find(id);
   if (!e) return;
@@ -294,13 +294,13 @@ void ForwardingController::on_message(transport::EndpointId id, ChannelTransport
       *parsed);
 }
 
-void ForwardingController::on_audio_level(transport::EndpointId sender, std::uint8_t level, Timestamp now) {
+void ForwardingController::on_audio_level(transport::EndpointHandle sender, std::uint8_t level, Timestamp now) {
   Endpoint* e = find(sender);
   if (!e) return;
   e->conference->speech.on_level(sender, level, now);
 }
 
-void ForwardingController::on_mappings_changed(transport::EndpointId id) {
+void ForwardingController::on_mappings_changed(transport::EndpointHandle id) {
   if (Endpoint* e = find(id)) announce_mappings(*e, false);
 }
 
@@ -369,7 +369,7 @@ void ForwardingController::reallocate(Conference& conf, Timestamp now) {
   conf.next_allocation = now + options_.reallocation_interval;
   // What every sender sends, once for all receivers, in last-N order (as JVB's allocator input).
   std::vector<allocation::VideoSource> ordered;
-  std::map<std::string, transport::EndpointId> owner_of;
+  std::map<std::string, transport::EndpointHandle> owner_of;
   std::map<std::string, allocation::VideoType> type_of;
   for (speech::SpeakerId id : conf.speech.ordered_endpoints()) {
     Endpoint* sender = find(id);
@@ -504,7 +504,7 @@ std::optional<Timestamp> ForwardingController::next_timeout() const {
 }
 
 std::optional<ForwardingController::ReceiverState> ForwardingController::receiver_state(
-    transport::EndpointId id) const {
+    transport::EndpointHandle id) const {
   auto it = endpoints_.find(id);
   if (it == endpoints_.end()) return std::nullopt;
   const Endpoint& e = *it->second;

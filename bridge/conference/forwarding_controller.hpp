@@ -82,28 +82,28 @@ class ForwardingController {
   // Sends on `via`, the transport that last received a message from the endpoint (or opened
   // last); the callback may fall back to the other one when `via` is gone (as JVB does).
   using SendMessage =
-      std::function<bool(transport::EndpointId to, ChannelTransport via, const std::string& message)>;
+      std::function<bool(transport::EndpointHandle to, ChannelTransport via, const std::string& message)>;
   // Installs itself as the router's audio-level and mapping sink, for its lifetime.
   ForwardingController(ForwardingOptions options, Router& router, SendMessage send);
   ~ForwardingController();
 
   // ---- membership, from the conference manager ----
-  void set_endpoint(transport::EndpointId endpoint, const ForwardingEndpoint& description, Timestamp now);
-  void remove_endpoint(transport::EndpointId endpoint, Timestamp now);
+  void set_endpoint(transport::EndpointHandle endpoint, const ForwardingEndpoint& description, Timestamp now);
+  void remove_endpoint(transport::EndpointHandle endpoint, Timestamp now);
 
   // ---- the bridge channel ----
   // The channel opened (the data channel's DCEP OPEN, or a colibri-ws connection): the receiver
   // is brought up to date (ServerHello first on a WebSocket, ForwardedSources, the dominant
   // speaker, the inactive members).
-  void on_channel_open(transport::EndpointId endpoint, ChannelTransport transport, Timestamp now);
-  void on_channel_closed(transport::EndpointId endpoint, ChannelTransport transport);
+  void on_channel_open(transport::EndpointHandle endpoint, ChannelTransport transport, Timestamp now);
+  void on_channel_closed(transport::EndpointHandle endpoint, ChannelTransport transport);
   // One message from the endpoint (one SCTP message or WebSocket text frame).
-  void on_message(transport::EndpointId endpoint, ChannelTransport via, std::string_view text, Timestamp now);
+  void on_message(transport::EndpointHandle endpoint, ChannelTransport via, std::string_view text, Timestamp now);
 
   // ---- from the packet path ----
-  void on_audio_level(transport::EndpointId sender, std::uint8_t level, Timestamp now);
+  void on_audio_level(transport::EndpointHandle sender, std::uint8_t level, Timestamp now);
   // The router put sources on new SSRC slots of this receiver: announce them.
-  void on_mappings_changed(transport::EndpointId receiver);
+  void on_mappings_changed(transport::EndpointHandle receiver);
 
   void handle_timeout(Timestamp now);
   std::optional<Timestamp> next_timeout() const;
@@ -118,7 +118,7 @@ class ForwardingController {
     int default_max_height = 0;
     std::uint64_t messages_in = 0, messages_out = 0, messages_dropped = 0;
   };
-  std::optional<ReceiverState> receiver_state(transport::EndpointId endpoint) const;
+  std::optional<ReceiverState> receiver_state(transport::EndpointHandle endpoint) const;
   std::optional<std::string> dominant_speaker(const std::string& conference) const;
 
   struct Counters {
@@ -136,7 +136,7 @@ class ForwardingController {
  private:
   struct Endpoint;
   struct Conference;
-  Endpoint* find(transport::EndpointId id);
+  Endpoint* find(transport::EndpointHandle id);
   void send(Endpoint& to, const std::string& message);
   void broadcast(Conference& conference, const std::string& message, const Endpoint* except);
   bool wants_stats_of(const Conference& conference, const Endpoint& receiver, const Endpoint& sender) const;
@@ -149,7 +149,7 @@ class ForwardingController {
   ForwardingOptions options_;
   Router& router_;
   SendMessage send_;
-  std::unordered_map<transport::EndpointId, std::unique_ptr<Endpoint>> endpoints_;
+  std::unordered_map<transport::EndpointHandle, std::unique_ptr<Endpoint>> endpoints_;
   std::map<std::string, std::unique_ptr<Conference>> conferences_;
   std::optional<Timestamp> next_connectivity_check_;
   Counters counters_;

@@ -82,7 +82,7 @@ struct Router::Conference {
 };
 
 struct Router::Endpoint {
-  transport::EndpointId id = 0;
+  transport::EndpointHandle id = 0;
   std::string endpoint_id;  // the Colibri2 id
   Conference* conference = nullptr;
   transport::EndpointTransport* transport = nullptr;  // on the port until remove_endpoint()
@@ -109,10 +109,10 @@ struct Router::Endpoint {
   // As a receiver: what it asked for, one projection per (sender, video source) it has been
   // given (kept while suspended, so a resumed source continues its sequence numbers), the cache
   // of what was sent.
-  std::map<std::pair<transport::EndpointId, std::string>, VideoTarget> video_targets;
+  std::map<std::pair<transport::EndpointHandle, std::string>, VideoTarget> video_targets;
   std::unique_ptr<media::SsrcRewriter> rewriter;  // only with the ssrc-rewriting capability
   Router::AudioSubscription audio_subscription;
-  std::map<std::pair<transport::EndpointId, std::string>, std::unique_ptr<media::VideoProjection>>
+  std::map<std::pair<transport::EndpointHandle, std::string>, std::unique_ptr<media::VideoProjection>>
       projections;
   media::PacketCache cache;
   std::unordered_map<std::uint32_t, std::uint16_t> rtx_sequence;
@@ -151,12 +151,12 @@ Router::Router(transport::MediaPort& port, Output output, SendSlots slots)
 
 Router::~Router() = default;
 
-Router::Endpoint* Router::find(transport::EndpointId id) {
+Router::Endpoint* Router::find(transport::EndpointHandle id) {
   auto it = endpoints_.find(id);
   return it == endpoints_.end() ? nullptr : it->second.get();
 }
 
-void Router::set_endpoint(const std::string& conference, transport::EndpointId id,
+void Router::set_endpoint(const std::string& conference, transport::EndpointHandle id,
                           std::uint32_t feedback_audio_ssrc, std::uint32_t feedback_video_ssrc,
                           const EndpointMediaDescription& d) {
   auto& slot = endpoints_[id];
@@ -296,7 +296,7 @@ void Router::set_endpoint(const std::string& conference, transport::EndpointId i
   rebuild_routes(*conf);
 }
 
-void Router::remove_endpoint(transport::EndpointId id) {
+void Router::remove_endpoint(transport::EndpointHandle id) {
   auto it = endpoints_.find(id);
   if (it == endpoints_.end()) return;
   Conference* conf = it->second->conference;
@@ -325,7 +325,7 @@ void Router::remove_endpoint(transport::EndpointId id) {
   rebuild_routes(*conf);
 }
 
-void Router::set_video_targets(transport::EndpointId receiver_id, const std::vector<VideoTarget>& targets) {
+void Router::set_video_targets(transport::EndpointHandle receiver_id, const std::vector<VideoTarget>& targets) {
   Endpoint* receiver = find(receiver_id);
   if (!receiver || !receiver->conference) return;
   receiver->video_targets.clear();
@@ -335,14 +335,14 @@ void Router::set_video_targets(transport::EndpointId receiver_id, const std::vec
   rebuild_routes(*receiver->conference);
 }
 
-void Router::set_audio_subscription(transport::EndpointId receiver_id, AudioSubscription subscription) {
+void Router::set_audio_subscription(transport::EndpointHandle receiver_id, AudioSubscription subscription) {
   Endpoint* receiver = find(receiver_id);
   if (!receiver || !receiver->conference) return;
   receiver->audio_subscription = std::move(subscription);
   rebuild_routes(*receiver->conference);
 }
 
-void Router::enable_ssrc_rewriting(transport::EndpointId receiver_id, const media::SsrcRewriterConfig& config,
+void Router::enable_ssrc_rewriting(transport::EndpointHandle receiver_id, const media::SsrcRewriterConfig& config,
                                    std::uint64_t seed) {
   Endpoint* receiver = find(receiver_id);
   if (!receiver || receiver->rewriter) return;
@@ -357,7 +357,7 @@ void Router::enable_ssrc_rewriting(transport::EndpointId receiver_id, const medi
   if (receiver->conference) rebuild_routes(*receiver->conference);
 }
 
-std::vector<media::SourceMapping> Router::take_mappings(transport::EndpointId receiver_id,
+std::vector<media::SourceMapping> Router::take_mappings(transport::EndpointHandle receiver_id,
                                                         media::SlotKind kind, bool all) {
   Endpoint* receiver = find(receiver_id);
   if (!receiver || !receiver->rewriter) return {};
@@ -406,7 +406,7 @@ void Router::rebuild_routes(Conference& conf) {
   }
 }
 
-std::vector<Router::VideoSourceInfo> Router::video_sources(transport::EndpointId sender_id, Timestamp now) {
+std::vector<Router::VideoSourceInfo> Router::video_sources(transport::EndpointHandle sender_id, Timestamp now) {
   std::vector<VideoSourceInfo> out;
   Endpoint* sender = find(sender_id);
   if (!sender) return out;
@@ -421,7 +421,7 @@ std::vector<Router::VideoSourceInfo> Router::video_sources(transport::EndpointId
   return out;
 }
 
-void Router::on_rtp(Timestamp now, transport::EndpointId from, std::span<std::uint8_t> slot,
+void Router::on_rtp(Timestamp now, transport::EndpointHandle from, std::span<std::uint8_t> slot,
                     std::size_t length) {
   ++counters_.rtp_in;
   Endpoint* sender = find(from);
@@ -648,7 +648,7 @@ void Router::request_keyframe(Timestamp now, Endpoint& sender, VideoSource& sour
   send_rtcp(sender, rtcp_scratch_, *n);
 }
 
-void Router::on_rtcp(Timestamp now, transport::EndpointId from, std::span<std::uint8_t> slot,
+void Router::on_rtcp(Timestamp now, transport::EndpointHandle from, std::span<std::uint8_t> slot,
                      std::size_t length) {
   ++counters_.rtcp_in;
   Endpoint* endpoint = find(from);
@@ -859,7 +859,7 @@ void Router::send_rtcp(Endpoint& to_endpoint, std::span<std::uint8_t> buffer, st
   output_(*to, buffer.first(*n));
 }
 
-std::vector<Router::ProjectionInfo> Router::projections(transport::EndpointId receiver) const {
+std::vector<Router::ProjectionInfo> Router::projections(transport::EndpointHandle receiver) const {
   std::vector<ProjectionInfo> out;
   auto it = endpoints_.find(receiver);
   if (it == endpoints_.end()) return out;
@@ -877,7 +877,7 @@ std::vector<Router::ProjectionInfo> Router::projections(transport::EndpointId re
   return out;
 }
 
-std::optional<Router::RewritingInfo> Router::rewriting(transport::EndpointId receiver) const {
+std::optional<Router::RewritingInfo> Router::rewriting(transport::EndpointHandle receiver) const {
   auto it = endpoints_.find(receiver);
   if (it == endpoints_.end() || !it->second->rewriter) return std::nullopt;
   const media::SsrcRewriter& r = *it->second->rewriter;
@@ -885,12 +885,12 @@ std::optional<Router::RewritingInfo> Router::rewriting(transport::EndpointId rec
                        r.all_mappings(media::SlotKind::kAudio).size(), r.config().mids, r.counters()};
 }
 
-std::optional<Timestamp> Router::last_rtp_received(transport::EndpointId id) const {
+std::optional<Timestamp> Router::last_rtp_received(transport::EndpointHandle id) const {
   auto it = endpoints_.find(id);
   return it == endpoints_.end() ? std::nullopt : it->second->last_rtp;
 }
 
-std::optional<EndpointMediaStats> Router::stats(transport::EndpointId id, Timestamp now) {
+std::optional<EndpointMediaStats> Router::stats(transport::EndpointHandle id, Timestamp now) {
   Endpoint* e = find(id);
   if (!e) return std::nullopt;
   EndpointMediaStats s;

@@ -94,21 +94,21 @@ class Router {
   // Conference membership and each endpoint's signaled media; `conference` groups endpoints
   // that see each other, `feedback_*` are the conference's own SSRCs for bridge RTCP. The
   // endpoint's transport must already be on the port, and stay there until remove_endpoint().
-  void set_endpoint(const std::string& conference, transport::EndpointId endpoint,
+  void set_endpoint(const std::string& conference, transport::EndpointHandle endpoint,
                     std::uint32_t feedback_audio_ssrc, std::uint32_t feedback_video_ssrc,
                     const EndpointMediaDescription& description);
-  void remove_endpoint(transport::EndpointId endpoint);
+  void remove_endpoint(transport::EndpointHandle endpoint);
 
   // Which video sources `receiver` gets, and the highest simulcast encoding of each (0 the
   // lowest); every source not listed is suspended. Replaces the previous set.
   struct VideoTarget {
-    transport::EndpointId sender = 0;
+    transport::EndpointHandle sender = 0;
     std::string source;
     int max_encoding = -1;
     std::string video_type = "CAMERA";  // as VideoSourcesMap names it, for SSRC rewriting
     bool operator==(const VideoTarget&) const = default;
   };
-  void set_video_targets(transport::EndpointId receiver, const std::vector<VideoTarget>& targets);
+  void set_video_targets(transport::EndpointHandle receiver, const std::vector<VideoTarget>& targets);
 
   // Which audio sources `receiver` gets (bridge-channel ReceiverAudioSubscription): all by
   // default; `exclude` wins over `include`, which wins over `all`.
@@ -117,23 +117,23 @@ class Router {
     std::vector<std::string> include, exclude;
     bool wants(const std::string& source) const;
   };
-  void set_audio_subscription(transport::EndpointId receiver, AudioSubscription subscription);
+  void set_audio_subscription(transport::EndpointHandle receiver, AudioSubscription subscription);
 
   // SSRC rewriting for a receiver with the "ssrc-rewriting" capability (JVB's SsrcCache):
   // its forwarded sources go out on bridge-chosen slot SSRCs. The mapping sink is told when a
   // receiver's slot assignment changed; take_mappings() then gives what to announce
   // (VideoSourcesMap / AudioSourcesMap) before media flows on the new slots.
-  void enable_ssrc_rewriting(transport::EndpointId receiver, const media::SsrcRewriterConfig& config,
+  void enable_ssrc_rewriting(transport::EndpointHandle receiver, const media::SsrcRewriterConfig& config,
                              std::uint64_t seed);
   // The sink may call take_mappings() and send messages, nothing else of the router.
-  using MappingSink = std::function<void(transport::EndpointId receiver)>;
+  using MappingSink = std::function<void(transport::EndpointHandle receiver)>;
   void set_mapping_sink(MappingSink sink) { mapping_sink_ = std::move(sink); }
   // The changed mappings of one kind (or all of them), empty for receivers without rewriting.
-  std::vector<media::SourceMapping> take_mappings(transport::EndpointId receiver, media::SlotKind kind,
+  std::vector<media::SourceMapping> take_mappings(transport::EndpointHandle receiver, media::SlotKind kind,
                                                   bool all = false);
 
   // RFC 6464 levels (0 loudest, 127 silence) of audio that is forwarded, per sending endpoint.
-  using AudioLevelSink = std::function<void(transport::EndpointId sender, std::uint8_t level, Timestamp now)>;
+  using AudioLevelSink = std::function<void(transport::EndpointHandle sender, std::uint8_t level, Timestamp now)>;
   void set_audio_level_sink(AudioLevelSink sink) { audio_level_sink_ = std::move(sink); }
 
   // What a sender's video sources are made of, for the allocation: per simulcast encoding the
@@ -148,29 +148,29 @@ class Router {
     std::string name;
     std::vector<EncodingInfo> encodings;  // lowest first
   };
-  std::vector<VideoSourceInfo> video_sources(transport::EndpointId sender, Timestamp now);
+  std::vector<VideoSourceInfo> video_sources(transport::EndpointHandle sender, Timestamp now);
 
   // Decrypted media from `from`. `slot` is the whole receive buffer; the packet is its first
   // `length` bytes. The slot may be modified.
-  void on_rtp(Timestamp now, transport::EndpointId from, std::span<std::uint8_t> slot, std::size_t length);
-  void on_rtcp(Timestamp now, transport::EndpointId from, std::span<std::uint8_t> slot, std::size_t length);
+  void on_rtp(Timestamp now, transport::EndpointHandle from, std::span<std::uint8_t> slot, std::size_t length);
+  void on_rtcp(Timestamp now, transport::EndpointHandle from, std::span<std::uint8_t> slot, std::size_t length);
 
   // Receiver reports, NACKs and transport-cc feedback towards senders. Returns when next due.
   std::optional<Timestamp> on_timer(Timestamp now);
 
-  std::optional<EndpointMediaStats> stats(transport::EndpointId endpoint, Timestamp now);
+  std::optional<EndpointMediaStats> stats(transport::EndpointHandle endpoint, Timestamp now);
   // When the endpoint last sent RTP (of any kind, as JVB's connectivity status counts it).
-  std::optional<Timestamp> last_rtp_received(transport::EndpointId endpoint) const;
+  std::optional<Timestamp> last_rtp_received(transport::EndpointHandle endpoint) const;
 
   // What one receiver gets of one sender's video source, for /debug.
   struct ProjectionInfo {
-    transport::EndpointId sender = 0;
+    transport::EndpointHandle sender = 0;
     std::string source;
     int target = -1, current = -1;
     media::VideoProjectionCounters counters;
     std::vector<std::uint64_t> packets_per_encoding, keyframes_per_encoding;  // what the sender sent
   };
-  std::vector<ProjectionInfo> projections(transport::EndpointId receiver) const;
+  std::vector<ProjectionInfo> projections(transport::EndpointHandle receiver) const;
 
   // A receiver with SSRC rewriting: its slots in use and what its rewriter did, for /debug.
   struct RewritingInfo {
@@ -178,7 +178,7 @@ class Router {
     bool mids = false;                             // sdes:mid stamped (rtp-mid-demux)
     media::SsrcRewriterCounters counters;
   };
-  std::optional<RewritingInfo> rewriting(transport::EndpointId receiver) const;
+  std::optional<RewritingInfo> rewriting(transport::EndpointHandle receiver) const;
 
   struct Counters {
     std::uint64_t rtp_in = 0, rtcp_in = 0;
@@ -197,7 +197,7 @@ class Router {
   struct Conference;
   struct VideoSource;
   struct AudioSource;
-  Endpoint* find(transport::EndpointId id);
+  Endpoint* find(transport::EndpointHandle id);
   // Rebuilds the subscription lists of every source of the conference (control plane).
   void rebuild_routes(Conference& conference);
   void forward_audio(Timestamp now, Endpoint& sender, AudioSource& source, std::span<std::uint8_t> packet,
@@ -231,7 +231,7 @@ class Router {
   transport::MediaPort& port_;
   Output output_;
   SendSlots slots_;
-  std::unordered_map<transport::EndpointId, std::unique_ptr<Endpoint>> endpoints_;
+  std::unordered_map<transport::EndpointHandle, std::unique_ptr<Endpoint>> endpoints_;
   std::unordered_map<std::string, std::unique_ptr<Conference>> conferences_;
   AudioLevelSink audio_level_sink_;
   MappingSink mapping_sink_;

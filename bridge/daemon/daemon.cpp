@@ -425,10 +425,10 @@ int run(const config::BridgeConfig& config) {
     colibri_ws = std::make_unique<http::ColibriWebSocketServer>(*public_server, ws, ws_owner);
     kLog.info("colibri-ws on {}colibri-ws/{}/", public_server->url(), ws.server_id);
     media.set_websocket_output(
-        [&colibri_ws](transport::EndpointId to, const std::string& message) {
+        [&colibri_ws](transport::EndpointHandle to, const std::string& message) {
           return colibri_ws && colibri_ws->send(to, message);
         },
-        [&colibri_ws](transport::EndpointId id) {
+        [&colibri_ws](transport::EndpointHandle id) {
           if (colibri_ws) colibri_ws->close(id);
         });
   } else if (config.websockets.enabled) {

@@ -48,11 +48,11 @@ Result<PortSockets, std::string> bind_port_sockets(std::uint16_t port, bool ipv6
   return out;
 }
 
-MediaService::MediaService(std::vector<UdpSocket> sockets, transport::EndpointId first_endpoint_id,
+MediaService::MediaService(std::vector<UdpSocket> sockets, transport::EndpointHandle first_endpoint_handle,
                            Handoff handoff, TimeSource clock)
     : sockets_(std::move(sockets)),
       clock_(std::move(clock)),
-      port_(first_endpoint_id),
+      port_(first_endpoint_handle),
       handoff_(std::move(handoff)) {
   buffers_.resize(kBatch * kSlot);
   if (handoff_.directory) {

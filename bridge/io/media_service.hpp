@@ -53,7 +53,7 @@ class MediaService {
   // `clock`: the time every datagram and timer is handled at (a fake one in simulations).
   using TimeSource = std::function<Timestamp()>;
   MediaService(
-      std::vector<UdpSocket> sockets, transport::EndpointId first_endpoint_id, Handoff handoff,
+      std::vector<UdpSocket> sockets, transport::EndpointHandle first_endpoint_handle, Handoff handoff,
       TimeSource clock = [] { return Clock::now(); });
   MediaService(const MediaService&) = delete;
   MediaService& operator=(const MediaService&) = delete;
@@ -74,7 +74,7 @@ class MediaService {
   // Plain RTP or RTCP an endpoint's transport decrypted in place: `packet` is the whole
   // receive slot (with room after `length` for re-encryption), owned by the caller.
   using MediaHandler =
-      std::function<void(Timestamp now, transport::EndpointId from, transport::PacketKind kind,
+      std::function<void(Timestamp now, transport::EndpointHandle from, transport::PacketKind kind,
                          std::span<std::uint8_t> packet, std::size_t length)>;
   void set_media_handler(MediaHandler handler) { media_handler_ = std::move(handler); }
   // Queues a datagram; queued datagrams leave in one batch at the end of the round.
@@ -91,7 +91,7 @@ class MediaService {
   void set_timer_handler(TimerHandler handler) { timer_handler_ = std::move(handler); }
   // Endpoints' transport events (state changes, data channel), after every round.
   using EventHandler =
-      std::function<void(Timestamp now, transport::EndpointId endpoint, transport::TransportEvent event)>;
+      std::function<void(Timestamp now, transport::EndpointHandle endpoint, transport::TransportEvent event)>;
   void set_event_handler(EventHandler handler) { event_handler_ = std::move(handler); }
   transport::MediaPort& port() { return port_; }
 

@@ -3,8 +3,8 @@
 
 namespace jvb::transport {
 
-EndpointId MediaPort::add(std::unique_ptr<EndpointTransport> endpoint) {
-  EndpointId id = next_id_++;
+EndpointHandle MediaPort::add(std::unique_ptr<EndpointTransport> endpoint) {
+  EndpointHandle id = next_id_++;
   demux_.register_ufrag(endpoint->local_credentials().ufrag, id);
   Entry& entry = endpoints_[id];
   entry.transport = std::move(endpoint);
@@ -12,25 +12,25 @@ EndpointId MediaPort::add(std::unique_ptr<EndpointTransport> endpoint) {
   return id;
 }
 
-void MediaPort::remove(EndpointId id) {
+void MediaPort::remove(EndpointHandle id) {
   demux_.remove_connection(id);
   endpoints_.erase(id);  // its heap entries and its place in touched_ are skipped later
 }
 
-EndpointTransport* MediaPort::find(EndpointId id) {
+EndpointTransport* MediaPort::find(EndpointHandle id) {
   auto it = endpoints_.find(id);
   if (it == endpoints_.end()) return nullptr;
   touch(id, it->second);
   return it->second.transport.get();
 }
 
-void MediaPort::touch(EndpointId id, Entry& entry) {
+void MediaPort::touch(EndpointHandle id, Entry& entry) {
   if (entry.touched) return;
   entry.touched = true;
   touched_.push_back(id);
 }
 
-void MediaPort::restart_ice(EndpointId id, ice::IceCredentials new_local) {
+void MediaPort::restart_ice(EndpointHandle id, ice::IceCredentials new_local) {
   EndpointTransport* endpoint = find(id);
   if (!endpoint) return;
   demux_.register_ufrag(new_local.ufrag, id);
@@ -54,7 +54,7 @@ std::optional<MediaPort::Delivery> MediaPort::handle_datagram(Timestamp now, con
 }
 
 void MediaPort::reschedule_touched() {
-  for (EndpointId id : touched_) {
+  for (EndpointHandle id : touched_) {
     auto it = endpoints_.find(id);
     if (it == endpoints_.end()) continue;
     Entry& entry = it->second;
@@ -95,9 +95,9 @@ std::optional<Timestamp> MediaPort::next_timeout() {
 void MediaPort::drain_transmits(const std::function<void(const ice::Transmit&)>& send) {
   reschedule_touched();
   // `send` may not touch the port, but be safe against it: swap the list out first.
-  std::vector<EndpointId> ids;
+  std::vector<EndpointHandle> ids;
   ids.swap(touched_);
-  for (EndpointId id : ids) {
+  for (EndpointHandle id : ids) {
     auto it = endpoints_.find(id);
     if (it == endpoints_.end()) continue;
     it->second.touched = false;
@@ -109,14 +109,14 @@ void MediaPort::drain_transmits(const std::function<void(const ice::Transmit&)>&
   if (touched_.empty()) touched_.swap(ids);
 }
 
-std::optional<std::pair<EndpointId, TransportEvent>> MediaPort::poll_event() {
+std::optional<std::pair<EndpointHandle, TransportEvent>> MediaPort::poll_event() {
   if (events_.empty()) return std::nullopt;
   auto e = std::move(events_.front());
   events_.pop_front();
   return e;
 }
 
-void MediaPort::collect_events(EndpointId id, EndpointTransport& endpoint) {
+void MediaPort::collect_events(EndpointHandle id, EndpointTransport& endpoint) {
   while (auto e = endpoint.poll_event()) {
     if (e->kind == TransportEventKind::kAddressValidated) {
       demux_.bind_address(e->remote, id);

@@ -26,27 +26,30 @@
 
 namespace jvb::transport {
 
-using EndpointId = ice::ConnectionId;
+// The bridge's own key of an endpoint, shared by every table of the worker that owns it (the
+// port's, the router's, the forwarding controller's). Endpoints are identified by their Colibri2
+// id (signaling::EndpointId); the handle is how the packet path finds one without a string.
+using EndpointHandle = ice::ConnectionId;
 
 class MediaPort {
  public:
-  // Endpoint ids count up from `first_id`: the media workers of one process give each port its
-  // own range, so that an id names its worker.
-  explicit MediaPort(EndpointId first_id = 1) : next_id_(first_id) {}
+  // Handles count up from `first_id`: the media workers of one process give each port its own
+  // range, so that a handle names its worker.
+  explicit MediaPort(EndpointHandle first_id = 1) : next_id_(first_id) {}
 
-  EndpointId add(std::unique_ptr<EndpointTransport> endpoint);
-  void remove(EndpointId id);
+  EndpointHandle add(std::unique_ptr<EndpointTransport> endpoint);
+  void remove(EndpointHandle id);
   // The caller may change the endpoint (signaling, a channel message): it counts as touched.
   // Change an endpoint only through a pointer just returned by find(), never one kept from
   // before: the port would not see that its deadline or its transmits changed.
-  EndpointTransport* find(EndpointId id);
+  EndpointTransport* find(EndpointHandle id);
   std::size_t size() const { return endpoints_.size(); }
 
   // ICE restart: new local credentials; the old ufrag keeps routing until the endpoint goes.
-  void restart_ice(EndpointId id, ice::IceCredentials new_local);
+  void restart_ice(EndpointHandle id, ice::IceCredentials new_local);
 
   struct Delivery {
-    EndpointId endpoint;
+    EndpointHandle endpoint;
     Received received;  // plain RTP/RTCP left in the buffer, or kNone
   };
   // Returns the endpoint that took the datagram, or nullopt when it was dropped (counted by
@@ -63,7 +66,7 @@ class MediaPort {
   // Hands every pending outgoing datagram of the endpoints touched since the last drain to `send`.
   void drain_transmits(const std::function<void(const ice::Transmit&)>& send);
   // State changes of endpoints, for the conference layer.
-  std::optional<std::pair<EndpointId, TransportEvent>> poll_event();
+  std::optional<std::pair<EndpointHandle, TransportEvent>> poll_event();
 
   const ice::UdpDemux::Counters& demux_counters() const { return demux_.counters(); }
   // This port shares its UDP port with others (ice::SharedRoutes).
@@ -75,21 +78,21 @@ class MediaPort {
     std::optional<Timestamp> scheduled;  // the deadline in the heap for it
     bool touched = false;                // in touched_
   };
-  using Deadline = std::pair<Timestamp, EndpointId>;
+  using Deadline = std::pair<Timestamp, EndpointHandle>;
 
-  void collect_events(EndpointId id, EndpointTransport& endpoint);
-  void touch(EndpointId id, Entry& entry);
+  void collect_events(EndpointHandle id, EndpointTransport& endpoint);
+  void touch(EndpointHandle id, Entry& entry);
   // Puts the touched endpoints' current deadlines in the heap.
   void reschedule_touched();
 
   ice::UdpDemux demux_;
   ice::Route last_route_;
-  std::unordered_map<EndpointId, Entry> endpoints_;
-  std::vector<EndpointId> touched_;
+  std::unordered_map<EndpointHandle, Entry> endpoints_;
+  std::vector<EndpointHandle> touched_;
   // Deadlines, earliest first; an entry whose endpoint is gone or rescheduled is skipped.
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
-  EndpointId next_id_;
-  std::deque<std::pair<EndpointId, TransportEvent>> events_;
+  EndpointHandle next_id_;
+  std::deque<std::pair<EndpointHandle, TransportEvent>> events_;
 };
 
 }  // namespace jvb::transport

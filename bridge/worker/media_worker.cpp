@@ -21,7 +21,7 @@ constexpr log::Logger kLog{"MediaWorker"};
 struct MediaWorker::State {
   State(MediaWorker& worker, std::vector<io::UdpSocket> sockets, const WorkerSetup& setup,
         io::MediaService::Handoff handoff)
-      : media(std::move(sockets), first_endpoint_id(worker.index_), std::move(handoff), setup.clock),
+      : media(std::move(sockets), first_endpoint_handle(worker.index_), std::move(handoff), setup.clock),
         router(media.port(),
                [this](const SocketAddress& to, std::span<const std::uint8_t> datagram) {
                  media.queue_send(to, datagram);
@@ -29,7 +29,7 @@ struct MediaWorker::State {
                {[this] { return media.reserve_send(conference::Router::kSendSlotSize); },
                 [this](const SocketAddress& to, std::size_t length) { media.commit_send(to, length); }}),
         forwarding(setup.forwarding, router,
-                   [this, &worker](transport::EndpointId to, conference::ChannelTransport via,
+                   [this, &worker](transport::EndpointHandle to, conference::ChannelTransport via,
                                    const std::string& message) {
                      auto on_ws = [&] {
                        if (!ws_open.contains(to)) return false;
@@ -45,7 +45,7 @@ struct MediaWorker::State {
         expire_interval(setup.expire_interval),
         next_expiry(setup.clock() + setup.expire_interval) {}
 
-  bool send_on_sctp(transport::EndpointId to, const std::string& message, Timestamp now) {
+  bool send_on_sctp(transport::EndpointHandle to, const std::string& message, Timestamp now) {
     transport::EndpointTransport* t = media.port().find(to);
     if (!t || !t->send_channel_message(message, now)) return false;
     // Queued now, ahead of media that follows (a new SSRC slot is announced before it is used).
@@ -55,7 +55,7 @@ struct MediaWorker::State {
 
   io::MediaService media;
   conference::Router router;
-  std::unordered_set<transport::EndpointId> ws_open;  // endpoints with a colibri-ws socket
+  std::unordered_set<transport::EndpointHandle> ws_open;  // endpoints with a colibri-ws socket
   conference::ForwardingController forwarding;
   conference::ConferenceManager conferences;
   Duration expire_interval;
@@ -98,7 +98,7 @@ void MediaWorker::run(std::vector<io::UdpSocket> sockets, WorkerSetup setup,
                       io::MediaService::Handoff handoff, std::promise<void>& started) {
   State state(*this, std::move(sockets), setup, std::move(handoff));
   state_ = &state;
-  state.media.set_media_handler([&state](Timestamp now, transport::EndpointId from,
+  state.media.set_media_handler([&state](Timestamp now, transport::EndpointHandle from,
                                          transport::PacketKind kind, std::span<std::uint8_t> packet,
                                          std::size_t length) {
     if (kind == transport::PacketKind::kRtp) {
@@ -123,7 +123,7 @@ void MediaWorker::run(std::vector<io::UdpSocket> sockets, WorkerSetup setup,
   });
   // Transport events after every round: the bridge channel opening, its messages.
   state.media.set_event_handler(
-      [&state](Timestamp now, transport::EndpointId endpoint, transport::TransportEvent event) {
+      [&state](Timestamp now, transport::EndpointHandle endpoint, transport::TransportEvent event) {
         switch (event.kind) {
           case transport::TransportEventKind::kDataChannelOpen:
             state.forwarding.on_channel_open(endpoint, conference::ChannelTransport::kSctp, now);
@@ -140,7 +140,7 @@ void MediaWorker::run(std::vector<io::UdpSocket> sockets, WorkerSetup setup,
       });
   // Told even without a socket known here: the control thread may have one whose opening
   // has not reached this worker yet.
-  state.conferences.set_endpoint_removed_hook([this, &state](transport::EndpointId id) {
+  state.conferences.set_endpoint_removed_hook([this, &state](transport::EndpointHandle id) {
     state.ws_open.erase(id);
     control_.close_ws(id);
   });

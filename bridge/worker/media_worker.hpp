@@ -50,8 +50,8 @@ struct WorkerSetup {
 // post to the control thread, never wait for it.
 class ControlLink {
  public:
-  virtual void send_ws(transport::EndpointId to, std::string message) = 0;
-  virtual void close_ws(transport::EndpointId endpoint) = 0;
+  virtual void send_ws(transport::EndpointHandle to, std::string message) = 0;
+  virtual void close_ws(transport::EndpointHandle endpoint) = 0;
   // `epoch`: the worker's command count when it went (MediaWorkers orders it against answers).
   virtual void conference_gone(WorkerIndex worker, signaling::MeetingId meeting, std::uint64_t epoch) = 0;
 
@@ -73,17 +73,17 @@ struct ModifyConference {
 };
 struct AuthenticateWs {
   std::string conference_id, endpoint_id, password;
-  std::promise<std::optional<transport::EndpointId>> done;
+  std::promise<std::optional<transport::EndpointHandle>> done;
 };
 struct ChannelOpened {
-  transport::EndpointId endpoint;
+  transport::EndpointHandle endpoint;
 };
 struct ChannelMessage {
-  transport::EndpointId endpoint;
+  transport::EndpointHandle endpoint;
   std::string text;
 };
 struct ChannelClosed {
-  transport::EndpointId endpoint;
+  transport::EndpointHandle endpoint;
 };
 struct SetGracefulShutdown {
   bool on;
@@ -130,11 +130,11 @@ class MediaWorker final : io::WorkerLoop::Handler {
   const Snapshot& snapshot() const { return snapshot_; }
   WorkerIndex index() const { return index_; }
 
-  // The first endpoint id of worker `index`: the ids of different workers never meet.
-  static transport::EndpointId first_endpoint_id(WorkerIndex index) {
-    return (static_cast<transport::EndpointId>(index) << 48) + 1;
+  // The first endpoint handle of worker `index`: the handles of different workers never meet.
+  static transport::EndpointHandle first_endpoint_handle(WorkerIndex index) {
+    return (static_cast<transport::EndpointHandle>(index) << 48) + 1;
   }
-  static WorkerIndex owner_of(transport::EndpointId endpoint) {
+  static WorkerIndex owner_of(transport::EndpointHandle endpoint) {
     return static_cast<WorkerIndex>(endpoint >> 48);
   }
 

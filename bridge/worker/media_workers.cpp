@@ -37,12 +37,12 @@ void post_to_control(std::weak_ptr<void> alive, std::function<void()> fn) {
 class MediaWorkers::Link final : public ControlLink {
  public:
   explicit Link(MediaWorkers& owner) : owner_(owner) {}
-  void send_ws(transport::EndpointId to, std::string message) override {
+  void send_ws(transport::EndpointHandle to, std::string message) override {
     post_to_control(alive_, [this, to, message = std::move(message)] {
       if (owner_.ws_send_) owner_.ws_send_(to, message);
     });
   }
-  void close_ws(transport::EndpointId endpoint) override {
+  void close_ws(transport::EndpointHandle endpoint) override {
     post_to_control(alive_, [this, endpoint] {
       if (owner_.ws_close_) owner_.ws_close_(endpoint);
     });
@@ -133,7 +133,7 @@ void MediaWorkers::set_graceful_shutdown(bool on) {
   for (auto& w : workers_) w->post(command::SetGracefulShutdown{on});
 }
 
-std::optional<transport::EndpointId> MediaWorkers::authenticate_ws(std::string_view conference_id,
+std::optional<transport::EndpointHandle> MediaWorkers::authenticate_ws(std::string_view conference_id,
                                                                    std::string_view endpoint_id,
                                                                    std::string_view password) {
   // colibri-ws URLs name the bridge's own conference id, which only its worker knows.
@@ -147,25 +147,25 @@ std::optional<transport::EndpointId> MediaWorkers::authenticate_ws(std::string_v
   return std::nullopt;
 }
 
-void MediaWorkers::post_to_owner(transport::EndpointId endpoint, Command command) {
+void MediaWorkers::post_to_owner(transport::EndpointHandle endpoint, Command command) {
   auto w = MediaWorker::owner_of(endpoint);
   if (w < workers_.size()) workers_[w]->post(std::move(command));
 }
 
-void MediaWorkers::channel_opened(transport::EndpointId endpoint) {
+void MediaWorkers::channel_opened(transport::EndpointHandle endpoint) {
   post_to_owner(endpoint, command::ChannelOpened{endpoint});
 }
 
-void MediaWorkers::channel_message(transport::EndpointId endpoint, std::string_view text) {
+void MediaWorkers::channel_message(transport::EndpointHandle endpoint, std::string_view text) {
   post_to_owner(endpoint, command::ChannelMessage{endpoint, std::string(text)});
 }
 
-void MediaWorkers::channel_closed(transport::EndpointId endpoint) {
+void MediaWorkers::channel_closed(transport::EndpointHandle endpoint) {
   post_to_owner(endpoint, command::ChannelClosed{endpoint});
 }
 
-void MediaWorkers::set_websocket_output(std::function<bool(transport::EndpointId, const std::string&)> send,
-                                        std::function<void(transport::EndpointId)> close) {
+void MediaWorkers::set_websocket_output(std::function<bool(transport::EndpointHandle, const std::string&)> send,
+                                        std::function<void(transport::EndpointHandle)> close) {
   ws_send_ = std::move(send);
   ws_close_ = std::move(close);
 }

@@ -37,15 +37,15 @@ class MediaWorkers {
   void set_graceful_shutdown(bool on);
 
   // colibri-ws (the ColibriWebSocketServer's owner calls these).
-  std::optional<transport::EndpointId> authenticate_ws(std::string_view conference_id,
+  std::optional<transport::EndpointHandle> authenticate_ws(std::string_view conference_id,
                                                        std::string_view endpoint_id,
                                                        std::string_view password);
-  void channel_opened(transport::EndpointId endpoint);
-  void channel_message(transport::EndpointId endpoint, std::string_view text);
-  void channel_closed(transport::EndpointId endpoint);
+  void channel_opened(transport::EndpointHandle endpoint);
+  void channel_message(transport::EndpointHandle endpoint, std::string_view text);
+  void channel_closed(transport::EndpointHandle endpoint);
   // How messages for colibri-ws sockets leave, and sockets of removed endpoints close.
-  void set_websocket_output(std::function<bool(transport::EndpointId, const std::string&)> send,
-                            std::function<void(transport::EndpointId)> close);
+  void set_websocket_output(std::function<bool(transport::EndpointHandle, const std::string&)> send,
+                            std::function<void(transport::EndpointHandle)> close);
 
   // GET /debug: every worker's part, merged (conference::merge_debug_state), plus the workers.
   nlohmann::json debug_state(bool full);
@@ -67,7 +67,7 @@ class MediaWorkers {
   MediaWorkers() = default;
   WorkerIndex least_loaded() const;
   // colibri-ws commands go to the worker whose id range holds the endpoint.
-  void post_to_owner(transport::EndpointId endpoint, Command command);
+  void post_to_owner(transport::EndpointHandle endpoint, Command command);
   std::uint64_t sum(std::atomic<std::uint64_t> Snapshot::*field) const;
   void conference_gone(WorkerIndex worker, const signaling::MeetingId& meeting, std::uint64_t epoch);
 
@@ -78,8 +78,8 @@ class MediaWorkers {
   std::unique_ptr<Link> link_;
   std::vector<std::unique_ptr<MediaWorker>> workers_;
   std::unordered_map<signaling::MeetingId, Owner> owners_;
-  std::function<bool(transport::EndpointId, const std::string&)> ws_send_;
-  std::function<void(transport::EndpointId)> ws_close_;
+  std::function<bool(transport::EndpointHandle, const std::string&)> ws_send_;
+  std::function<void(transport::EndpointHandle)> ws_close_;
 };
 
 }  // namespace jvb::worker

@@ -171,7 +171,7 @@ int main(int argc, char** argv) {
   std::uint32_t priority = ice::candidate_priority(ice::CandidateType::kPeerReflexive, 65535, 1);
   auto credentials = ice::generate_credentials();
   transport::MediaPort port;
-  transport::EndpointId id = port.add(std::make_unique<transport::EndpointTransport>(
+  transport::EndpointHandle id = port.add(std::make_unique<transport::EndpointTransport>(
       config, *certificate, ice::IceRole::kControlling, credentials, tie_breaker, priority));
   transport::EndpointTransport& endpoint = *port.find(id);
 

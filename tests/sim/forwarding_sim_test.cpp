@@ -19,12 +19,12 @@ using nlohmann::json;
 
 struct ForwardingSim {
   Sim s;
-  std::map<transport::EndpointId, std::vector<json>> inbox;  // what each endpoint's channel got
+  std::map<transport::EndpointHandle, std::vector<json>> inbox;  // what each endpoint's channel got
   ForwardingController controller;
 
   explicit ForwardingSim(ForwardingOptions options = {})
       : controller(std::move(options), s.router,
-                   [this](transport::EndpointId to, ChannelTransport, const std::string& message) {
+                   [this](transport::EndpointHandle to, ChannelTransport, const std::string& message) {
                      inbox[to].push_back(json::parse(message));
                      return true;
                    }) {

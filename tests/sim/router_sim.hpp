@@ -46,7 +46,7 @@ namespace jvb::conference {
 namespace router_sim {
 
 using namespace std::chrono_literals;
-using transport::EndpointId;
+using transport::EndpointHandle;
 
 constexpr std::uint8_t kOpusPt = 111, kVp8Pt = 100, kRtxPt = 96;
 constexpr std::uint8_t kAudioLevelId = 1, kTccId = 5;
@@ -136,7 +136,7 @@ struct Browser {
 
   std::string name, conference;
   SocketAddress address;
-  EndpointId id = 0;
+  EndpointHandle id = 0;
   std::unique_ptr<transport::EndpointTransport> transport;
   std::uint32_t audio_ssrc;
   std::array<std::uint32_t, 3> video, rtx;
@@ -684,7 +684,7 @@ inline std::size_t count_rtp_from(const Browser& receiver, std::uint32_t ssrc, T
 }
 
 inline std::optional<Router::ProjectionInfo> projection_of(const std::vector<Router::ProjectionInfo>& all,
-                                                           EndpointId sender) {
+                                                           EndpointHandle sender) {
   for (const auto& p : all)
     if (p.sender == sender) return p;
   return std::nullopt;

@@ -34,7 +34,7 @@ struct Sim {
   Timestamp now{};
   TransportConfig config;
   MediaPort bridge;
-  EndpointId bridge_endpoint = 0;
+  EndpointHandle bridge_endpoint = 0;
   std::unique_ptr<EndpointTransport> client;
   std::deque<Datagram> wire;
   bool drop_all = false;

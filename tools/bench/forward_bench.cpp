@@ -236,7 +236,7 @@ struct Datagram {
 struct Participant {
   std::string name;  // an endpoint id as Jitsi Meet makes them (8 hex digits)
   SocketAddress address;
-  jvb::transport::EndpointId id = 0;
+  jvb::transport::EndpointHandle id = 0;
   std::unique_ptr<EndpointTransport> client;
   std::uint32_t audio_ssrc = 0, video_ssrc = 0;
   std::uint64_t rtp_received = 0;  // what it decrypted of the bridge's output
