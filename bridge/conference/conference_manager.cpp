@@ -278,9 +278,9 @@ Result<signaling::Endpoint, Colibri2Error> ConferenceManager::create_endpoint(
       return unexpected(Colibri2Error::bad_request("Unsupported SCTP port"));
   }
 
-  EndpointState e;
+  Endpoint e;
   e.id = request.id;
-  e.conference_id = c.id;
+  e.conference = c.id;
   e.stats_id = request.stats_id;
   e.muc_role = request.muc_role;
   e.medias = request.medias;
@@ -304,12 +304,12 @@ Result<signaling::Endpoint, Colibri2Error> ConferenceManager::create_endpoint(
       ice::candidate_priority(ice::CandidateType::kPeerReflexive, 65535, 1));
   apply_remote_transport(*transport, *request.transport, now);
   if (sctp) transport->enable_data_channels(options_.sctp_max_channels);
-  e.transport = port_.add(std::move(transport));
+  e.handle = port_.add(std::move(transport));
 
   signaling::Endpoint response;
   response.id = request.id;
   response.transport = local_transport(e);
-  const EndpointState& stored = c.endpoints.emplace(request.id, std::move(e)).first->second;
+  Endpoint& stored = c.endpoints.emplace(request.id, std::move(e)).first->second;
   sync_router(c, stored, now);
   ++counters_.endpoints_created;
   kLog.info("Created endpoint {} in conference {}", request.id.str(), c.id);
@@ -317,17 +317,17 @@ Result<signaling::Endpoint, Colibri2Error> ConferenceManager::create_endpoint(
 }
 
 Result<signaling::Endpoint, Colibri2Error> ConferenceManager::update_endpoint(
-    EndpointState& e, const signaling::Endpoint& request, Timestamp now) {
+    Endpoint& e, const signaling::Endpoint& request, Timestamp now) {
   if (auto applied = apply_sources(e, request); !applied) return unexpected(std::move(applied).error());
   if (request.stats_id) e.stats_id = request.stats_id;
   if (request.force_mute) e.force_mute = *request.force_mute;
   if (request.initial_last_n) e.initial_last_n = request.initial_last_n;
   signaling::Endpoint response;
   response.id = request.id;
-  transport::EndpointTransport* t = port_.find(e.transport);
+  transport::EndpointTransport* t = port_.find(e.handle);
   if (request.transport && t) {
     if (request.transport->ice_restart) {
-      port_.restart_ice(e.transport, ice::generate_credentials(options_.ufrag_prefix));
+      port_.restart_ice(e.handle, ice::generate_credentials(options_.ufrag_prefix));
       apply_remote_transport(*t, *request.transport, now);
       response.transport = local_transport(e);  // new credentials go back to the client
     } else {
@@ -337,7 +337,7 @@ Result<signaling::Endpoint, Colibri2Error> ConferenceManager::update_endpoint(
   return response;
 }
 
-Result<bool, Colibri2Error> ConferenceManager::apply_sources(EndpointState& e,
+Result<bool, Colibri2Error> ConferenceManager::apply_sources(Endpoint& e,
                                                              const signaling::Endpoint& request) {
   if (!request.sources) return true;
   bool visitor = e.muc_role == signaling::MucRole::kVisitor;
@@ -364,8 +364,8 @@ Result<bool, Colibri2Error> ConferenceManager::apply_sources(EndpointState& e,
   return true;
 }
 
-signaling::Transport ConferenceManager::local_transport(const EndpointState& e) {
-  const transport::EndpointTransport* t = port_.find(e.transport);
+signaling::Transport ConferenceManager::local_transport(const Endpoint& e) {
+  const transport::EndpointTransport* t = port_.find(e.handle);
   signaling::Transport out;
   signaling::IceUdpTransport ice;
   if (t) {
@@ -388,7 +388,7 @@ signaling::Transport ConferenceManager::local_transport(const EndpointState& e) 
     for (const auto& domain : ws.domains) {
       // {ws|wss}://{domain}/colibri-ws/{server-id}/{conference-id}/{endpoint-id}?pwd={password}
       ice.web_sockets.push_back({false, std::string(ws.tls ? "wss://" : "ws://") + domain + "/colibri-ws/" +
-                                            ws.server_id + "/" + e.conference_id + "/" + e.id.str() +
+                                            ws.server_id + "/" + e.conference + "/" + e.id.str() +
                                             "?pwd=" + e.ws_password});
     }
   }
@@ -420,59 +420,38 @@ void ConferenceManager::expire_conference(const signaling::MeetingId& id, Timest
 }
 
 // The router and the controller let go of the endpoint before its transport leaves the port.
-void ConferenceManager::remove_media(const EndpointState& e, Timestamp now) {
-  if (controller_) controller_->remove_endpoint(e.transport, now);
-  if (router_) router_->remove_endpoint(e.transport);
-  if (endpoint_removed_) endpoint_removed_(e.transport);
-  port_.remove(e.transport);
+void ConferenceManager::remove_media(Endpoint& e, Timestamp now) {
+  if (controller_) controller_->remove_endpoint(e, now);
+  if (router_) router_->remove_endpoint(e);
+  if (endpoint_removed_) endpoint_removed_(e.handle);
+  port_.remove(e.handle);
 }
 
 std::optional<transport::EndpointHandle> ConferenceManager::authenticate_ws(std::string_view conference_id,
-                                                                        std::string_view endpoint_id,
-                                                                        std::string_view password) const {
+                                                                            std::string_view endpoint_id,
+                                                                            std::string_view password) const {
   for (const auto& [meeting, c] : conferences_) {
     if (c.id != conference_id) continue;
     auto it = c.endpoints.find(signaling::EndpointId(std::string(endpoint_id)));
     if (it == c.endpoints.end() || it->second.ws_password.empty() || it->second.ws_password != password)
       return std::nullopt;
-    return it->second.transport;
+    return it->second.handle;
   }
   return std::nullopt;
 }
 
-void ConferenceManager::sync_router(const Conference& c, const EndpointState& e, Timestamp now) {
-  auto has = [&](std::string_view capability) {
-    return std::find(e.capabilities.begin(), e.capabilities.end(), capability) != e.capabilities.end();
-  };
-  bool rewriting = has(signaling::kCapabilitySsrcRewriting);
+void ConferenceManager::sync_router(const Conference& c, Endpoint& e, Timestamp now) {
   if (router_) {
-    EndpointMediaDescription d{e.medias, e.sources, e.force_mute, e.id.str()};
-    router_->set_endpoint(c.id, e.transport, c.audio_feedback_ssrc.value(), c.video_feedback_ssrc.value(), d);
-    if (rewriting) {
+    router_->set_endpoint(e, c.audio_feedback_ssrc.value(), c.video_feedback_ssrc.value());
+    if (e.has_capability(signaling::kCapabilitySsrcRewriting)) {
       media::SsrcRewriterConfig config;
       config.video_slots = options_.ssrc_limit_video;
       config.audio_slots = options_.ssrc_limit_audio;
-      config.mids = has(signaling::kCapabilityRtpMidDemux);
-      router_->enable_ssrc_rewriting(e.transport, config, random_());
+      config.mids = e.has_capability(signaling::kCapabilityRtpMidDemux);
+      router_->enable_ssrc_rewriting(e.handle, config, random_());
     }
   }
-  if (controller_) {
-    ForwardingEndpoint f;
-    f.conference = c.id;
-    f.id = e.id.str();
-    f.initial_last_n = e.initial_last_n;
-    f.ssrc_rewriting = rewriting;
-    for (const auto& ms : e.sources) {
-      if (ms.type != signaling::MediaType::kVideo) continue;
-      auto type = allocation::VideoType::kCamera;
-      for (const auto& s : ms.sources) {
-        if (iequals(s.video_type, "desktop")) type = allocation::VideoType::kDesktop;
-        if (iequals(s.video_type, "desktop_high_fps")) type = allocation::VideoType::kDesktopHighFps;
-      }
-      f.video_sources.push_back({ms.id.str(), type});
-    }
-    controller_->set_endpoint(e.transport, f, now);
-  }
+  if (controller_) controller_->set_endpoint(e, now);
 }
 
 void ConferenceManager::expire_idle(Timestamp now) {
@@ -480,7 +459,7 @@ void ConferenceManager::expire_idle(Timestamp now) {
   for (auto& [meeting_id, c] : conferences_) {
     std::vector<signaling::EndpointId> idle;
     for (const auto& [id, e] : c.endpoints) {
-      const transport::EndpointTransport* t = port_.find(e.transport);
+      const transport::EndpointTransport* t = port_.find(e.handle);
       bool expired;
       if (!t || t->state() == transport::TransportState::kFailed) {
         expired = true;

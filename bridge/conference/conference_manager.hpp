@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bridge/conference/endpoint.hpp"
 #include "bridge/conference/forwarding_controller.hpp"
 #include "bridge/conference/router.hpp"
 #include "bridge/core/result.hpp"
@@ -52,29 +53,14 @@ struct ConferenceOptions {
   Duration empty_conference_grace = std::chrono::seconds(20);
 };
 
-struct EndpointState {
-  signaling::EndpointId id;
-  std::string conference_id;  // the bridge's id of its conference
-  transport::EndpointHandle transport = 0;
-  std::optional<std::string> stats_id;
-  std::optional<signaling::MucRole> muc_role;
-  std::vector<signaling::Media> medias;
-  std::vector<signaling::MediaSource> sources;
-  signaling::ForceMute force_mute;
-  std::optional<std::int32_t> initial_last_n;
-  std::vector<std::string> capabilities;
-  bool sctp = false;
-  std::string ws_password;  // colibri-ws pwd: 24 random [A-Za-z0-9], stable for the endpoint's life
-  Timestamp created{};
-};
-
 struct Conference {
   signaling::MeetingId meeting_id;
   std::string id;  // the bridge's own conference id (16 hex digits), as JVB logs it
   std::optional<std::string> name;
   Timestamp created{};
   signaling::Ssrc audio_feedback_ssrc, video_feedback_ssrc;
-  std::map<signaling::EndpointId, EndpointState> endpoints;
+  std::map<signaling::EndpointId, Endpoint>
+      endpoints;  // a node per record: router and controller point at it
 };
 
 class ConferenceManager {
@@ -95,8 +81,8 @@ class ConferenceManager {
   // The endpoint a colibri-ws connection may attach to: bridge conference id, endpoint id and
   // pwd must match (as JVB's ColibriWebSocketServlet checks).
   std::optional<transport::EndpointHandle> authenticate_ws(std::string_view conference_id,
-                                                       std::string_view endpoint_id,
-                                                       std::string_view password) const;
+                                                           std::string_view endpoint_id,
+                                                           std::string_view password) const;
   // Told of every endpoint that goes away (after the router and the controller).
   void set_endpoint_removed_hook(std::function<void(transport::EndpointHandle)> hook) {
     endpoint_removed_ = std::move(hook);
@@ -126,14 +112,14 @@ class ConferenceManager {
   Result<signaling::Endpoint, signaling::Colibri2Error> create_endpoint(Conference& c,
                                                                         const signaling::Endpoint& request,
                                                                         Timestamp now);
-  Result<signaling::Endpoint, signaling::Colibri2Error> update_endpoint(EndpointState& e,
+  Result<signaling::Endpoint, signaling::Colibri2Error> update_endpoint(Endpoint& e,
                                                                         const signaling::Endpoint& request,
                                                                         Timestamp now);
-  Result<bool, signaling::Colibri2Error> apply_sources(EndpointState& e, const signaling::Endpoint& request);
-  signaling::Transport local_transport(const EndpointState& e);
+  Result<bool, signaling::Colibri2Error> apply_sources(Endpoint& e, const signaling::Endpoint& request);
+  signaling::Transport local_transport(const Endpoint& e);
   void expire_endpoint(Conference& c, const signaling::EndpointId& id, Timestamp now);
-  void sync_router(const Conference& c, const EndpointState& e, Timestamp now);
-  void remove_media(const EndpointState& e, Timestamp now);
+  void sync_router(const Conference& c, Endpoint& e, Timestamp now);
+  void remove_media(Endpoint& e, Timestamp now);
   void expire_conference(const signaling::MeetingId& id, Timestamp now);
   std::uint32_t random_u32();
 

@@ -13,13 +13,13 @@ nlohmann::json conference_json(const Conference& c, Router& router, const Forwar
       continue;
     }
     nlohmann::json ep = {{"stats_id", e.stats_id.value_or("")}, {"sources", e.sources.size()}};
-    if (auto s = router.stats(e.transport, now)) {
+    if (auto s = router.stats(e.handle, now)) {
       ep["bitrates"] = {{"incoming_bps", s->incoming_bps}, {"outgoing_bps", s->outgoing_bps}};
       ep["packets"] = {{"incoming", s->incoming_packets}, {"outgoing", s->outgoing_packets}};
       ep["bytes"] = {{"incoming", s->incoming_bytes}, {"outgoing", s->outgoing_bytes}};
     }
     nlohmann::json projections = nlohmann::json::array();
-    for (const auto& p : router.projections(e.transport)) {
+    for (const auto& p : router.projections(e.handle)) {
       projections.push_back({{"source", p.source},
                              {"target", p.target},
                              {"current", p.current},
@@ -32,7 +32,7 @@ nlohmann::json conference_json(const Conference& c, Router& router, const Forwar
                              {"sender_keyframes_per_encoding", p.keyframes_per_encoding}});
     }
     ep["video_projections"] = std::move(projections);
-    if (auto w = router.rewriting(e.transport)) {
+    if (auto w = router.rewriting(e.handle)) {
       const auto& k = w->counters;
       ep["ssrc_rewriting"] = {{"video_slots", w->video_slots},
                               {"audio_slots", w->audio_slots},
@@ -47,7 +47,7 @@ nlohmann::json conference_json(const Conference& c, Router& router, const Forwar
                               {"mids_stamped", k.mids_stamped},
                               {"mid_stamp_failures", k.mid_stamp_failures}};
     }
-    if (auto r = forwarding.receiver_state(e.transport)) {
+    if (auto r = forwarding.receiver_state(e.handle)) {
       ep["bridge_channel"] = {{"open", r->channel_open},
                               {"messages_in", r->messages_in},
                               {"messages_out", r->messages_out},

@@ -6,6 +6,7 @@
 
 #include "bridge/channel/bridge_channel_message.hpp"
 #include "bridge/core/log.hpp"
+#include "bridge/core/strings.hpp"
 
 namespace jvb::conference {
 namespace {
@@ -73,10 +74,20 @@ int assumed_height(std::size_t index, std::size_t count) {
 
 }  // namespace
 
-struct ForwardingController::Endpoint {
-  transport::EndpointHandle transport = 0;
+// The controller's part of an endpoint's record: what it gets, its bridge channel, its activity.
+struct EndpointForwarding {
+  using Conference = ForwardingController::Conference;
+  Endpoint* record = nullptr;  // what signaling said: its id, sources, initial last-n
+  transport::EndpointHandle handle = 0;
   Conference* conference = nullptr;
-  ForwardingEndpoint description;
+  // Its video sources as the allocation sees them: signaled, with the video types the client
+  // announced on the bridge channel, which outlive re-signaling of the source.
+  struct VideoSource {
+    std::string name;
+    allocation::VideoType video_type = allocation::VideoType::kCamera;
+  };
+  std::vector<VideoSource> video_sources;
+  bool ssrc_rewriting = false;  // gets VideoSourcesMap / AudioSourcesMap
   allocation::AllocationSettings settings;
   allocation::AllocationTracker allocation;
   std::optional<std::vector<Router::VideoTarget>> targets;             // what the router was last given
@@ -92,12 +103,12 @@ struct ForwardingController::Endpoint {
   bool active = true;
   std::uint64_t messages_in = 0, messages_out = 0, messages_dropped = 0;
 
-  explicit Endpoint(const allocation::AllocationSettingsConfig& config) : settings(config) {}
+  explicit EndpointForwarding(const allocation::AllocationSettingsConfig& config) : settings(config) {}
 };
 
 struct ForwardingController::Conference {
   std::string id;
-  std::vector<Endpoint*> members;  // in join order
+  std::vector<EndpointForwarding*> members;  // in join order
   speech::ConferenceSpeechActivity speech;
   // What each sender was last told about each of its sources (SenderSourceConstraints).
   std::map<std::string, int> sender_constraints;
@@ -105,9 +116,9 @@ struct ForwardingController::Conference {
   std::optional<Timestamp> next_allocation;
 
   explicit Conference(const speech::SpeechActivityConfig& config) : speech(config) {}
-  Endpoint* member(std::string_view endpoint_id) const {
-    for (Endpoint* e : members)
-      if (e->description.id == endpoint_id) return e;
+  EndpointForwarding* member(std::string_view endpoint_id) const {
+    for (EndpointForwarding* e : members)
+      if (e->record->id.str() == endpoint_id) return e;
     return nullptr;
   }
 };
@@ -126,52 +137,63 @@ ForwardingController::~ForwardingController() {
   router_.set_mapping_sink({});
 }
 
-ForwardingController::Endpoint* ForwardingController::find(transport::EndpointHandle id) {
+EndpointForwarding* ForwardingController::find(transport::EndpointHandle id) {
   auto it = endpoints_.find(id);
-  return it == endpoints_.end() ? nullptr : it->second.get();
+  return it == endpoints_.end() ? nullptr : it->second;
 }
 
-void ForwardingController::set_endpoint(transport::EndpointHandle id, const ForwardingEndpoint& description,
-                                        Timestamp now) {
-  auto& slot = endpoints_[id];
-  if (!slot) {
+void EndpointPartDeleter::operator()(EndpointForwarding* part) const { delete part; }
+
+void ForwardingController::set_endpoint(Endpoint& endpoint, Timestamp now) {
+  const transport::EndpointHandle id = endpoint.handle;
+  if (!endpoint.forwarding) {
     allocation::AllocationSettingsConfig config = options_.settings;
-    if (description.initial_last_n) config.initial_last_n = *description.initial_last_n;
-    slot = std::make_unique<Endpoint>(config);
-    slot->transport = id;
-    slot->created = now;
-    slot->tokens = options_.message_burst;
-    slot->tokens_at = now;
+    if (endpoint.initial_last_n) config.initial_last_n = *endpoint.initial_last_n;
+    endpoint.forwarding.reset(new EndpointForwarding(config));
+    endpoint.forwarding->created = now;
+    endpoint.forwarding->tokens = options_.message_burst;
+    endpoint.forwarding->tokens_at = now;
+    endpoints_[id] = endpoint.forwarding.get();
   }
-  Endpoint& e = *slot;
-  e.description = description;
-  // Video types a client announced on the bridge channel outlive re-signaling of the source.
-  for (auto& source : e.description.video_sources) {
-    if (auto t = e.announced_video_types.find(source.name); t != e.announced_video_types.end())
-      source.video_type = t->second;
+  EndpointForwarding& e = *endpoint.forwarding;
+  e.record = &endpoint;
+  e.handle = id;
+  e.ssrc_rewriting = endpoint.has_capability(signaling::kCapabilitySsrcRewriting);
+  e.video_sources.clear();
+  for (const auto& ms : endpoint.sources) {
+    if (ms.type != signaling::MediaType::kVideo) continue;
+    auto type = allocation::VideoType::kCamera;
+    for (const auto& s : ms.sources) {
+      if (iequals(s.video_type, "desktop")) type = allocation::VideoType::kDesktop;
+      if (iequals(s.video_type, "desktop_high_fps")) type = allocation::VideoType::kDesktopHighFps;
+    }
+    if (auto t = e.announced_video_types.find(ms.id.str()); t != e.announced_video_types.end())
+      type = t->second;
+    e.video_sources.push_back({ms.id.str(), type});
   }
-  auto& conf = conferences_[description.conference];
+  auto& conf = conferences_[endpoint.conference];
   if (!conf) {
     conf = std::make_unique<Conference>(options_.speech);
-    conf->id = description.conference;
+    conf->id = endpoint.conference;
   }
   if (e.conference != conf.get()) {
     conf->members.push_back(&e);
     e.conference = conf.get();
-    conf->speech.add_endpoint(id, !description.video_sources.empty());
+    conf->speech.add_endpoint(id, !e.video_sources.empty());
   } else {
-    conf->speech.set_has_video(id, !description.video_sources.empty());
+    conf->speech.set_has_video(id, !e.video_sources.empty());
   }
   reallocate(*conf, now);
 }
 
-void ForwardingController::remove_endpoint(transport::EndpointHandle id, Timestamp now) {
-  auto it = endpoints_.find(id);
-  if (it == endpoints_.end()) return;
-  Conference* conf = it->second->conference;
-  // Out of the member list before it is freed: the list holds raw pointers.
-  if (conf) std::erase(conf->members, it->second.get());
-  endpoints_.erase(it);
+void ForwardingController::remove_endpoint(Endpoint& endpoint, Timestamp now) {
+  if (!endpoint.forwarding) return;
+  const transport::EndpointHandle id = endpoint.handle;
+  Conference* conf = endpoint.forwarding->conference;
+  // Out of the member list and the index before it is freed: they hold raw pointers.
+  if (conf) std::erase(conf->members, endpoint.forwarding.get());
+  endpoints_.erase(id);
+  endpoint.forwarding.reset();
   if (!conf) return;
   if (conf->members.empty()) {
     conferences_.erase(std::string(conf->id));  // a copy: the key lives in the node it erases
@@ -182,8 +204,9 @@ void ForwardingController::remove_endpoint(transport::EndpointHandle id, Timesta
   reallocate(*conf, now);
 }
 
-void ForwardingController::on_channel_open(transport::EndpointHandle id, ChannelTransport transport, Timestamp) {
-  Endpoint* e = find(id);
+void ForwardingController::on_channel_open(transport::EndpointHandle id, ChannelTransport transport,
+                                           Timestamp) {
+  EndpointForwarding* e = find(id);
   if (!e) return;
   (transport == ChannelTransport::kSctp ? e->sctp_open : e->ws_open) = true;
   e->channel = transport;
@@ -193,14 +216,14 @@ void ForwardingController::on_channel_open(transport::EndpointHandle id, Channel
   send(*e, channel::serialize(channel::ForwardedSources{e->allocation.current().forwarded_sources}));
   announce_mappings(*e, true);
   for (const auto& [source, max_height] : e->conference->sender_constraints) {
-    bool own = std::any_of(e->description.video_sources.begin(), e->description.video_sources.end(),
+    bool own = std::any_of(e->video_sources.begin(), e->video_sources.end(),
                            [&](const auto& s) { return s.name == source; });
     if (own) send(*e, channel::serialize(channel::SenderSourceConstraints{source, max_height}));
   }
-  for (Endpoint* other : e->conference->members) {
+  for (EndpointForwarding* other : e->conference->members) {
     if (other != e && !other->active) {
-      send(*e,
-           channel::serialize(channel::EndpointConnectivityStatusChangeEvent{other->description.id, false}));
+      send(*e, channel::serialize(
+                   channel::EndpointConnectivityStatusChangeEvent{other->record->id.str(), false}));
     }
   }
   if (auto current = e->conference->speech.current_message()) {
@@ -209,16 +232,16 @@ void ForwardingController::on_channel_open(transport::EndpointHandle id, Channel
 }
 
 void ForwardingController::on_channel_closed(transport::EndpointHandle id, ChannelTransport transport) {
-  Endpoint* e = find(id);
+  EndpointForwarding* e = find(id);
   if (!e) return;
   (transport == ChannelTransport::kSctp ? e->sctp_open : e->ws_open) = false;
   if (transport == e->channel)
     e->channel = e->sctp_open ? ChannelTransport::kSctp : ChannelTransport::kWebSocket;
 }
 
-void ForwardingController::on_message(transport::EndpointHandle id, ChannelTransport via, std::string_view text,
-                                      Timestamp now) {
-  Endpoint* e = find(id);
+void ForwardingController::on_message(transport::EndpointHandle id, ChannelTransport via,
+                                      std::string_view text, Timestamp now) {
+  EndpointForwarding* e = find(id);
   if (!e) return;
   e->channel = via;
   ++counters_.messages_in;
@@ -243,7 +266,7 @@ void ForwardingController::on_message(transport::EndpointHandle id, ChannelTrans
       ++counters_.dropped_unparsable;
     }
     ++e->messages_dropped;
-    kLog.fine("Dropped a bridge-channel message from {}: {}", e->description.id, parsed.error().reason);
+    kLog.fine("Dropped a bridge-channel message from {}: {}", e->record->id.str(), parsed.error().reason);
     return;
   }
   Conference& conf = *e->conference;
@@ -257,17 +280,17 @@ void ForwardingController::on_message(transport::EndpointHandle id, ChannelTrans
         } else if constexpr (std::is_same_v<T, channel::LastNChangedEvent>) {
           if (e->settings.set_last_n(m.last_n)) reallocate(conf, now);
         } else if constexpr (std::is_same_v<T, channel::EndpointMessage>) {
-          std::string relayed = channel::relay_with_from(m.raw, e->description.id);
+          std::string relayed = channel::relay_with_from(m.raw, e->record->id.str());
           if (m.is_broadcast()) {
             broadcast(conf, relayed, e);
-          } else if (Endpoint* target = conf.member(m.to); target && target != e) {
+          } else if (EndpointForwarding* target = conf.member(m.to); target && target != e) {
             send(*target, relayed);
           } else {
             ++counters_.dropped_unknown_target;
           }
         } else if constexpr (std::is_same_v<T, channel::EndpointStats>) {
-          std::string relayed = channel::relay_with_from(m.raw, e->description.id);
-          for (Endpoint* r : conf.members) {
+          std::string relayed = channel::relay_with_from(m.raw, e->record->id.str());
+          for (EndpointForwarding* r : conf.members) {
             if (r != e &&
                 (conf.members.size() <= options_.stats_filter_threshold || wants_stats_of(conf, *r, *e)))
               send(*r, relayed);
@@ -278,36 +301,37 @@ void ForwardingController::on_message(transport::EndpointHandle id, ChannelTrans
           if constexpr (std::is_same_v<T, channel::SourceVideoTypeMessage>) {
             name = m.source_name;
           } else {
-            name = e->description.id + "-v0";
+            name = e->record->id.str() + "-v0";
           }
           e->announced_video_types[name] = to_allocation(m.video_type);
-          for (auto& source : e->description.video_sources) {
+          for (auto& source : e->video_sources) {
             if (source.name == name && source.video_type != to_allocation(m.video_type)) {
               source.video_type = to_allocation(m.video_type);
               reallocate(conf, now);
             }
           }
         } else if constexpr (std::is_same_v<T, channel::ReceiverAudioSubscription>) {
-          router_.set_audio_subscription(e->transport, {m.all, m.include, m.exclude});
+          router_.set_audio_subscription(e->handle, {m.all, m.include, m.exclude});
         }
       },
       *parsed);
 }
 
-void ForwardingController::on_audio_level(transport::EndpointHandle sender, std::uint8_t level, Timestamp now) {
-  Endpoint* e = find(sender);
+void ForwardingController::on_audio_level(transport::EndpointHandle sender, std::uint8_t level,
+                                          Timestamp now) {
+  EndpointForwarding* e = find(sender);
   if (!e) return;
   e->conference->speech.on_level(sender, level, now);
 }
 
 void ForwardingController::on_mappings_changed(transport::EndpointHandle id) {
-  if (Endpoint* e = find(id)) announce_mappings(*e, false);
+  if (EndpointForwarding* e = find(id)) announce_mappings(*e, false);
 }
 
 // VideoSourcesMap then AudioSourcesMap, with what changed (or everything, on connect).
-void ForwardingController::announce_mappings(Endpoint& receiver, bool all) {
-  if (!receiver.description.ssrc_rewriting) return;
-  auto video = router_.take_mappings(receiver.transport, media::SlotKind::kVideo, all);
+void ForwardingController::announce_mappings(EndpointForwarding& receiver, bool all) {
+  if (!receiver.ssrc_rewriting) return;
+  auto video = router_.take_mappings(receiver.handle, media::SlotKind::kVideo, all);
   if (!video.empty() || all) {
     channel::VideoSourcesMap m;
     for (auto& v : video) {
@@ -318,7 +342,7 @@ void ForwardingController::announce_mappings(Endpoint& receiver, bool all) {
     }
     send(receiver, channel::serialize(m));
   }
-  auto audio = router_.take_mappings(receiver.transport, media::SlotKind::kAudio, all);
+  auto audio = router_.take_mappings(receiver.handle, media::SlotKind::kAudio, all);
   if (!audio.empty() || all) {
     channel::AudioSourcesMap m;
     for (auto& a : audio) {
@@ -330,8 +354,8 @@ void ForwardingController::announce_mappings(Endpoint& receiver, bool all) {
   }
 }
 
-void ForwardingController::send(Endpoint& to, const std::string& message) {
-  if (!to.channel_open() || !send_(to.transport, to.channel, message)) {
+void ForwardingController::send(EndpointForwarding& to, const std::string& message) {
+  if (!to.channel_open() || !send_(to.handle, to.channel, message)) {
     ++counters_.outgoing_dropped;
     return;
   }
@@ -340,20 +364,20 @@ void ForwardingController::send(Endpoint& to, const std::string& message) {
 }
 
 void ForwardingController::broadcast(Conference& conference, const std::string& message,
-                                     const Endpoint* except) {
-  for (Endpoint* e : conference.members) {
+                                     const EndpointForwarding* except) {
+  for (EndpointForwarding* e : conference.members) {
     if (e != except) send(*e, message);
   }
 }
 
 // EndpointStats: in a large conference a receiver gets the stats of a recent speaker, of
 // a source it has on stage or selected, or of a source it is being sent.
-bool ForwardingController::wants_stats_of(const Conference& conf, const Endpoint& receiver,
-                                          const Endpoint& sender) const {
+bool ForwardingController::wants_stats_of(const Conference& conf, const EndpointForwarding& receiver,
+                                          const EndpointForwarding& sender) const {
   auto recent = conf.speech.recent_speakers();
-  if (std::find(recent.begin(), recent.end(), sender.transport) != recent.end()) return true;
+  if (std::find(recent.begin(), recent.end(), sender.handle) != recent.end()) return true;
   const auto& forwarded = receiver.allocation.current().forwarded_sources;
-  for (const auto& source : sender.description.video_sources) {
+  for (const auto& source : sender.video_sources) {
     auto named = [&](const std::vector<std::string>& names) {
       return std::find(names.begin(), names.end(), source.name) != names.end();
     };
@@ -372,11 +396,11 @@ void ForwardingController::reallocate(Conference& conf, Timestamp now) {
   std::map<std::string, transport::EndpointHandle> owner_of;
   std::map<std::string, allocation::VideoType> type_of;
   for (speech::SpeakerId id : conf.speech.ordered_endpoints()) {
-    Endpoint* sender = find(id);
+    EndpointForwarding* sender = find(id);
     if (!sender) continue;
     auto sent = router_.video_sources(id, now);
-    for (const auto& source : sender->description.video_sources) {
-      allocation::VideoSource v{source.name, sender->description.id, source.video_type, {}};
+    for (const auto& source : sender->video_sources) {
+      allocation::VideoSource v{source.name, sender->record->id.str(), source.video_type, {}};
       auto info =
           std::find_if(sent.begin(), sent.end(), [&](const auto& s) { return s.name == source.name; });
       if (info != sent.end()) {
@@ -395,10 +419,10 @@ void ForwardingController::reallocate(Conference& conf, Timestamp now) {
 
   // Per source, every receiver's effective constraints (for SenderSourceConstraints: the maximum).
   std::map<std::string, std::vector<allocation::VideoConstraints>> wanted;
-  for (Endpoint* receiver : conf.members) {
+  for (EndpointForwarding* receiver : conf.members) {
     std::vector<allocation::VideoSource> others;
     for (const auto& v : ordered) {
-      if (v.owner != receiver->description.id) others.push_back(v);
+      if (v.owner != receiver->record->id.str()) others.push_back(v);
     }
     allocation::LastNCaps caps;
     caps.jvb_last_n = options_.jvb_last_n;
@@ -418,7 +442,7 @@ void ForwardingController::reallocate(Conference& conf, Timestamp now) {
     auto changes = receiver->allocation.update(std::move(result));
     if (!receiver->targets || targets != *receiver->targets) {
       receiver->targets = targets;
-      router_.set_video_targets(receiver->transport, targets);
+      router_.set_video_targets(receiver->handle, targets);
       // Before any packet goes out on a new slot, so the client knows the SSRC.
       announce_mappings(*receiver, false);
     }
@@ -436,7 +460,7 @@ void ForwardingController::reallocate(Conference& conf, Timestamp now) {
     it->second = max_height;
     auto owner = owner_of.find(name);
     if (owner == owner_of.end()) continue;
-    if (Endpoint* sender = find(owner->second)) {
+    if (EndpointForwarding* sender = find(owner->second)) {
       send(*sender, channel::serialize(channel::SenderSourceConstraints{name, max_height}));
     }
   }
@@ -444,12 +468,12 @@ void ForwardingController::reallocate(Conference& conf, Timestamp now) {
 
 // The speech activity's ids as endpoint ids; nullopt when the dominant speaker is gone.
 std::optional<std::string> ForwardingController::speaker_event(const speech::DominantSpeakerMessage& m) {
-  Endpoint* dominant = find(m.dominant);
+  EndpointForwarding* dominant = find(m.dominant);
   if (!dominant) return std::nullopt;
   channel::DominantSpeakerEndpointChangeEvent event;
-  event.dominant_speaker_endpoint = dominant->description.id;
+  event.dominant_speaker_endpoint = dominant->record->id.str();
   for (auto previous : m.previous) {
-    if (Endpoint* p = find(previous)) event.previous_speakers.push_back(p->description.id);
+    if (EndpointForwarding* p = find(previous)) event.previous_speakers.push_back(p->record->id.str());
   }
   event.silence = m.silence;
   return channel::serialize(event);
@@ -463,15 +487,15 @@ void ForwardingController::send_speaker_events(Conference& conf) {
 }
 
 void ForwardingController::check_connectivity(Conference& conf, Timestamp now) {
-  for (Endpoint* e : conf.members) {
-    auto last = router_.last_rtp_received(e->transport);
+  for (EndpointForwarding* e : conf.members) {
+    auto last = router_.last_rtp_received(e->handle);
     bool active =
         last ? now - *last < options_.max_inactivity : now - e->created < options_.first_transfer_timeout;
     if (active == e->active) continue;
     e->active = active;
     // Broadcast to everyone, the subject included (as JVB does).
     broadcast(conf,
-              channel::serialize(channel::EndpointConnectivityStatusChangeEvent{e->description.id, active}),
+              channel::serialize(channel::EndpointConnectivityStatusChangeEvent{e->record->id.str(), active}),
               nullptr);
   }
 }
@@ -507,7 +531,7 @@ std::optional<ForwardingController::ReceiverState> ForwardingController::receive
     transport::EndpointHandle id) const {
   auto it = endpoints_.find(id);
   if (it == endpoints_.end()) return std::nullopt;
-  const Endpoint& e = *it->second;
+  const EndpointForwarding& e = *it->second;
   ReceiverState s;
   s.channel_open = e.channel_open();
   s.last_n = e.settings.last_n();
@@ -529,7 +553,7 @@ std::optional<std::string> ForwardingController::dominant_speaker(const std::str
   auto dominant = it->second->speech.dominant();
   if (!dominant) return std::nullopt;
   auto e = endpoints_.find(*dominant);
-  return e == endpoints_.end() ? std::nullopt : std::optional<std::string>(e->second->description.id);
+  return e == endpoints_.end() ? std::nullopt : std::optional<std::string>(e->second->record->id.str());
 }
 
 }  // namespace jvb::conference

@@ -62,19 +62,6 @@ struct ForwardingOptions {
   int messages_per_second = 50;
 };
 
-// A member as signaling describes it.
-struct ForwardingEndpoint {
-  std::string conference;  // the conference id shared with the router
-  std::string id;          // the Colibri2 endpoint id
-  struct VideoSource {
-    std::string name;
-    allocation::VideoType video_type = allocation::VideoType::kCamera;
-  };
-  std::vector<VideoSource> video_sources;
-  std::optional<int> initial_last_n;  // Colibri2's initial-last-n
-  bool ssrc_rewriting = false;        // gets VideoSourcesMap / AudioSourcesMap
-};
-
 enum class ChannelTransport { kSctp, kWebSocket };
 
 class ForwardingController {
@@ -88,8 +75,10 @@ class ForwardingController {
   ~ForwardingController();
 
   // ---- membership, from the conference manager ----
-  void set_endpoint(transport::EndpointHandle endpoint, const ForwardingEndpoint& description, Timestamp now);
-  void remove_endpoint(transport::EndpointHandle endpoint, Timestamp now);
+  // Reads the record (its conference, video sources, initial-last-n and capabilities) again on
+  // every call, and puts the controller's part on it; the record stays until remove_endpoint().
+  void set_endpoint(Endpoint& endpoint, Timestamp now);
+  void remove_endpoint(Endpoint& endpoint, Timestamp now);
 
   // ---- the bridge channel ----
   // The channel opened (the data channel's DCEP OPEN, or a colibri-ws connection): the receiver
@@ -98,7 +87,8 @@ class ForwardingController {
   void on_channel_open(transport::EndpointHandle endpoint, ChannelTransport transport, Timestamp now);
   void on_channel_closed(transport::EndpointHandle endpoint, ChannelTransport transport);
   // One message from the endpoint (one SCTP message or WebSocket text frame).
-  void on_message(transport::EndpointHandle endpoint, ChannelTransport via, std::string_view text, Timestamp now);
+  void on_message(transport::EndpointHandle endpoint, ChannelTransport via, std::string_view text,
+                  Timestamp now);
 
   // ---- from the packet path ----
   void on_audio_level(transport::EndpointHandle sender, std::uint8_t level, Timestamp now);
@@ -134,22 +124,23 @@ class ForwardingController {
   const Counters& counters() const { return counters_; }
 
  private:
-  struct Endpoint;
+  friend struct EndpointForwarding;
   struct Conference;
-  Endpoint* find(transport::EndpointHandle id);
-  void send(Endpoint& to, const std::string& message);
-  void broadcast(Conference& conference, const std::string& message, const Endpoint* except);
-  bool wants_stats_of(const Conference& conference, const Endpoint& receiver, const Endpoint& sender) const;
+  EndpointForwarding* find(transport::EndpointHandle id);
+  void send(EndpointForwarding& to, const std::string& message);
+  void broadcast(Conference& conference, const std::string& message, const EndpointForwarding* except);
+  bool wants_stats_of(const Conference& conference, const EndpointForwarding& receiver,
+                      const EndpointForwarding& sender) const;
   void reallocate(Conference& conference, Timestamp now);
   void send_speaker_events(Conference& conference);
   std::optional<std::string> speaker_event(const speech::DominantSpeakerMessage& message);
-  void announce_mappings(Endpoint& receiver, bool all);
+  void announce_mappings(EndpointForwarding& receiver, bool all);
   void check_connectivity(Conference& conference, Timestamp now);
 
   ForwardingOptions options_;
   Router& router_;
   SendMessage send_;
-  std::unordered_map<transport::EndpointHandle, std::unique_ptr<Endpoint>> endpoints_;
+  std::unordered_map<transport::EndpointHandle, EndpointForwarding*> endpoints_;  // the parts on the records
   std::map<std::string, std::unique_ptr<Conference>> conferences_;
   std::optional<Timestamp> next_connectivity_check_;
   Counters counters_;

@@ -38,7 +38,7 @@ struct SsrcInfo {
 
 struct Router::AudioSource {
   struct Subscriber {
-    Endpoint* receiver = nullptr;
+    EndpointRouting* receiver = nullptr;
     media::SentCounts* sent = nullptr;  // in the receiver's `sent`
   };
   std::string name;
@@ -58,7 +58,7 @@ struct Router::VideoSource {
   // One receiver's subscription: its projection of this source (owned by the receiver's
   // `projections`), what it was sent on the projected SSRC, and its highest encoding.
   struct Subscriber {
-    Endpoint* receiver = nullptr;
+    EndpointRouting* receiver = nullptr;
     media::VideoProjection* projection = nullptr;
     media::SentCounts* sent = nullptr;
     int max_encoding = -1;
@@ -78,16 +78,19 @@ struct Router::VideoSource {
 
 struct Router::Conference {
   std::string id;
-  std::vector<Endpoint*> members;  // in join order
+  std::vector<EndpointRouting*> members;  // in join order
 };
 
-struct Router::Endpoint {
-  transport::EndpointHandle id = 0;
-  std::string endpoint_id;  // the Colibri2 id
-  Conference* conference = nullptr;
+// The router's part of an endpoint's record: the endpoint as a sender and as a receiver.
+struct EndpointRouting {
+  using AudioSource = Router::AudioSource;
+  using VideoSource = Router::VideoSource;
+  using VideoTarget = Router::VideoTarget;
+  Endpoint* record = nullptr;  // what signaling said: its id, sources, forced mute
+  transport::EndpointHandle handle = 0;
+  Router::Conference* conference = nullptr;
   transport::EndpointTransport* transport = nullptr;  // on the port until remove_endpoint()
   std::uint32_t feedback_audio_ssrc = 0, feedback_video_ssrc = 0;
-  signaling::ForceMute mute;
 
   media::PayloadTypeSet audio_pts, video_pts, vp8_pts;
   std::map<std::uint8_t, std::uint8_t> rtx_apt;  // RTX payload type -> the payload type it repairs
@@ -151,27 +154,29 @@ Router::Router(transport::MediaPort& port, Output output, SendSlots slots)
 
 Router::~Router() = default;
 
-Router::Endpoint* Router::find(transport::EndpointHandle id) {
+EndpointRouting* Router::find(transport::EndpointHandle id) {
   auto it = endpoints_.find(id);
-  return it == endpoints_.end() ? nullptr : it->second.get();
+  return it == endpoints_.end() ? nullptr : it->second;
 }
 
-void Router::set_endpoint(const std::string& conference, transport::EndpointHandle id,
-                          std::uint32_t feedback_audio_ssrc, std::uint32_t feedback_video_ssrc,
-                          const EndpointMediaDescription& d) {
-  auto& slot = endpoints_[id];
-  if (!slot) {
-    slot = std::make_unique<Endpoint>();
-    slot->rr.start(Clock::time_point{});
+void EndpointPartDeleter::operator()(EndpointRouting* part) const { delete part; }
+
+void Router::set_endpoint(Endpoint& endpoint, std::uint32_t feedback_audio_ssrc,
+                          std::uint32_t feedback_video_ssrc) {
+  const transport::EndpointHandle id = endpoint.handle;
+  if (!endpoint.routing) {
+    endpoint.routing.reset(new EndpointRouting());
+    endpoint.routing->rr.start(Clock::time_point{});
+    endpoints_[id] = endpoint.routing.get();
   }
-  Endpoint& e = *slot;
-  e.id = id;
-  e.endpoint_id = d.endpoint_id;
+  EndpointRouting& e = *endpoint.routing;
+  e.record = &endpoint;
+  e.handle = id;
   e.transport = port_.find(id);
-  auto& conf = conferences_[conference];
+  auto& conf = conferences_[endpoint.conference];
   if (!conf) {
     conf = std::make_unique<Conference>();
-    conf->id = conference;
+    conf->id = endpoint.conference;
   }
   if (e.conference != conf.get()) {
     if (e.conference) {
@@ -184,14 +189,13 @@ void Router::set_endpoint(const std::string& conference, transport::EndpointHand
   }
   e.feedback_audio_ssrc = feedback_audio_ssrc;
   e.feedback_video_ssrc = feedback_video_ssrc;
-  e.mute = d.force_mute;
 
   e.audio_pts = {};
   e.video_pts = {};
   e.vp8_pts = {};
   e.rtx_apt.clear();
   e.rtx_for.clear();
-  for (const auto& media : d.medias) {
+  for (const auto& media : endpoint.medias) {
     bool audio = media.type == signaling::MediaType::kAudio;
     for (const auto& pt : media.payload_types) {
       std::uint8_t id8 = pt.id.value();
@@ -222,7 +226,7 @@ void Router::set_endpoint(const std::string& conference, transport::EndpointHand
   std::vector<AudioSource> audio_sources;
   std::vector<VideoSource> sources;
   std::unordered_map<std::uint32_t, SsrcInfo> ssrcs;
-  for (const auto& ms : d.sources) {
+  for (const auto& ms : endpoint.sources) {
     if (ms.type == signaling::MediaType::kAudio) {
       for (const auto& s : ms.sources) {
         ssrcs[s.ssrc.value()] = {SsrcInfo::Kind::kAudio, static_cast<int>(audio_sources.size()), -1};
@@ -278,7 +282,7 @@ void Router::set_endpoint(const std::string& conference, transport::EndpointHand
     sources.push_back(std::move(v));
   }
   // Projections of this sender's sources whose encodings changed start afresh.
-  for (Endpoint* receiver : conf->members) {
+  for (EndpointRouting* receiver : conf->members) {
     for (auto it = receiver->projections.begin(); it != receiver->projections.end();) {
       bool stale = false;
       if (it->first.first == id) {
@@ -296,17 +300,18 @@ void Router::set_endpoint(const std::string& conference, transport::EndpointHand
   rebuild_routes(*conf);
 }
 
-void Router::remove_endpoint(transport::EndpointHandle id) {
-  auto it = endpoints_.find(id);
-  if (it == endpoints_.end()) return;
-  Conference* conf = it->second->conference;
+void Router::remove_endpoint(Endpoint& endpoint) {
+  if (!endpoint.routing) return;
+  const transport::EndpointHandle id = endpoint.handle;
+  Conference* conf = endpoint.routing->conference;
   std::vector<std::uint32_t> ssrcs;
-  for (const auto& [ssrc, info] : it->second->ssrcs) ssrcs.push_back(ssrc);
-  // Out of the member list before it is freed: the list holds raw pointers.
-  if (conf) std::erase(conf->members, it->second.get());
-  endpoints_.erase(it);
+  for (const auto& [ssrc, info] : endpoint.routing->ssrcs) ssrcs.push_back(ssrc);
+  // Out of the member list and the index before it is freed: they hold raw pointers.
+  if (conf) std::erase(conf->members, endpoint.routing.get());
+  endpoints_.erase(id);
+  endpoint.routing.reset();
   if (!conf) return;
-  for (Endpoint* receiver : conf->members) {
+  for (EndpointRouting* receiver : conf->members) {
     if (!receiver->rewriter) continue;
     for (auto ssrc : ssrcs) receiver->rewriter->remove_source(ssrc);
   }
@@ -314,7 +319,7 @@ void Router::remove_endpoint(transport::EndpointHandle id) {
     conferences_.erase(std::string(conf->id));  // a copy: the key lives in the node it erases
     return;
   }
-  for (Endpoint* receiver : conf->members) {
+  for (EndpointRouting* receiver : conf->members) {
     for (auto p = receiver->projections.begin(); p != receiver->projections.end();) {
       p = p->first.first == id ? receiver->projections.erase(p) : std::next(p);
     }
@@ -325,8 +330,9 @@ void Router::remove_endpoint(transport::EndpointHandle id) {
   rebuild_routes(*conf);
 }
 
-void Router::set_video_targets(transport::EndpointHandle receiver_id, const std::vector<VideoTarget>& targets) {
-  Endpoint* receiver = find(receiver_id);
+void Router::set_video_targets(transport::EndpointHandle receiver_id,
+                               const std::vector<VideoTarget>& targets) {
+  EndpointRouting* receiver = find(receiver_id);
   if (!receiver || !receiver->conference) return;
   receiver->video_targets.clear();
   for (const auto& t : targets) {
@@ -336,15 +342,15 @@ void Router::set_video_targets(transport::EndpointHandle receiver_id, const std:
 }
 
 void Router::set_audio_subscription(transport::EndpointHandle receiver_id, AudioSubscription subscription) {
-  Endpoint* receiver = find(receiver_id);
+  EndpointRouting* receiver = find(receiver_id);
   if (!receiver || !receiver->conference) return;
   receiver->audio_subscription = std::move(subscription);
   rebuild_routes(*receiver->conference);
 }
 
-void Router::enable_ssrc_rewriting(transport::EndpointHandle receiver_id, const media::SsrcRewriterConfig& config,
-                                   std::uint64_t seed) {
-  Endpoint* receiver = find(receiver_id);
+void Router::enable_ssrc_rewriting(transport::EndpointHandle receiver_id,
+                                   const media::SsrcRewriterConfig& config, std::uint64_t seed) {
+  EndpointRouting* receiver = find(receiver_id);
   if (!receiver || receiver->rewriter) return;
   // Slot SSRCs must not collide with what the receiver already knows: its own SSRCs and the
   // bridge's feedback SSRCs (RFC 3550 §8).
@@ -359,41 +365,42 @@ void Router::enable_ssrc_rewriting(transport::EndpointHandle receiver_id, const 
 
 std::vector<media::SourceMapping> Router::take_mappings(transport::EndpointHandle receiver_id,
                                                         media::SlotKind kind, bool all) {
-  Endpoint* receiver = find(receiver_id);
+  EndpointRouting* receiver = find(receiver_id);
   if (!receiver || !receiver->rewriter) return {};
   return all ? receiver->rewriter->all_mappings(kind) : receiver->rewriter->take_mapping_updates(kind);
 }
 
 void Router::rebuild_routes(Conference& conf) {
   // Receivers with SSRC rewriting get a video slot for every source they are to receive.
-  for (Endpoint* receiver : conf.members) {
+  for (EndpointRouting* receiver : conf.members) {
     if (!receiver->rewriter) continue;
     std::vector<media::VideoSourceDesc> active;
     for (const auto& [key, target] : receiver->video_targets) {
-      Endpoint* sender = find(key.first);
+      EndpointRouting* sender = find(key.first);
       if (!sender) continue;
       for (const auto& source : sender->video_sources) {
         if (source.name == key.second)
-          active.push_back({source.name, sender->endpoint_id, source.encodings.front(), target.video_type});
+          active.push_back(
+              {source.name, sender->record->id.str(), source.encodings.front(), target.video_type});
       }
     }
     receiver->rewriter->set_video_sources(active);
   }
-  for (Endpoint* sender : conf.members) {
+  for (EndpointRouting* sender : conf.members) {
     for (AudioSource& source : sender->audio_sources) {
       source.subscribers.clear();
-      for (Endpoint* receiver : conf.members) {
+      for (EndpointRouting* receiver : conf.members) {
         if (receiver == sender || !receiver->audio_subscription.wants(source.name)) continue;
         source.subscribers.push_back({receiver, &receiver->sent[source.ssrc]});
       }
     }
     for (VideoSource& source : sender->video_sources) {
       source.subscribers.clear();
-      for (Endpoint* receiver : conf.members) {
+      for (EndpointRouting* receiver : conf.members) {
         if (receiver == sender) continue;
-        auto target = receiver->video_targets.find({sender->id, source.name});
+        auto target = receiver->video_targets.find({sender->handle, source.name});
         if (target == receiver->video_targets.end()) continue;
-        auto& projection = receiver->projections[{sender->id, source.name}];
+        auto& projection = receiver->projections[{sender->handle, source.name}];
         if (!projection) {
           projection = std::make_unique<media::VideoProjection>(
               source.encodings.front(), static_cast<int>(source.encodings.size()), sender->vp8_pts);
@@ -406,9 +413,10 @@ void Router::rebuild_routes(Conference& conf) {
   }
 }
 
-std::vector<Router::VideoSourceInfo> Router::video_sources(transport::EndpointHandle sender_id, Timestamp now) {
+std::vector<Router::VideoSourceInfo> Router::video_sources(transport::EndpointHandle sender_id,
+                                                           Timestamp now) {
   std::vector<VideoSourceInfo> out;
-  Endpoint* sender = find(sender_id);
+  EndpointRouting* sender = find(sender_id);
   if (!sender) return out;
   for (auto& source : sender->video_sources) {
     VideoSourceInfo info{source.name, {}};
@@ -424,7 +432,7 @@ std::vector<Router::VideoSourceInfo> Router::video_sources(transport::EndpointHa
 void Router::on_rtp(Timestamp now, transport::EndpointHandle from, std::span<std::uint8_t> slot,
                     std::size_t length) {
   ++counters_.rtp_in;
-  Endpoint* sender = find(from);
+  EndpointRouting* sender = find(from);
   if (!sender || length > slot.size()) return;
   sender->in.add(now, length);
   sender->last_rtp = now;
@@ -459,13 +467,14 @@ void Router::on_rtp(Timestamp now, transport::EndpointHandle from, std::span<std
     stats->on_packet(now, parsed->sequence_number(), parsed->timestamp(), length);
     // Force-muted media is received (so it is not reported as loss) but goes nowhere, and does
     // not count as speech (JVB does not feed such packets to its dominant speaker identification).
-    if (sender->mute.audio) {
+    if (sender->record->force_mute.audio) {
       ++counters_.dropped_muted;
       return;
     }
     if (sender->audio_level_id && audio_level_sink_) {
       if (auto ext = parsed->find_extension(sender->audio_level_id)) {
-        if (auto level = rtp::parse_audio_level(ext->data)) audio_level_sink_(sender->id, level->level, now);
+        if (auto level = rtp::parse_audio_level(ext->data))
+          audio_level_sink_(sender->handle, level->level, now);
       }
     }
     forward_audio(now, *sender, sender->audio_sources[static_cast<std::size_t>(info.source)],
@@ -511,7 +520,7 @@ void Router::on_rtp(Timestamp now, transport::EndpointHandle from, std::span<std
   if (!nack) nack = std::make_unique<media::NackGenerator>();
   nack->on_packet(now, parsed->sequence_number());
   // After the NACK generator, so muted packets are not asked for again (as in JVB's pipeline).
-  if (sender->mute.video) {
+  if (sender->record->force_mute.video) {
     ++counters_.dropped_muted;
     return;
   }
@@ -533,7 +542,7 @@ void Router::on_rtp(Timestamp now, transport::EndpointHandle from, std::span<std
   forward_video(now, *sender, source, info.encoding, slot.first(plain_length), *parsed);
 }
 
-void Router::forward_audio(Timestamp now, Endpoint& sender, AudioSource& source,
+void Router::forward_audio(Timestamp now, EndpointRouting& sender, AudioSource& source,
                            std::span<std::uint8_t> packet, const rtp::RtpPacket& parsed) {
   if (source.subscribers.empty()) return;
   // Stripped once, in place: every receiver gets the same bytes.
@@ -543,7 +552,7 @@ void Router::forward_audio(Timestamp now, Endpoint& sender, AudioSource& source,
   if (!stripped) return;
   auto payload_size = static_cast<std::uint32_t>(parsed.payload_size());
   for (auto& subscriber : source.subscribers) {
-    Endpoint& receiver = *subscriber.receiver;
+    EndpointRouting& receiver = *subscriber.receiver;
     if (!receiver.connected()) {
       ++counters_.dropped_receiver_not_connected;
       continue;
@@ -563,7 +572,7 @@ void Router::forward_audio(Timestamp now, Endpoint& sender, AudioSource& source,
   }
 }
 
-void Router::forward_video(Timestamp now, Endpoint& sender, VideoSource& source, int encoding,
+void Router::forward_video(Timestamp now, EndpointRouting& sender, VideoSource& source, int encoding,
                            std::span<std::uint8_t> packet, const rtp::RtpPacket&) {
   if (source.subscribers.empty()) return;
   // Video goes out without header extensions: none of the sender's apply to the receiver.
@@ -575,7 +584,7 @@ void Router::forward_video(Timestamp now, Endpoint& sender, VideoSource& source,
   const int best = source.best_active(now);
   const auto payload_size = static_cast<std::uint32_t>(plain->payload_size());
   for (auto& subscriber : source.subscribers) {
-    Endpoint& receiver = *subscriber.receiver;
+    EndpointRouting& receiver = *subscriber.receiver;
     // Offered to the projection only when it can go out: a frame the projection counted as
     // forwarded but nobody received would leave the receiver waiting for a keyframe nobody
     // asks for.
@@ -611,8 +620,8 @@ void Router::forward_video(Timestamp now, Endpoint& sender, VideoSource& source,
   }
 }
 
-std::optional<std::size_t> Router::rewrite_for(Timestamp now, Endpoint& receiver, Endpoint& sender,
-                                               VideoSource* source, int encoding,
+std::optional<std::size_t> Router::rewrite_for(Timestamp now, EndpointRouting& receiver,
+                                               EndpointRouting& sender, VideoSource* source, int encoding,
                                                const std::string* audio_name, std::span<std::uint8_t> buffer,
                                                std::size_t length) {
   // The receiver's own copy, after the projection: parsed again, as the rewriter reads the
@@ -622,9 +631,9 @@ std::optional<std::size_t> Router::rewrite_for(Timestamp now, Endpoint& receiver
   std::span<std::uint8_t> packet(buffer.data(), length);
   media::RewriteResult result =
       source ? receiver.rewriter->rewrite_video(packet, *view)
-             : receiver.rewriter->rewrite_audio(packet, *view, {*audio_name, sender.endpoint_id});
+             : receiver.rewriter->rewrite_audio(packet, *view, {*audio_name, sender.record->id.str()});
   if (result.request_keyframe && source) request_keyframe(now, sender, *source, encoding);
-  if (result.mapping_changed && mapping_sink_) mapping_sink_(receiver.id);
+  if (result.mapping_changed && mapping_sink_) mapping_sink_(receiver.handle);
   if (!result.forward()) {
     ++counters_.dropped_by_rewriting;
     return std::nullopt;
@@ -635,7 +644,7 @@ std::optional<std::size_t> Router::rewrite_for(Timestamp now, Endpoint& receiver
   return length;
 }
 
-void Router::request_keyframe(Timestamp now, Endpoint& sender, VideoSource& source, int encoding,
+void Router::request_keyframe(Timestamp now, EndpointRouting& sender, VideoSource& source, int encoding,
                               media::KeyframeRequestWindow* receiver_window) {
   if (encoding < 0 || static_cast<std::size_t>(encoding) >= source.encodings.size()) return;
   bool allowed = receiver_window ? source.keyframes.should_request(now, *receiver_window)
@@ -651,7 +660,7 @@ void Router::request_keyframe(Timestamp now, Endpoint& sender, VideoSource& sour
 void Router::on_rtcp(Timestamp now, transport::EndpointHandle from, std::span<std::uint8_t> slot,
                      std::size_t length) {
   ++counters_.rtcp_in;
-  Endpoint* endpoint = find(from);
+  EndpointRouting* endpoint = find(from);
   if (!endpoint || length > slot.size()) return;
   endpoint->in.add(now, length);
   // Answers (PLIs to senders, RTX to this receiver) are built in the scratch buffers, never in
@@ -679,7 +688,7 @@ void Router::on_rtcp(Timestamp now, transport::EndpointHandle from, std::span<st
   if (it.error()) ++counters_.dropped_malformed_rtcp;
 }
 
-void Router::handle_keyframe_request(Timestamp now, Endpoint& receiver, std::uint32_t media_ssrc) {
+void Router::handle_keyframe_request(Timestamp now, EndpointRouting& receiver, std::uint32_t media_ssrc) {
   // A rewriting receiver names the slot: back to the source's primary SSRC.
   if (receiver.rewriter) {
     auto occupant = receiver.rewriter->find_send_ssrc(media_ssrc);
@@ -688,7 +697,7 @@ void Router::handle_keyframe_request(Timestamp now, Endpoint& receiver, std::uin
   }
   for (auto& [key, projection] : receiver.projections) {
     if (projection->projected_ssrc() != media_ssrc) continue;
-    Endpoint* sender = find(key.first);
+    EndpointRouting* sender = find(key.first);
     if (!sender) return;
     for (auto& source : sender->video_sources) {
       if (source.name != key.second) continue;
@@ -701,10 +710,11 @@ void Router::handle_keyframe_request(Timestamp now, Endpoint& receiver, std::uin
 }
 
 // The FID partner a receiver without SSRC rewriting was told about for a projected SSRC.
-std::optional<std::uint32_t> Router::rtx_partner(const Endpoint& receiver, std::uint32_t projected_ssrc) {
+std::optional<std::uint32_t> Router::rtx_partner(const EndpointRouting& receiver,
+                                                 std::uint32_t projected_ssrc) {
   for (const auto& [key, projection] : receiver.projections) {
     if (projection->projected_ssrc() != projected_ssrc) continue;
-    if (Endpoint* sender = find(key.first)) {
+    if (EndpointRouting* sender = find(key.first)) {
       for (const auto& source : sender->video_sources) {
         if (source.name == key.second && !source.rtx.empty()) return source.rtx.front();
       }
@@ -713,7 +723,8 @@ std::optional<std::uint32_t> Router::rtx_partner(const Endpoint& receiver, std::
   return std::nullopt;
 }
 
-void Router::handle_nack(Timestamp now, Endpoint& receiver, std::uint32_t media_ssrc, std::uint16_t seq) {
+void Router::handle_nack(Timestamp now, EndpointRouting& receiver, std::uint32_t media_ssrc,
+                         std::uint16_t seq) {
   auto cached = receiver.cache.take_for_resend(now, media_ssrc, seq, std::nullopt);
   if (!cached) {
     ++counters_.retransmission_misses;
@@ -749,7 +760,8 @@ void Router::handle_nack(Timestamp now, Endpoint& receiver, std::uint32_t media_
   send_rtp(receiver, scratch_, length);
 }
 
-void Router::forward_sender_report(Timestamp now, Endpoint& sender, std::span<const std::uint8_t> sr_packet) {
+void Router::forward_sender_report(Timestamp now, EndpointRouting& sender,
+                                   std::span<const std::uint8_t> sr_packet) {
   auto view = rtcp::parse_rtcp_packet(sr_packet);
   if (!view) return;
   auto sr = rtcp::SenderReport::parse(*view);
@@ -822,7 +834,7 @@ std::optional<Timestamp> Router::on_timer(Timestamp now) {
   return next;
 }
 
-std::optional<std::pair<SocketAddress, std::size_t>> Router::protect_for(Endpoint& receiver,
+std::optional<std::pair<SocketAddress, std::size_t>> Router::protect_for(EndpointRouting& receiver,
                                                                          std::span<std::uint8_t> buffer,
                                                                          std::size_t length) {
   transport::EndpointTransport* t = receiver.transport;
@@ -837,16 +849,16 @@ std::optional<std::pair<SocketAddress, std::size_t>> Router::protect_for(Endpoin
   return std::pair{*to, *n};
 }
 
-void Router::send_rtp(Endpoint& receiver, std::span<std::uint8_t> buffer, std::size_t length) {
+void Router::send_rtp(EndpointRouting& receiver, std::span<std::uint8_t> buffer, std::size_t length) {
   if (auto out = protect_for(receiver, buffer, length)) output_(out->first, buffer.first(out->second));
 }
 
-void Router::send_rtp_in_slot(Endpoint& receiver, std::span<std::uint8_t> slot, std::size_t length) {
+void Router::send_rtp_in_slot(EndpointRouting& receiver, std::span<std::uint8_t> slot, std::size_t length) {
   // Not committed (not connected, or encryption failed): the slot is reused.
   if (auto out = protect_for(receiver, slot, length)) slots_.commit(out->first, out->second);
 }
 
-void Router::send_rtcp(Endpoint& to_endpoint, std::span<std::uint8_t> buffer, std::size_t length) {
+void Router::send_rtcp(EndpointRouting& to_endpoint, std::span<std::uint8_t> buffer, std::size_t length) {
   transport::EndpointTransport* t = to_endpoint.transport;
   auto to = t ? t->media_destination() : std::nullopt;
   if (!to) return;
@@ -891,7 +903,7 @@ std::optional<Timestamp> Router::last_rtp_received(transport::EndpointHandle id)
 }
 
 std::optional<EndpointMediaStats> Router::stats(transport::EndpointHandle id, Timestamp now) {
-  Endpoint* e = find(id);
+  EndpointRouting* e = find(id);
   if (!e) return std::nullopt;
   EndpointMediaStats s;
   s.incoming_bps = e->in.bits_per_second(now);

@@ -38,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "bridge/conference/endpoint.hpp"
 #include "bridge/core/rate_meter.hpp"
 #include "bridge/core/socket_address.hpp"
 #include "bridge/core/time.hpp"
@@ -57,14 +58,6 @@
 #include "bridge/transport/media_port.hpp"
 
 namespace jvb::conference {
-
-// What signaling told the bridge about one endpoint's media.
-struct EndpointMediaDescription {
-  std::vector<signaling::Media> medias;
-  std::vector<signaling::MediaSource> sources;
-  signaling::ForceMute force_mute;
-  std::string endpoint_id;  // the Colibri2 id, as SSRC-rewriting receivers are told the owner
-};
 
 struct EndpointMediaStats {
   std::uint64_t incoming_bps = 0, outgoing_bps = 0;
@@ -91,13 +84,12 @@ class Router {
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
-  // Conference membership and each endpoint's signaled media; `conference` groups endpoints
-  // that see each other, `feedback_*` are the conference's own SSRCs for bridge RTCP. The
-  // endpoint's transport must already be on the port, and stay there until remove_endpoint().
-  void set_endpoint(const std::string& conference, transport::EndpointHandle endpoint,
-                    std::uint32_t feedback_audio_ssrc, std::uint32_t feedback_video_ssrc,
-                    const EndpointMediaDescription& description);
-  void remove_endpoint(transport::EndpointHandle endpoint);
+  // Conference membership and each endpoint's signaled media, read from its record (again on
+  // every call: call it after the record changed). Members of one `conference` see each other,
+  // `feedback_*` are the conference's own SSRCs for bridge RTCP. The router puts its part on the
+  // record; the record and its transport on the port must stay until remove_endpoint().
+  void set_endpoint(Endpoint& endpoint, std::uint32_t feedback_audio_ssrc, std::uint32_t feedback_video_ssrc);
+  void remove_endpoint(Endpoint& endpoint);
 
   // Which video sources `receiver` gets, and the highest simulcast encoding of each (0 the
   // lowest); every source not listed is suspended. Replaces the previous set.
@@ -133,7 +125,8 @@ class Router {
                                                   bool all = false);
 
   // RFC 6464 levels (0 loudest, 127 silence) of audio that is forwarded, per sending endpoint.
-  using AudioLevelSink = std::function<void(transport::EndpointHandle sender, std::uint8_t level, Timestamp now)>;
+  using AudioLevelSink =
+      std::function<void(transport::EndpointHandle sender, std::uint8_t level, Timestamp now)>;
   void set_audio_level_sink(AudioLevelSink sink) { audio_level_sink_ = std::move(sink); }
 
   // What a sender's video sources are made of, for the allocation: per simulcast encoding the
@@ -152,8 +145,10 @@ class Router {
 
   // Decrypted media from `from`. `slot` is the whole receive buffer; the packet is its first
   // `length` bytes. The slot may be modified.
-  void on_rtp(Timestamp now, transport::EndpointHandle from, std::span<std::uint8_t> slot, std::size_t length);
-  void on_rtcp(Timestamp now, transport::EndpointHandle from, std::span<std::uint8_t> slot, std::size_t length);
+  void on_rtp(Timestamp now, transport::EndpointHandle from, std::span<std::uint8_t> slot,
+              std::size_t length);
+  void on_rtcp(Timestamp now, transport::EndpointHandle from, std::span<std::uint8_t> slot,
+               std::size_t length);
 
   // Receiver reports, NACKs and transport-cc feedback towards senders. Returns when next due.
   std::optional<Timestamp> on_timer(Timestamp now);
@@ -193,45 +188,45 @@ class Router {
   const Counters& counters() const { return counters_; }
 
  private:
-  struct Endpoint;
+  friend struct EndpointRouting;
   struct Conference;
   struct VideoSource;
   struct AudioSource;
-  Endpoint* find(transport::EndpointHandle id);
+  EndpointRouting* find(transport::EndpointHandle id);
   // Rebuilds the subscription lists of every source of the conference (control plane).
   void rebuild_routes(Conference& conference);
-  void forward_audio(Timestamp now, Endpoint& sender, AudioSource& source, std::span<std::uint8_t> packet,
-                     const rtp::RtpPacket& parsed);
-  void forward_video(Timestamp now, Endpoint& sender, VideoSource& source, int encoding,
+  void forward_audio(Timestamp now, EndpointRouting& sender, AudioSource& source,
+                     std::span<std::uint8_t> packet, const rtp::RtpPacket& parsed);
+  void forward_video(Timestamp now, EndpointRouting& sender, VideoSource& source, int encoding,
                      std::span<std::uint8_t> packet, const rtp::RtpPacket& parsed);
   // A receiver's request counts against that receiver's own limit as well as the source's.
-  void request_keyframe(Timestamp now, Endpoint& sender, VideoSource& source, int encoding,
+  void request_keyframe(Timestamp now, EndpointRouting& sender, VideoSource& source, int encoding,
                         media::KeyframeRequestWindow* receiver_window = nullptr);
-  void handle_keyframe_request(Timestamp now, Endpoint& receiver, std::uint32_t media_ssrc);
-  std::optional<std::uint32_t> rtx_partner(const Endpoint& receiver, std::uint32_t projected_ssrc);
-  void handle_nack(Timestamp now, Endpoint& receiver, std::uint32_t media_ssrc, std::uint16_t seq);
-  void forward_sender_report(Timestamp now, Endpoint& sender, std::span<const std::uint8_t> sr_packet);
+  void handle_keyframe_request(Timestamp now, EndpointRouting& receiver, std::uint32_t media_ssrc);
+  std::optional<std::uint32_t> rtx_partner(const EndpointRouting& receiver, std::uint32_t projected_ssrc);
+  void handle_nack(Timestamp now, EndpointRouting& receiver, std::uint32_t media_ssrc, std::uint16_t seq);
+  void forward_sender_report(Timestamp now, EndpointRouting& sender, std::span<const std::uint8_t> sr_packet);
   // The last steps for a receiver with SSRC rewriting: slot SSRC, numbering and mid. Returns
   // the length to send, or nullopt when the packet must not go out (counted).
   // `buffer` holds the receiver's copy (`length` bytes) and has room for the mid to grow it.
-  std::optional<std::size_t> rewrite_for(Timestamp now, Endpoint& receiver, Endpoint& sender,
+  std::optional<std::size_t> rewrite_for(Timestamp now, EndpointRouting& receiver, EndpointRouting& sender,
                                          VideoSource* source, int encoding, const std::string* audio_name,
                                          std::span<std::uint8_t> buffer, std::size_t length);
   // Encrypts the receiver's copy in place: where it goes and its protected length, or nullopt
   // (not connected, or encryption failed: counted).
-  std::optional<std::pair<SocketAddress, std::size_t>> protect_for(Endpoint& receiver,
+  std::optional<std::pair<SocketAddress, std::size_t>> protect_for(EndpointRouting& receiver,
                                                                    std::span<std::uint8_t> buffer,
                                                                    std::size_t length);
   // Copies: RTX and anything not built in a send slot.
-  void send_rtp(Endpoint& receiver, std::span<std::uint8_t> buffer, std::size_t length);
+  void send_rtp(EndpointRouting& receiver, std::span<std::uint8_t> buffer, std::size_t length);
   // Encrypts the receiver's copy in its send slot and commits it.
-  void send_rtp_in_slot(Endpoint& receiver, std::span<std::uint8_t> slot, std::size_t length);
-  void send_rtcp(Endpoint& to, std::span<std::uint8_t> buffer, std::size_t length);
+  void send_rtp_in_slot(EndpointRouting& receiver, std::span<std::uint8_t> slot, std::size_t length);
+  void send_rtcp(EndpointRouting& to, std::span<std::uint8_t> buffer, std::size_t length);
 
   transport::MediaPort& port_;
   Output output_;
   SendSlots slots_;
-  std::unordered_map<transport::EndpointHandle, std::unique_ptr<Endpoint>> endpoints_;
+  std::unordered_map<transport::EndpointHandle, EndpointRouting*> endpoints_;  // the parts on the records
   std::unordered_map<std::string, std::unique_ptr<Conference>> conferences_;
   AudioLevelSink audio_level_sink_;
   MappingSink mapping_sink_;

@@ -134,8 +134,8 @@ void MediaWorkers::set_graceful_shutdown(bool on) {
 }
 
 std::optional<transport::EndpointHandle> MediaWorkers::authenticate_ws(std::string_view conference_id,
-                                                                   std::string_view endpoint_id,
-                                                                   std::string_view password) {
+                                                                       std::string_view endpoint_id,
+                                                                       std::string_view password) {
   // colibri-ws URLs name the bridge's own conference id, which only its worker knows.
   for (auto& w : workers_) {
     command::AuthenticateWs c{
@@ -164,8 +164,9 @@ void MediaWorkers::channel_closed(transport::EndpointHandle endpoint) {
   post_to_owner(endpoint, command::ChannelClosed{endpoint});
 }
 
-void MediaWorkers::set_websocket_output(std::function<bool(transport::EndpointHandle, const std::string&)> send,
-                                        std::function<void(transport::EndpointHandle)> close) {
+void MediaWorkers::set_websocket_output(
+    std::function<bool(transport::EndpointHandle, const std::string&)> send,
+    std::function<void(transport::EndpointHandle)> close) {
   ws_send_ = std::move(send);
   ws_close_ = std::move(close);
 }

@@ -38,8 +38,8 @@ class MediaWorkers {
 
   // colibri-ws (the ColibriWebSocketServer's owner calls these).
   std::optional<transport::EndpointHandle> authenticate_ws(std::string_view conference_id,
-                                                       std::string_view endpoint_id,
-                                                       std::string_view password);
+                                                           std::string_view endpoint_id,
+                                                           std::string_view password);
   void channel_opened(transport::EndpointHandle endpoint);
   void channel_message(transport::EndpointHandle endpoint, std::string_view text);
   void channel_closed(transport::EndpointHandle endpoint);

@@ -32,8 +32,7 @@ struct ForwardingSim {
       if (auto due = controller.next_timeout(); due && *due <= now) controller.handle_timeout(now);
     };
     for (auto& b : s.browsers) {
-      ForwardingEndpoint e{b->conference, b->name, {{b->name + "-v0", allocation::VideoType::kCamera}}, {}};
-      controller.set_endpoint(b->id, e, s.now);
+      controller.set_endpoint(b->record, s.now);
       controller.on_channel_open(b->id, ChannelTransport::kSctp, s.now);
     }
   }
@@ -297,8 +296,8 @@ TEST_CASE("members leave in any order; the others keep their media and the table
   for (Browser* r : {&a, &b, &c}) f.say(*r, constraints({{"defaultConstraints", {{"maxHeight", 720}}}}));
   f.s.run(1s);
   // b leaves: the controller first, then the router, as the conference manager does.
-  f.controller.remove_endpoint(b.id, f.s.now);
-  f.s.router.remove_endpoint(b.id);
+  f.controller.remove_endpoint(b.record, f.s.now);
+  f.s.router.remove_endpoint(b.record);
   b.send_audio = b.send_video = false;
   Timestamp since = f.s.now + 1ms;
   f.s.run(1s);
@@ -307,8 +306,8 @@ TEST_CASE("members leave in any order; the others keep their media and the table
   CHECK(f.of_class(a, "ForwardedSources").back()["forwardedSources"] == json::array({"c-v0"}));
   // Then everyone else, conference by conference.
   for (Browser* e : {&a, &c, &f.s.d()}) {
-    f.controller.remove_endpoint(e->id, f.s.now);
-    f.s.router.remove_endpoint(e->id);
+    f.controller.remove_endpoint(e->record, f.s.now);
+    f.s.router.remove_endpoint(e->record);
   }
   f.s.run(100ms);
   CHECK_FALSE(f.controller.next_timeout().has_value());
@@ -319,8 +318,8 @@ TEST_CASE("an SSRC-rewriting receiver gets its sources on announced slots, and i
   auto& a = f.s.a();
   auto& b = f.s.b();
   f.s.router.enable_ssrc_rewriting(a.id, {}, 42);
-  ForwardingEndpoint rewriting{a.conference, a.name, {{"a-v0", allocation::VideoType::kCamera}}, {}, true};
-  f.controller.set_endpoint(a.id, rewriting, f.s.now);
+  a.record.capabilities.push_back(std::string(signaling::kCapabilitySsrcRewriting));
+  f.controller.set_endpoint(a.record, f.s.now);
   f.s.start_media();
   f.say(a, constraints({{"defaultConstraints", {{"maxHeight", 720}}}}));
   auto maps = f.of_class(a, "VideoSourcesMap");

@@ -137,6 +137,7 @@ struct Browser {
   std::string name, conference;
   SocketAddress address;
   EndpointHandle id = 0;
+  Endpoint record;  // the bridge's record of it, as the conference manager keeps one
   std::unique_ptr<transport::EndpointTransport> transport;
   std::uint32_t audio_ssrc;
   std::array<std::uint32_t, 3> video, rtx;
@@ -201,9 +202,14 @@ struct Browser {
   }
 };
 
-inline EndpointMediaDescription description(const Browser& b, signaling::ForceMute mute = {}) {
+// The browser's record as Jitsi Meet signals it: Opus, VP8 with RTX, three simulcast encodings.
+// Again on every call, from the browser's name, conference and SSRCs.
+inline void describe(Browser& b, signaling::ForceMute mute = {}) {
   using namespace signaling;
-  EndpointMediaDescription d;
+  Endpoint& d = b.record;
+  d.id = EndpointId(b.name);
+  d.handle = b.id;
+  d.conference = b.conference;
   Media audio;
   audio.type = MediaType::kAudio;
   audio.payload_types.push_back({PayloadTypeId(kOpusPt),
@@ -241,7 +247,6 @@ inline EndpointMediaDescription description(const Browser& b, signaling::ForceMu
   for (std::size_t i = 0; i < 3; ++i) v.ssrc_groups.push_back({"FID", {Ssrc(b.video[i]), Ssrc(b.rtx[i])}});
   d.sources = {a, v};
   d.force_mute = mute;
-  return d;
 }
 
 // ---- the simulation ----
@@ -305,10 +310,11 @@ struct Sim {
     browsers.push_back(std::move(b));
   }
 
-  void signal(const Browser& b, signaling::ForceMute mute = {}) {
+  void signal(Browser& b, signaling::ForceMute mute = {}) {
     bool one = b.conference == "conf1";
-    router.set_endpoint(b.conference, b.id, one ? kFeedbackAudio1 : kFeedbackAudio2,
-                        one ? kFeedbackVideo1 : kFeedbackVideo2, description(b, mute));
+    describe(b, mute);
+    router.set_endpoint(b.record, one ? kFeedbackAudio1 : kFeedbackAudio2,
+                        one ? kFeedbackVideo1 : kFeedbackVideo2);
   }
 
   // Every receiver asks for every other member's video at the best encoding (what a client's

@@ -237,14 +237,20 @@ struct Participant {
   std::string name;  // an endpoint id as Jitsi Meet makes them (8 hex digits)
   SocketAddress address;
   jvb::transport::EndpointHandle id = 0;
+  std::unique_ptr<jvb::conference::Endpoint> record;  // as the conference manager keeps it
   std::unique_ptr<EndpointTransport> client;
   std::uint32_t audio_ssrc = 0, video_ssrc = 0;
   std::uint64_t rtp_received = 0;  // what it decrypted of the bridge's output
 };
 
-jvb::conference::EndpointMediaDescription description(const Participant& p) {
+// The participant's record, signaled as Jitsi Meet signals one audio and one video source.
+jvb::conference::Endpoint& make_record(Participant& p, std::string conference) {
   using namespace jvb::signaling;
-  jvb::conference::EndpointMediaDescription d;
+  p.record = std::make_unique<jvb::conference::Endpoint>();
+  jvb::conference::Endpoint& d = *p.record;
+  d.id = EndpointId(p.name);
+  d.handle = p.id;
+  d.conference = std::move(conference);
   Media audio;
   audio.type = MediaType::kAudio;
   audio.payload_types.push_back(
@@ -290,7 +296,7 @@ class ConferenceSim {
     if (!connected()) fail("the participants did not connect (ICE/DTLS)");
     for (auto& p : participants_) {
       if (port_.find(p.id)->srtp_profile() != profile) fail("DTLS negotiated another SRTP profile");
-      router_.set_endpoint("bench", p.id, 0xFA000001, 0xFB000001, description(p));
+      router_.set_endpoint(make_record(p, "bench"), 0xFA000001, 0xFB000001);
     }
     for (auto& receiver : participants_) {
       std::vector<jvb::conference::Router::VideoTarget> targets;
@@ -366,7 +372,8 @@ class ConferenceSim {
         port_.add(std::make_unique<EndpointTransport>(config_, certificate(), jvb::ice::IceRole::kControlling,
                                                       jvb::ice::generate_credentials(), 5555, prflx));
     p.id = id;
-    router_.set_endpoint("idle-" + std::to_string(index / 10), id, 0xFA000002, 0xFB000002, description(p));
+    router_.set_endpoint(make_record(p, "idle-" + std::to_string(index / 10)), 0xFA000002, 0xFB000002);
+    idle_.push_back(std::move(p));
   }
 
   bool connected() {
@@ -415,6 +422,7 @@ class ConferenceSim {
   jvb::transport::MediaPort port_;
   jvb::conference::Router router_;  // after port_: it keeps a reference
   std::vector<Participant> participants_;
+  std::vector<Participant> idle_;  // their records stay in the router
   std::deque<Datagram> wire_;
   std::optional<Timestamp> router_due_;
   bool capture_ = false;

@@ -227,5 +227,50 @@ TEST_CASE("silent endpoints expire after two minutes, and then their empty confe
   CHECK(f.manager.counters().endpoints_expired == 1);
 }
 
+// The manager's record is the endpoint's one record: the router and the controller hang their
+// parts on it, read what was signaled from it, and let go of it when the endpoint leaves.
+TEST_CASE("the router and the controller keep their state on the manager's record of an endpoint") {
+  transport::MediaPort port;
+  Router router(port, [](const SocketAddress&, std::span<const std::uint8_t>) {});
+  ForwardingController controller(
+      {}, router, [](transport::EndpointHandle, ChannelTransport, const std::string&) { return true; });
+  ConferenceManager manager(Fixture::options(), port, certificate(), &router, &controller);
+  Timestamp now{};
+  REQUIRE(manager.handle(test::create_conference("m1", "ep1"), now));
+  const Endpoint& ep1 = manager.find(signaling::MeetingId("m1"))->endpoints.at(signaling::EndpointId("ep1"));
+  const transport::EndpointHandle handle = ep1.handle;
+  CHECK(ep1.routing);
+  CHECK(ep1.forwarding);
+  CHECK(controller.receiver_state(handle));
+  CHECK(router.video_sources(handle, now).empty());
+
+  // New sources reach the router through the record.
+  signaling::Endpoint update;
+  update.id = signaling::EndpointId("ep1");
+  signaling::MediaSource video;
+  video.type = signaling::MediaType::kVideo;
+  video.id = signaling::SourceName("ep1-v0");
+  video.sources.push_back({signaling::Ssrc(1234), signaling::SourceName("ep1-v0"), "camera", {}, {}});
+  update.sources = std::vector<signaling::MediaSource>{video};
+  signaling::ConferenceModify modify;
+  modify.meeting_id = signaling::MeetingId("m1");
+  modify.endpoints = {update};
+  REQUIRE(manager.handle(modify, now));
+  auto sources = router.video_sources(handle, now);
+  REQUIRE(sources.size() == 1);
+  CHECK(sources[0].name == "ep1-v0");
+
+  // Expired: both parts are gone with the record, and neither index still knows the handle.
+  update = {};
+  update.id = signaling::EndpointId("ep1");
+  update.expire = true;
+  modify.endpoints = {update};
+  REQUIRE(manager.handle(modify, now));
+  CHECK(manager.endpoint_count() == 0);
+  CHECK_FALSE(controller.receiver_state(handle));
+  CHECK_FALSE(router.stats(handle, now));
+  CHECK(router.video_sources(handle, now).empty());
+}
+
 }  // namespace
 }  // namespace jvb::conference
