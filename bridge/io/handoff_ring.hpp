@@ -18,7 +18,9 @@ namespace jvb::io {
 
 class HandoffRing {
  public:
-  static constexpr std::size_t kSlotBytes = 1500;
+  // At least a receive slot of the media port (media_service.cpp checks): whatever a worker's
+  // socket accepts, the owner gets whole.
+  static constexpr std::size_t kSlotBytes = 1536;
 
   struct Slot {
     SocketAddress from, local;  // as the receiving socket reported them

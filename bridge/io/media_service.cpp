@@ -11,6 +11,8 @@ namespace {
 
 constexpr log::Logger kLog{"MediaService"};
 constexpr std::size_t kSlot = 1500 + srtp::SrtpSession::kMaxTrailer;
+static_assert(HandoffRing::kSlotBytes >= kSlot,
+              "a datagram one worker received fits the hand-off to another");
 constexpr std::size_t kBatch = 32;
 // Receive rounds per wake-up: a flood on one socket must not starve the worker's other work.
 constexpr int kRoundsPerWakeup = 8;
