@@ -3,12 +3,12 @@
 // the socket by a hash of the datagram's addresses, so a peer's datagrams can land on a worker
 // that does not own its endpoint; that worker hands them to the owner (handoff_ring.hpp).
 //
-// RouteDirectory is the process-wide table: written when a worker's demux registers a ufrag or
+// RouteDirectory is the process-wide table, written when a worker's demux registers a ufrag or
 // binds an address (control-path events: an endpoint is created, ICE validates an address, an
-// endpoint goes), read only when a worker meets a datagram it has no route for. Each worker keeps
-// the answers for addresses in its own cache (WorkerRoutes), so a steady stream of handed-off
-// datagrams takes no lock: the cache is dropped whenever the directory's generation moves (an
-// address or ufrag removed or moved to another worker).
+// endpoint goes). Each worker answers the datagrams it has no route for from its own copy of the
+// table (WorkerRoutes), taken again only after the directory's generation moved: a datagram takes
+// no lock, whether it is a peer's on the wrong worker or one of a flood from addresses nobody
+// owns.
 #pragma once
 
 #include <atomic>
@@ -36,18 +36,26 @@ class RouteDirectory {
 
   std::optional<WorkerIndex> ufrag_owner(std::string_view ufrag) const;
   std::optional<WorkerIndex> address_owner(const SocketAddress& address) const;
-  // Moves whenever an answer given before may have become wrong.
+  // Moves on every change.
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
- private:
   struct StringHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  struct Table {
+    std::unordered_map<std::string, WorkerIndex, StringHash, std::equal_to<>> ufrags;
+    std::unordered_map<SocketAddress, WorkerIndex> addresses;
+  };
+  // Copies the table into `copy` when it changed since `generation`, which it then updates.
+  void refresh(Table& copy, std::uint64_t& generation) const;
+
+ private:
+  void changed() { generation_.fetch_add(1, std::memory_order_release); }
+
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, WorkerIndex, StringHash, std::equal_to<>> ufrags_;
-  std::unordered_map<SocketAddress, WorkerIndex> addresses_;
-  std::atomic<std::uint64_t> generation_{0};
+  Table table_;
+  std::atomic<std::uint64_t> generation_{1};
 };
 
 // One worker's view: publishes its demux's routes to the directory and answers its demux's
@@ -66,15 +74,13 @@ class WorkerRoutes final : public ice::SharedRoutes {
   // again, even when the directory changed on the way (it is dropped and counted instead).
   void set_handing_over(bool on) { handing_over_ = on; }
 
-  static constexpr std::size_t kMaxCached = 1 << 16;
-
  private:
   RouteDirectory& directory_;
   WorkerIndex self_;
   WorkerIndex claimed_by_ = 0;
   bool handing_over_ = false;
-  std::uint64_t generation_ = 0;
-  std::unordered_map<SocketAddress, WorkerIndex> cache_;
+  std::uint64_t generation_ = 0;  // of the copy; the directory's starts at 1
+  RouteDirectory::Table copy_;
 };
 
 }  // namespace jvb::io

@@ -1,5 +1,5 @@
 // The hand-off between media workers without threads or sockets: the route directory, one
-// worker's view of it (its cache and the generation that drops it), the demux asking it about a
+// worker's view of it (its copy and the generation that renews it), the demux asking it about a
 // datagram it cannot route, and the ring that carries the datagram.
 #include "bridge/io/worker_routes.hpp"
 
@@ -34,9 +34,12 @@ TEST_CASE("the directory: owners, removal only by the owner, and a generation th
   CHECK(d.ufrag_owner("u1") == std::optional<WorkerIndex>(0));
   CHECK(d.address_owner(addr("192.0.2.1", 5000)) == std::optional<WorkerIndex>(1));
   CHECK_FALSE(d.address_owner(addr("192.0.2.1", 5001)));
-  const auto g = d.generation();
+  auto g = d.generation();
   d.set_address(addr("192.0.2.1", 5000), 1);  // the same: nothing moved
   CHECK(d.generation() == g);
+  d.set_address(addr("192.0.2.2", 5000), 1);  // a new one: a copy without it is stale
+  CHECK(d.generation() > g);
+  g = d.generation();
   d.remove_address(addr("192.0.2.1", 5000), 0);  // not worker 0's to remove
   CHECK(d.address_owner(addr("192.0.2.1", 5000)) == std::optional<WorkerIndex>(1));
   d.set_address(addr("192.0.2.1", 5000), 0);  // moved
@@ -77,10 +80,41 @@ TEST_CASE("a demux with shared routes: its own routes published, another worker'
   CHECK(demux1.route(addr("192.0.2.10", 1), rtp).reason == ice::DropReason::kUnknownAddressNotStun);
   routes1.set_handing_over(false);
 
-  // The endpoint goes: worker 0's cached answer goes with it.
+  // The endpoint goes: worker 0's copy forgets it.
   demux1.remove_connection(7);
   CHECK_FALSE(directory.address_owner(peer));
   CHECK(demux0.route(peer, rtp).reason == ice::DropReason::kUnknownAddressNotStun);
+}
+
+TEST_CASE("a worker's copy of the directory follows every change, and is taken only after one") {
+  RouteDirectory directory;
+  WorkerRoutes routes0(directory, 0);
+  const auto peer = addr("198.51.100.7", 6000);
+  CHECK_FALSE(routes0.claims(peer, std::nullopt));
+  directory.set_address(peer, 1);
+  REQUIRE(routes0.claims(peer, std::nullopt));
+  CHECK(routes0.claimed_by() == 1);
+  directory.set_address(peer, 2);  // the peer's endpoint moved to worker 2
+  REQUIRE(routes0.claims(peer, std::nullopt));
+  CHECK(routes0.claimed_by() == 2);
+  directory.set_address(peer, 0);  // now worker 0's own: not claimed for anyone
+  CHECK_FALSE(routes0.claims(peer, std::nullopt));
+  directory.set_ufrag("uf2", 2);
+  REQUIRE(routes0.claims(addr("198.51.100.8", 1), std::string_view("uf2")));
+  CHECK(routes0.claimed_by() == 2);
+
+  // Unchanged, the directory is not copied again: a worker's copy is its own.
+  RouteDirectory::Table copy;
+  std::uint64_t generation = 0;
+  directory.refresh(copy, generation);
+  CHECK(copy.addresses.size() == 1);
+  copy.addresses.clear();
+  directory.refresh(copy, generation);
+  CHECK(copy.addresses.empty());
+  directory.remove_ufrag("uf2", 2);
+  directory.refresh(copy, generation);
+  CHECK(copy.addresses.size() == 1);
+  CHECK(copy.ufrags.empty());
 }
 
 TEST_CASE("the hand-off ring: FIFO, bounded, oversized datagrams refused") {
