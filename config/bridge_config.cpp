@@ -605,6 +605,8 @@ BridgeConfig read_config(Reader& r, const std::map<std::string, std::string>& le
       r.real("videobridge.load-management.load-measurements.packet-rate.load-threshold");
   c.load.cpu_usage_load_threshold =
       r.real("videobridge.load-management.load-measurements.cpu-usage.load-threshold");
+  c.load.detect_cpu_steal =
+      r.boolean("videobridge.load-management.load-measurements.cpu-usage.detect-cpu-steal");
   c.load.average_participant_stress = r.real("videobridge.load-management.average-participant-stress");
   if (c.load.load_measurement != "cpu-usage" && c.load.load_measurement != "packet-rate") {
     r.fail("videobridge.load-management.load-measurements.load-measurement",

@@ -214,6 +214,7 @@ struct BridgeConfig {
     std::string load_measurement;
     double packet_rate_load_threshold = 0;
     double cpu_usage_load_threshold = 0;
+    bool detect_cpu_steal = true;  // cpu-usage: stolen time counts as load
     double average_participant_stress = 0;
   } load;
 

@@ -718,6 +718,14 @@ std::optional<SocketAddress> IceAgent::selected_remote() const {
   return selected_->remote;
 }
 
+std::optional<CandidateType> IceAgent::selected_remote_type() const {
+  if (!selected_) return std::nullopt;
+  for (const auto& pair : pairs_) {
+    if (pair.remote == selected_->remote) return pair.remote_type;
+  }
+  return std::nullopt;
+}
+
 std::optional<std::uint32_t> IceAgent::selected_generation() const {
   if (!selected_) return std::nullopt;
   return selected_->generation;

@@ -128,6 +128,8 @@ class IceAgent {
   const IceCredentials& local_credentials() const { return current_.local; }
   // Where media goes; nullopt before nomination and after consent expired.
   std::optional<SocketAddress> selected_remote() const;
+  // The type of the selected pair's remote candidate (kRelayed: the peer is behind TURN).
+  std::optional<CandidateType> selected_remote_type() const;
   // A check with `from` succeeded (either direction): non-STUN traffic from it may be accepted.
   bool is_validated(const SocketAddress& from) const;
   // Generation of the local credentials (0, then +1 per restart) and of the selected pair.

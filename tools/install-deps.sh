@@ -16,6 +16,7 @@ test_packages=(
   doctest-dev clang clang-format libclang-rt-14-dev python3 iproute2 util-linux
   chromium chromium-driver
   prosody python3-slixmpp openssl python3-aiortc python3-websockets coturn
+  nftables python3-prometheus-client
 )
 # tools/bench/run-scenarios.py: taskset and unshare (util-linux), ip (iproute2), the plot, and
 # Janus (its VideoRoom plugin) for the f-janus comparison.

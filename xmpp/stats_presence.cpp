@@ -79,6 +79,7 @@ std::unique_ptr<gloox::Tag> stats_element(const BridgeStats& s) {
   add_stat(t, "mucs_joined", std::to_string(s.mucs_joined));
   add_stat(t, "muc_clients_connected", std::to_string(s.muc_clients_connected));
   add_stat(t, "current_timestamp", stat_timestamp(s.now));
+  for (const auto& [name, value] : s.extra) add_stat(t, name, value);
   if (!s.whitelist) return stats;
   auto filtered = std::make_unique<gloox::Tag>("stats");
   filtered->setXmlns(kNsColibri);

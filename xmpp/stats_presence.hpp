@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gloox/tag.h>
@@ -42,6 +43,8 @@ struct BridgeStats {
   int mucs_joined = 0;                        // mucs_joined
   int muc_clients_connected = 0;              // muc_clients_connected
   std::chrono::system_clock::time_point now;  // current_timestamp, "yyyy-MM-dd HH:mm:ss.SSS" UTC
+  // The rest of the bridge's statistics (the keys of /colibri/stats), after the ones above.
+  std::vector<std::pair<std::string, std::string>> extra;
   // Not a stat: when set, only the stats named here are published (JVB's
   // videobridge.apis.xmpp-client.stats-filter).
   std::optional<std::vector<std::string>> whitelist;
@@ -50,7 +53,7 @@ struct BridgeStats {
 // <stats xmlns='http://jitsi.org/protocol/colibri'> with one <stat name value/> per key, in the
 // order of the vectors: stress_level, average_participant_stress, drain, graceful_shutdown,
 // shutting_down, healthy, version, release, region, relay_id, conferences, participants,
-// mucs_joined, muc_clients_connected, current_timestamp.
+// mucs_joined, muc_clients_connected, current_timestamp, then `extra` in its order.
 std::unique_ptr<gloox::Tag> stats_element(const BridgeStats& stats);
 
 // <presence to='room@muc/nick'> carrying the stats. `join` adds <x xmlns=muc/> first; only the

@@ -414,6 +414,8 @@ void ConferenceManager::expire_conference(const signaling::MeetingId& id, Timest
     ++counters_.endpoints_expired;
   }
   kLog.info("Expired conference {} (meeting {})", it->second.id, id.str());
+  counters_.conference_seconds += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(now - it->second.created).count());
   conferences_.erase(it);
   ++counters_.conferences_expired;
   if (conference_removed_) conference_removed_(id);
@@ -474,6 +476,19 @@ void ConferenceManager::expire_idle(Timestamp now) {
     if (c.endpoints.empty() && now - c.created > options_.empty_conference_grace) empty.push_back(meeting_id);
   }
   for (const auto& id : empty) expire_conference(id, now);
+}
+
+void ConferenceManager::collect_stats(stats::WorkerStats& out) const {
+  for (const auto& [meeting, c] : conferences_) {
+    out.conference_sizes.push_back(static_cast<std::uint32_t>(c.endpoints.size()));
+    out.largest_conference = std::max<std::uint64_t>(out.largest_conference, c.endpoints.size());
+    out.endpoints += c.endpoints.size();
+  }
+  out.conferences += conferences_.size();
+  out.conferences_created += counters_.conferences_created;
+  out.conferences_completed += counters_.conferences_expired;
+  out.conference_seconds += counters_.conference_seconds;
+  out.endpoints_created += counters_.endpoints_created;
 }
 
 }  // namespace jvb::conference

@@ -100,11 +100,14 @@ class ConferenceManager {
   const std::unordered_map<signaling::MeetingId, Conference>& conferences() const { return conferences_; }
   std::size_t conference_count() const { return conferences_.size(); }
   std::size_t endpoint_count() const;
+  // Conferences, their sizes and the counters above, for the bridge's statistics.
+  void collect_stats(stats::WorkerStats& out) const;
 
   struct Counters {
     std::uint64_t conferences_created = 0, conferences_expired = 0;
     std::uint64_t endpoints_created = 0, endpoints_expired = 0;
     std::uint64_t requests = 0, errors = 0;
+    std::uint64_t conference_seconds = 0;  // the lifetimes of the expired conferences
   };
   const Counters& counters() const { return counters_; }
 

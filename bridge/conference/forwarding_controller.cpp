@@ -493,6 +493,7 @@ void ForwardingController::check_connectivity(Conference& conf, Timestamp now) {
         last ? now - *last < options_.max_inactivity : now - e->created < options_.first_transfer_timeout;
     if (active == e->active) continue;
     e->active = active;
+    ++(active ? counters_.endpoints_reconnected : counters_.endpoints_disconnected);
     // Broadcast to everyone, the subject included (as JVB does).
     broadcast(conf,
               channel::serialize(channel::EndpointConnectivityStatusChangeEvent{e->record->id.str(), active}),
@@ -554,6 +555,11 @@ std::optional<std::string> ForwardingController::dominant_speaker(const std::str
   if (!dominant) return std::nullopt;
   auto e = endpoints_.find(*dominant);
   return e == endpoints_.end() ? std::nullopt : std::optional<std::string>(e->second->record->id.str());
+}
+
+std::size_t ForwardingController::inactive_endpoints() const {
+  return static_cast<std::size_t>(
+      std::count_if(endpoints_.begin(), endpoints_.end(), [](const auto& e) { return !e.second->active; }));
 }
 
 }  // namespace jvb::conference

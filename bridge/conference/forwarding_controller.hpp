@@ -120,8 +120,11 @@ class ForwardingController {
     std::uint64_t outgoing_dropped = 0;        // no open channel to send on
     std::uint64_t allocations = 0;
     std::uint64_t dominant_speaker_changes = 0;
+    std::uint64_t endpoints_disconnected = 0, endpoints_reconnected = 0;  // connectivity events
   };
   const Counters& counters() const { return counters_; }
+  // Members announced inactive (their media stopped), now.
+  std::size_t inactive_endpoints() const;
 
  private:
   friend struct EndpointForwarding;

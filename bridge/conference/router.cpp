@@ -11,6 +11,7 @@
 #include "bridge/rtcp/fir.hpp"
 #include "bridge/rtcp/nack.hpp"
 #include "bridge/rtcp/pli.hpp"
+#include "bridge/rtcp/receiver_report.hpp"
 #include "bridge/rtcp/rtcp_compound.hpp"
 #include "bridge/rtcp/sender_report.hpp"
 #include "bridge/rtp/rtp_extensions.hpp"
@@ -126,7 +127,9 @@ struct EndpointRouting {
   std::unordered_map<std::uint32_t, media::SentCounts> sent;
 
   RateMeter in, out;
-  std::optional<Timestamp> last_rtp;
+  std::optional<Timestamp> last_rtp, last_audio, last_video;
+  // Per stream: expected and lost at the last collect_stats(), for the interval's loss.
+  std::unordered_map<std::uint32_t, std::pair<std::int64_t, std::int64_t>> loss_reported;
 
   // Media may go out: ICE and DTLS are up.
   bool connected() const { return transport && transport->state() == transport::TransportState::kConnected; }
@@ -435,6 +438,7 @@ void Router::on_rtp(Timestamp now, transport::EndpointHandle from, std::span<std
   EndpointRouting* sender = find(from);
   if (!sender || length > slot.size()) return;
   sender->in.add(now, length);
+  counters_.bytes_in += length;
   sender->last_rtp = now;
   auto parsed = rtp::RtpPacket::parse(slot.first(length));
   if (!parsed) {
@@ -465,6 +469,7 @@ void Router::on_rtp(Timestamp now, transport::EndpointHandle from, std::span<std
           parsed->ssrc(), rate == sender->clock_rates.end() ? 48000 : rate->second);
     }
     stats->on_packet(now, parsed->sequence_number(), parsed->timestamp(), length);
+    sender->last_audio = now;
     // Force-muted media is received (so it is not reported as loss) but goes nowhere, and does
     // not count as speech (JVB does not feed such packets to its dominant speaker identification).
     if (sender->record->force_mute.audio) {
@@ -526,7 +531,10 @@ void Router::on_rtp(Timestamp now, transport::EndpointHandle from, std::span<std
   }
   // Padding-only packets (bandwidth probes) do not make an encoding active.
   auto enc = static_cast<std::size_t>(info.encoding);
-  if (!parsed->payload().empty()) source.last_packet[enc] = now;
+  if (!parsed->payload().empty()) {
+    source.last_packet[enc] = now;
+    sender->last_video = now;
+  }
   ++source.packet_counts[enc];
   source.rates[enc].add(now, plain_length);
   if (sender->vp8_pts.contains(parsed->payload_type())) {
@@ -534,6 +542,7 @@ void Router::on_rtp(Timestamp now, transport::EndpointHandle from, std::span<std
       auto frame = codecs::parse_vp8_frame_info(*descriptor, parsed->payload().subspan(descriptor->size));
       if (frame.keyframe) {
         ++source.keyframe_counts[enc];
+        ++counters_.keyframes_received;
         source.keyframes.on_keyframe_received(now);
         if (frame.width && frame.height) source.heights[enc] = std::min(*frame.width, *frame.height);
       }
@@ -566,6 +575,7 @@ void Router::forward_audio(Timestamp now, EndpointRouting& sender, AudioSource& 
       out_length = *n;
     }
     receiver.out.add(now, out_length);
+    counters_.bytes_out += out_length;
     ++subscriber.sent->packets;
     subscriber.sent->octets += payload_size;
     send_rtp_in_slot(receiver, slot, out_length);
@@ -614,6 +624,7 @@ void Router::forward_video(Timestamp now, EndpointRouting& sender, VideoSource& 
                          (std::uint32_t{slot[10]} << 8) | slot[11];
     receiver.cache.store(ssrc, seq, now, std::span<const std::uint8_t>(slot.data(), out_length));
     receiver.out.add(now, out_length);
+    counters_.bytes_out += out_length;
     ++subscriber.sent->packets;
     subscriber.sent->octets += payload_size;
     send_rtp_in_slot(receiver, slot, out_length);
@@ -663,12 +674,22 @@ void Router::on_rtcp(Timestamp now, transport::EndpointHandle from, std::span<st
   EndpointRouting* endpoint = find(from);
   if (!endpoint || length > slot.size()) return;
   endpoint->in.add(now, length);
+  counters_.bytes_in += length;
   // Answers (PLIs to senders, RTX to this receiver) are built in the scratch buffers, never in
   // `slot`, so the compound can be read in place.
   rtcp::RtcpCompoundIterator it(std::span<const std::uint8_t>(slot.data(), length));
   while (auto packet = it.next()) {
     if (packet->packet_type == rtcp::kPtSenderReport) {
       forward_sender_report(now, *endpoint, packet->packet);
+    } else if (packet->packet_type == rtcp::kPtReceiverReport) {
+      // What a receiver says it lost of what the bridge sent it (RFC 3550 §6.4.2).
+      if (auto rr = rtcp::ReceiverReport::parse(*packet)) {
+        const auto& blocks = rr->report_blocks();
+        for (std::size_t i = 0; i < blocks.size(); ++i) {
+          counters_.outgoing_loss_sum += blocks[i].fraction_lost / 256.0;
+          ++counters_.outgoing_loss_reports;
+        }
+      }
     } else if (packet->packet_type == rtcp::kPtPayloadFeedback && packet->count == rtcp::kFmtPli) {
       if (auto pli = rtcp::Pli::parse(*packet)) handle_keyframe_request(now, *endpoint, pli->media_ssrc);
     } else if (packet->packet_type == rtcp::kPtPayloadFeedback && packet->count == rtcp::kFmtFir) {
@@ -757,6 +778,7 @@ void Router::handle_nack(Timestamp now, EndpointRouting& receiver, std::uint32_t
   }
   ++counters_.retransmissions;
   receiver.out.add(now, length);
+  counters_.bytes_out += length;
   send_rtp(receiver, scratch_, length);
 }
 
@@ -868,6 +890,7 @@ void Router::send_rtcp(EndpointRouting& to_endpoint, std::span<std::uint8_t> buf
     return;
   }
   ++counters_.rtcp_out;
+  counters_.bytes_out += *n;
   output_(*to, buffer.first(*n));
 }
 
@@ -913,6 +936,52 @@ std::optional<EndpointMediaStats> Router::stats(transport::EndpointHandle id, Ti
   s.incoming_bytes = e->in.total_bytes();
   s.outgoing_bytes = e->out.total_bytes();
   return s;
+}
+
+void Router::collect_stats(Timestamp now, stats::WorkerStats& out) {
+  // Sending means RTP of that kind within this window: a client in DTX still sends an audio
+  // packet every 400 ms, and video at its lowest frame rate several per second.
+  constexpr Duration kSendingWindow = std::chrono::seconds(2);
+  auto recent = [&](const std::optional<Timestamp>& t) { return t && now - *t < kSendingWindow; };
+  for (auto& [id, conference] : conferences_) {
+    bool anyone_sends = false;
+    for (EndpointRouting* e : conference->members) {
+      const bool audio = recent(e->last_audio), video = recent(e->last_video);
+      anyone_sends = anyone_sends || audio || video;
+      out.endpoints_sending_audio += audio ? 1 : 0;
+      out.endpoints_sending_video += video ? 1 : 0;
+      if (!recent(e->last_rtp) && e->connected()) ++out.receive_only_endpoints;
+      out.incoming_bps += e->in.bits_per_second(now);
+      out.outgoing_bps += e->out.bits_per_second(now);
+      out.incoming_pps += e->in.packets_per_second(now);
+      out.outgoing_pps += e->out.packets_per_second(now);
+      // Each stream's expected and lost since the last collection (RFC 3550 A.3).
+      for (auto& [ssrc, stream] : e->receive_stats) {
+        if (!stream->valid()) continue;
+        auto& [expected_before, lost_before] = e->loss_reported[ssrc];
+        const std::int64_t expected = stream->expected(), lost = stream->cumulative_lost();
+        if (expected > expected_before)
+          incoming_expected_ += static_cast<std::uint64_t>(expected - expected_before);
+        if (lost > lost_before) incoming_lost_ += static_cast<std::uint64_t>(lost - lost_before);
+        expected_before = expected;
+        lost_before = lost;
+      }
+    }
+    if (anyone_sends) {
+      out.active_endpoints += conference->members.size();
+    } else {
+      ++out.inactive_conferences;
+    }
+  }
+  out.bytes_received += counters_.bytes_in;
+  out.bytes_sent += counters_.bytes_out;
+  out.packets_received += counters_.rtp_in + counters_.rtcp_in;
+  out.packets_sent += counters_.rtp_out + counters_.rtcp_out;
+  out.keyframes_received += counters_.keyframes_received;
+  out.outgoing_loss_sum += counters_.outgoing_loss_sum;
+  out.outgoing_loss_reports += counters_.outgoing_loss_reports;
+  out.incoming_expected += incoming_expected_;
+  out.incoming_lost += incoming_lost_;
 }
 
 }  // namespace jvb::conference

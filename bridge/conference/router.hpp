@@ -55,6 +55,7 @@
 #include "bridge/media/rewriting/ssrc_rewriter.hpp"
 #include "bridge/rtp/rtp_packet.hpp"
 #include "bridge/signaling/colibri2.hpp"
+#include "bridge/stats/bridge_stats.hpp"
 #include "bridge/transport/media_port.hpp"
 
 namespace jvb::conference {
@@ -184,7 +185,17 @@ class Router {
                   retransmission_misses = 0;
     std::uint64_t dropped_receiver_not_connected = 0;  // per receiver: its transport was not up
     std::uint64_t dropped_by_rewriting = 0;            // no slot yet, or a new slot waits for a keyframe
+    std::uint64_t bytes_in = 0, bytes_out = 0;         // RTP and RTCP, plain
+    std::uint64_t keyframes_received = 0;
+    // Receivers' reports of what the bridge sent them: the sum of their fractions lost.
+    double outgoing_loss_sum = 0;
+    std::uint64_t outgoing_loss_reports = 0;
   };
+
+  // The media figures of the bridge's statistics: activity, rates and loss of the endpoints,
+  // the counters above. Call it at most once per statistics interval: it closes the interval
+  // the incoming loss is counted over.
+  void collect_stats(Timestamp now, stats::WorkerStats& out);
   const Counters& counters() const { return counters_; }
 
  private:
@@ -233,6 +244,7 @@ class Router {
   std::vector<std::uint8_t> scratch_;  // one receiver's copy at a time
   std::vector<std::uint8_t> rtcp_scratch_;
   Counters counters_;
+  std::uint64_t incoming_expected_ = 0, incoming_lost_ = 0;  // as of the last collect_stats()
 };
 
 }  // namespace jvb::conference

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <functional>
+#include <future>
 #include <memory>
 
 #include <thread>
@@ -16,6 +17,7 @@
 #include "bridge/conference/conference_manager.hpp"
 #include "bridge/core/log.hpp"
 #include "bridge/core/version.hpp"
+#include "bridge/daemon/bridge_statistics.hpp"
 #include "bridge/daemon/xmpp_signaling.hpp"
 #include "bridge/health/health_checker.hpp"
 #include "bridge/http/about_api.hpp"
@@ -25,6 +27,7 @@
 #include "bridge/http/http_server.hpp"
 #include "bridge/http/ops_api.hpp"
 #include "bridge/http/shutdown_manager.hpp"
+#include "bridge/http/stats_api.hpp"
 #include "bridge/io/media_service.hpp"
 #include "bridge/worker/media_workers.hpp"
 #include "ice/host_addresses.hpp"
@@ -34,6 +37,9 @@ namespace jvb::daemon {
 namespace {
 
 constexpr log::Logger kLog{"Videobridge"};
+// A media worker runs its timers at least once a second; one that has not for this long is
+// stuck (a loop that never returns, a deadlock), and the bridge reports itself unhealthy.
+constexpr Duration kWorkerStallLimit = std::chrono::seconds(5);
 
 ice::HarvestFilter harvest_filter(const config::BridgeConfig& c) {
   return {c.harvest.use_ipv6,          c.harvest.use_link_local_addresses, c.harvest.allowed_addresses,
@@ -183,7 +189,7 @@ struct LoopResources {
 
 Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
     const config::BridgeConfig& config, health::HealthChecker& checker, worker::MediaWorkers& workers,
-    const http::ShutdownManager& shutdown, http::OpsApi ops) {
+    const http::ShutdownManager& shutdown, const BridgeStatistics& statistics, http::OpsApi ops) {
   const auto& ps = config.http.private_server;
   if (ps.key_store_path) {
     kLog.warn(
@@ -204,6 +210,8 @@ Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
     http::add_health_route(**server, [&checker] { return checker.status(health::Clock::now()); });
   }
   if (config.rest.version) http::add_version_route(**server);
+  http::add_stats_routes(**server, {config.apis.rest_enabled, config.rest.prometheus},
+                         [&statistics] { return statistics.current(); });
   if (config.rest.debug) {
     http::add_debug_routes(
         **server, [&workers](bool full) { return workers.debug_state(full); }, shutdown);
@@ -223,6 +231,24 @@ Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
       if (hold <= 0 || hold > 10'000) return http::Response{400, "text/plain", "ms: 1-10000\n", {}};
       std::this_thread::sleep_for(std::chrono::milliseconds(hold));
       return http::Response{200, "text/plain", "held\n", {}};
+    });
+    // Holds media worker 0 for `ms` (the worker does nothing else meanwhile), as a worker stuck
+    // in a loop would be: for the health watchdog's test.
+    (*server)->route("POST", "/test/stall-worker", [&workers](const http::Request& r) {
+      auto ms = r.query.find("ms");
+      int hold = ms == r.query.end() ? 0 : std::atoi(ms->second.c_str());
+      if (hold <= 0 || hold > 60'000) return http::Response{400, "text/plain", "ms: 1-60000\n", {}};
+      auto release = std::make_shared<std::promise<void>>();
+      workers.post(0, worker::command::Hold{release->get_future().share()});
+      g_timeout_add_full(
+          G_PRIORITY_DEFAULT, static_cast<guint>(hold),
+          [](gpointer p) -> gboolean {
+            (*static_cast<std::shared_ptr<std::promise<void>>*>(p))->set_value();
+            return G_SOURCE_REMOVE;
+          },
+          new std::shared_ptr<std::promise<void>>(release),
+          [](gpointer p) { delete static_cast<std::shared_ptr<std::promise<void>>*>(p); });
+      return http::Response{200, "text/plain", "holding\n", {}};
     });
   }
   if (config.apis.rest_enabled) {
@@ -363,9 +389,19 @@ int run(const config::BridgeConfig& config) {
                g_unix_signal_add(SIGTERM, on_stop_signal, &stop_term),
                g_unix_signal_add(SIGHUP, on_stop_signal, &stop_hup)};
 
+  // The watchdog's workers: set once they run (the checks start before them).
+  const worker::MediaWorkers* watched = nullptr;
+  auto checks = health_checks(config);
+  checks.push_back([&watched]() -> std::optional<std::string> {
+    if (!watched) return std::nullopt;
+    auto stalled = watched->stalled_worker(Clock::now(), kWorkerStallLimit);
+    if (!stalled) return std::nullopt;
+    return fmt::format("Media worker {} has made no progress for more than {} s", *stalled,
+                       std::chrono::duration_cast<std::chrono::seconds>(kWorkerStallLimit).count());
+  });
   health::HealthChecker checker(
       {config.health.timeout, config.health.max_check_duration, config.health.sticky_failures},
-      health_checks(config), health::Clock::now());
+      std::move(checks), health::Clock::now());
   auto run_checks = [&checker] {
     checker.run_checks([] { return health::Clock::now(); });
     auto s = checker.status(health::Clock::now());
@@ -387,19 +423,23 @@ int run(const config::BridgeConfig& config) {
     return 1;
   }
   worker::MediaWorkers& media = **workers;
+  watched = &media;
 
   http::ShutdownManager shutdown(
       {config.shutdown.graceful_shutdown_max_duration, config.shutdown.graceful_shutdown_min_participants,
        config.shutdown.shutting_down_delay},
       config.initial_drain_mode);
   ShutdownDriver shutdown_driver(shutdown, media, r.loop);
+  BridgeStatistics statistics(config, checker, media, shutdown);
   // Built before the HTTP server, whose muc-client routes change its accounts; connects below.
-  XmppSignaling xmpp_signaling(config, checker, media, shutdown);
+  XmppSignaling xmpp_signaling(config, checker, media, statistics);
+  statistics.set_xmpp_status([&xmpp_signaling] { return xmpp_signaling.status(); });
+  statistics.start();
   shutdown_driver.on_change = [&xmpp_signaling] { xmpp_signaling.publish_now(); };
 
   std::unique_ptr<http::HttpServer> private_server;
   if (config.http.private_server.port != -1) {
-    auto started = start_private_server(config, checker, media, shutdown,
+    auto started = start_private_server(config, checker, media, shutdown, statistics,
                                         ops_api(shutdown, shutdown_driver, xmpp_signaling));
     if (!started) {
       kLog.severe("Cannot start the private HTTP server: {}", started.error());

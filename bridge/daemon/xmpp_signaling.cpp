@@ -6,15 +6,14 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <set>
+#include <variant>
 
 #include "bridge/core/log.hpp"
 #include "bridge/core/version.hpp"
 
 namespace jvb::daemon {
 namespace {
-
-// How often the stress is measured (the load over the last period).
-constexpr guint kLoadSampleIntervalMs = 5000;
 
 constexpr log::Logger kLog{"Videobridge"};
 
@@ -26,8 +25,8 @@ bool same_connection(const config::XmppAccount& a, const config::XmppAccount& b)
 }  // namespace
 
 XmppSignaling::XmppSignaling(const config::BridgeConfig& config, health::HealthChecker& checker,
-                             worker::MediaWorkers& media, const http::ShutdownManager& shutdown)
-    : config_(config), checker_(checker), media_(media), shutdown_(shutdown) {
+                             worker::MediaWorkers& media, const BridgeStatistics& statistics)
+    : config_(config), checker_(checker), media_(media), statistics_(statistics) {
   services_.conference_modify = [&media](const signaling::ConferenceModify& request) {
     return media.handle(request);
   };
@@ -37,8 +36,6 @@ XmppSignaling::XmppSignaling(const config::BridgeConfig& config, health::HealthC
   };
   services_.software_name = "JVB";
   services_.software_version = std::string(bridge_version());
-  load_ = std::make_unique<LoadMonitor>(config.load, [&media] { return media.datagrams(); });
-  load_->sample(LoadMonitor::Clock::now());
 
   for (const auto& account : config.apis.xmpp_accounts) clients_.push_back(make_client(account));
   const auto& c = config.apis.xmpp_component;
@@ -49,9 +46,7 @@ XmppSignaling::XmppSignaling(const config::BridgeConfig& config, health::HealthC
   }
 }
 
-XmppSignaling::~XmppSignaling() {
-  if (load_timer_ != 0) g_source_remove(load_timer_);
-}
+XmppSignaling::~XmppSignaling() = default;
 
 std::unique_ptr<xmpp::MucClient> XmppSignaling::make_client(const config::XmppAccount& account) {
   kLog.info("XMPP account {}: {}@{} via {}:{}, brewery {}", account.id, account.username, account.domain,
@@ -63,14 +58,6 @@ std::unique_ptr<xmpp::MucClient> XmppSignaling::make_client(const config::XmppAc
 void XmppSignaling::start() {
   if (started_) return;
   started_ = true;
-  // Its own period: the stress must stay current whatever the presence interval.
-  load_timer_ = g_timeout_add(
-      kLoadSampleIntervalMs,
-      [](gpointer load) -> gboolean {
-        static_cast<LoadMonitor*>(load)->sample(LoadMonitor::Clock::now());
-        return G_SOURCE_CONTINUE;
-      },
-      load_.get());
   for (auto& client : clients_) client->start();
   if (component_) component_->start();
 }
@@ -78,8 +65,6 @@ void XmppSignaling::start() {
 void XmppSignaling::stop() {
   for (auto& client : clients_) client->stop();
   if (component_) component_->stop();
-  if (load_timer_ != 0) g_source_remove(load_timer_);
-  load_timer_ = 0;
   started_ = false;
 }
 
@@ -125,28 +110,67 @@ void XmppSignaling::publish_now() {
 }
 
 xmpp::BridgeStats XmppSignaling::stats() const {
+  const stats::BridgeStats all = statistics_.current();
+  const stats::ControlState& c = all.control;
   xmpp::BridgeStats s;
-  s.stress_level = load_->stress();
-  s.average_participant_stress = config_.load.average_participant_stress;
-  s.drain = shutdown_.drain();
-  // As JVB publishes them: graceful_shutdown only while in that state, shutting_down after it.
-  // Jicofo keeps both once seen, so the bridge never looks "back to normal" to it.
-  s.graceful_shutdown = shutdown_.state() == http::ShutdownState::kGracefulShutdown;
-  s.shutting_down = shutdown_.state() == http::ShutdownState::kShuttingDown;
-  s.healthy = checker_.status(health::Clock::now()).healthy;
-  s.version = std::string(bridge_version());
-  s.release = config_.version_release;
-  s.region = config_.relay.region;
-  s.relay_id = config_.relay.relay_id;
+  s.stress_level = c.stress_level;
+  s.average_participant_stress = c.average_participant_stress;
+  s.drain = c.drain;
+  s.graceful_shutdown = c.graceful_shutdown;
+  s.shutting_down = c.shutting_down;
+  s.healthy = c.healthy;
+  s.version = c.version;
+  s.release = c.release;
+  s.region = c.region;
+  s.relay_id = c.relay_id;
+  // Counted now, not at the last interval: Jicofo places conferences by them.
   s.conferences = static_cast<int>(media_.conference_count());
   s.participants = static_cast<int>(media_.endpoint_count());
-  for (const auto& client : clients_) {
-    s.muc_clients_connected += client->online() ? 1 : 0;
-    s.mucs_joined += client->rooms_joined();
+  s.mucs_joined = static_cast<int>(c.mucs_joined);
+  s.muc_clients_connected = static_cast<int>(c.muc_clients_connected);
+  s.now = c.now;
+  // Everything else /colibri/stats has, in its order, as strings.
+  static const std::set<std::string, std::less<>> kAbove = {"stress_level",
+                                                            "average_participant_stress",
+                                                            "drain",
+                                                            "graceful_shutdown",
+                                                            "shutting_down",
+                                                            "healthy",
+                                                            "version",
+                                                            "release",
+                                                            "region",
+                                                            "relay_id",
+                                                            "conferences",
+                                                            "participants",
+                                                            "mucs_joined",
+                                                            "muc_clients_connected",
+                                                            "current_timestamp"};
+  for (auto& [name, value] : stats::colibri_stats(all)) {
+    if (kAbove.contains(name)) continue;
+    std::string text = std::visit(
+        [](const auto& v) -> std::string {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, bool>) return v ? "true" : "false";
+          if constexpr (std::is_same_v<T, std::int64_t>) return std::to_string(v);
+          if constexpr (std::is_same_v<T, double>) return xmpp::stat_double(v);
+          if constexpr (std::is_same_v<T, std::string>) return v;
+        },
+        value);
+    s.extra.emplace_back(name, std::move(text));
   }
-  s.now = std::chrono::system_clock::now();
   if (config_.apis.stats_filter_enabled) s.whitelist = config_.apis.stats_whitelist;
   return s;
+}
+
+BridgeStatistics::XmppStatus XmppSignaling::status() const {
+  BridgeStatistics::XmppStatus x;
+  x.clients_configured = clients_.size();
+  for (const auto& client : clients_) {
+    x.clients_connected += client->online() ? 1 : 0;
+    x.mucs_joined += static_cast<std::uint64_t>(client->rooms_joined());
+    x.mucs_configured += client->account().muc_jids.size();
+  }
+  return x;
 }
 
 }  // namespace jvb::daemon

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "bridge/daemon/load_monitor.hpp"
+#include "bridge/daemon/bridge_statistics.hpp"
 #include "bridge/health/health_checker.hpp"
 #include "bridge/http/shutdown_manager.hpp"
 #include "bridge/worker/media_workers.hpp"
@@ -31,7 +31,7 @@ class XmppSignaling {
  public:
   // Everything passed in must outlive this object. Nothing connects before start().
   XmppSignaling(const config::BridgeConfig& config, health::HealthChecker& checker,
-                worker::MediaWorkers& media, const http::ShutdownManager& shutdown);
+                worker::MediaWorkers& media, const BridgeStatistics& statistics);
   ~XmppSignaling();
   XmppSignaling(const XmppSignaling&) = delete;
   XmppSignaling& operator=(const XmppSignaling&) = delete;
@@ -51,6 +51,8 @@ class XmppSignaling {
 
   // What the next presence will carry.
   xmpp::BridgeStats stats() const;
+  // The connections and rooms, for the bridge's statistics.
+  BridgeStatistics::XmppStatus status() const;
   // Every client's presence now, e.g. after a drain or shutdown state change.
   void publish_now();
 
@@ -60,12 +62,10 @@ class XmppSignaling {
   const config::BridgeConfig& config_;
   health::HealthChecker& checker_;
   worker::MediaWorkers& media_;
-  const http::ShutdownManager& shutdown_;
+  const BridgeStatistics& statistics_;
   xmpp::BridgeIqServices services_;
   std::vector<std::unique_ptr<xmpp::MucClient>> clients_;
   std::unique_ptr<xmpp::ComponentSignaling> component_;
-  std::unique_ptr<LoadMonitor> load_;
-  unsigned load_timer_ = 0;
   bool started_ = false;
 };
 

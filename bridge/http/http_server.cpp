@@ -89,6 +89,7 @@ void HttpServer::handle(void*, void* message, const char* path, void* query, voi
   if (body && body->length > 0) request.body.assign(body->data, static_cast<size_t>(body->length));
   SoupMessageHeaders* in_headers = soup_server_message_get_request_headers(msg);
   if (const char* ct = soup_message_headers_get_content_type(in_headers, nullptr)) request.content_type = ct;
+  if (const char* accept = soup_message_headers_get_list(in_headers, "Accept")) request.accept = accept;
 
   Response response;
   RouteTable::Match route = self->routes_.match(request.path);

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,7 @@ struct Request {
   std::string body;
   std::string content_type;
   std::map<std::string, std::string> query;
+  std::optional<std::string> accept;  // the Accept header, when there is one
 };
 
 struct Response {

@@ -14,6 +14,7 @@ namespace jvb::worker {
 namespace {
 
 constexpr log::Logger kLog{"MediaWorker"};
+constexpr Duration kStatsInterval = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -34,16 +35,22 @@ struct MediaWorker::State {
                      auto on_ws = [&] {
                        if (!ws_open.contains(to)) return false;
                        worker.control_.send_ws(to, message);
+                       ++messages.colibri_ws_messages_sent;
+                       return true;
+                     };
+                     auto on_sctp = [&] {
+                       if (!send_on_sctp(to, message, worker.now())) return false;
+                       ++messages.data_channel_messages_sent;
                        return true;
                      };
                      // The transport that last received first, the other one when it is gone.
-                     return via == conference::ChannelTransport::kWebSocket
-                                ? on_ws() || send_on_sctp(to, message, worker.now())
-                                : send_on_sctp(to, message, worker.now()) || on_ws();
+                     return via == conference::ChannelTransport::kWebSocket ? on_ws() || on_sctp()
+                                                                            : on_sctp() || on_ws();
                    }),
         conferences(setup.conferences, media.port(), setup.certificate, &router, &forwarding),
         expire_interval(setup.expire_interval),
-        next_expiry(setup.clock() + setup.expire_interval) {}
+        next_expiry(setup.clock() + setup.expire_interval),
+        next_stats(setup.clock()) {}
 
   bool send_on_sctp(transport::EndpointHandle to, const std::string& message, Timestamp now) {
     transport::EndpointTransport* t = media.port().find(to);
@@ -60,6 +67,9 @@ struct MediaWorker::State {
   conference::ConferenceManager conferences;
   Duration expire_interval;
   Timestamp next_expiry;
+  Timestamp next_stats;
+  // What only the worker sees: bridge-channel messages by transport, transport outcomes.
+  stats::WorkerStats messages;
 };
 
 Result<std::unique_ptr<MediaWorker>, std::string> MediaWorker::start(
@@ -110,6 +120,10 @@ void MediaWorker::run(std::vector<io::UdpSocket> sockets, WorkerSetup setup,
   state.media.set_timer_handler([this, &state](Timestamp now) {
     auto next = state.router.on_timer(now);
     state.forwarding.handle_timeout(now);
+    if (now >= state.next_stats) {
+      state.next_stats = now + kStatsInterval;
+      publish_statistics(now);
+    }
     if (now >= state.next_expiry) {
       state.next_expiry = now + state.expire_interval;
       ++epoch_;
@@ -125,10 +139,21 @@ void MediaWorker::run(std::vector<io::UdpSocket> sockets, WorkerSetup setup,
   state.media.set_event_handler(
       [&state](Timestamp now, transport::EndpointHandle endpoint, transport::TransportEvent event) {
         switch (event.kind) {
+          case transport::TransportEventKind::kStateChanged:
+            if (event.state == transport::TransportState::kConnected) {
+              ++state.messages.ice_succeeded;
+              const transport::EndpointTransport* t = state.media.port().find(endpoint);
+              if (t && t->ice().selected_remote_type() == ice::CandidateType::kRelayed)
+                ++state.messages.ice_succeeded_relayed;
+            } else if (event.state == transport::TransportState::kFailed) {
+              ++(event.reason.starts_with("DTLS") ? state.messages.dtls_failed : state.messages.ice_failed);
+            }
+            break;
           case transport::TransportEventKind::kDataChannelOpen:
             state.forwarding.on_channel_open(endpoint, conference::ChannelTransport::kSctp, now);
             break;
           case transport::TransportEventKind::kDataChannelMessage:
+            ++state.messages.data_channel_messages_received;
             state.forwarding.on_message(endpoint, conference::ChannelTransport::kSctp, event.reason, now);
             break;
           case transport::TransportEventKind::kDataChannelClosed:
@@ -206,6 +231,25 @@ void MediaWorker::publish() {
   snapshot_.endpoints.store(state_->conferences.endpoint_count(), std::memory_order_relaxed);
 }
 
+void MediaWorker::publish_statistics(Timestamp now) {
+  State& s = *state_;
+  stats::WorkerStats out = s.messages;
+  s.conferences.collect_stats(out);
+  s.router.collect_stats(now, out);
+  out.inactive_endpoints = s.forwarding.inactive_endpoints();
+  const auto& f = s.forwarding.counters();
+  out.dominant_speaker_changes = f.dominant_speaker_changes;
+  out.endpoints_disconnected = f.endpoints_disconnected;
+  out.endpoints_reconnected = f.endpoints_reconnected;
+  {
+    std::scoped_lock lock(snapshot_.stats_mutex);
+    snapshot_.stats = std::move(out);
+  }
+  snapshot_.heartbeat.store(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count(),
+      std::memory_order_release);
+}
+
 void MediaWorker::apply(Command& command) {
   State& s = *state_;
   ++epoch_;
@@ -226,6 +270,7 @@ void MediaWorker::apply(Command& command) {
           s.ws_open.insert(c.endpoint);
           s.forwarding.on_channel_open(c.endpoint, conference::ChannelTransport::kWebSocket, now);
         } else if constexpr (std::is_same_v<T, command::ChannelMessage>) {
+          ++s.messages.colibri_ws_messages_received;
           s.forwarding.on_message(c.endpoint, conference::ChannelTransport::kWebSocket, c.text, now);
         } else if constexpr (std::is_same_v<T, command::ChannelClosed>) {
           s.ws_open.erase(c.endpoint);

@@ -31,6 +31,7 @@
 #include "bridge/io/media_service.hpp"
 #include "bridge/io/worker_loop.hpp"
 #include "bridge/io/worker_routes.hpp"
+#include "bridge/stats/bridge_stats.hpp"
 
 namespace jvb::worker {
 
@@ -107,6 +108,17 @@ struct Snapshot {
   std::atomic<std::uint64_t> conferences{0}, endpoints{0};
   std::atomic<std::uint64_t> datagrams{0};  // both directions, through this worker's sockets
   std::atomic<std::uint64_t> handed_off{0}, taken_over{0};
+  // The worker's time (nanoseconds of its clock) at its last timer run, at least once a second
+  // while it makes progress: the health watchdog reads it.
+  std::atomic<std::int64_t> heartbeat{0};
+  // The bridge statistics' media figures, refreshed once a second (kStatsInterval) under the
+  // lock: a copy, never touched by a packet.
+  stats::WorkerStats statistics() const {
+    std::scoped_lock lock(stats_mutex);
+    return stats;
+  }
+  mutable std::mutex stats_mutex;
+  stats::WorkerStats stats;
 };
 
 class MediaWorker final : io::WorkerLoop::Handler {
@@ -154,6 +166,7 @@ class MediaWorker final : io::WorkerLoop::Handler {
   void apply(Command& command);
   void publish();
   void publish_counters();
+  void publish_statistics(Timestamp now);
 
   WorkerIndex index_;
   io::WorkerLoop loop_;

@@ -198,4 +198,19 @@ std::uint64_t MediaWorkers::sum(std::atomic<std::uint64_t> Snapshot::*field) con
   return n;
 }
 
+std::vector<stats::WorkerStats> MediaWorkers::statistics() const {
+  std::vector<stats::WorkerStats> out;
+  for (const auto& w : workers_) out.push_back(w->snapshot().statistics());
+  return out;
+}
+
+std::optional<WorkerIndex> MediaWorkers::stalled_worker(Timestamp now, Duration limit) const {
+  for (const auto& w : workers_) {
+    const Timestamp beat{std::chrono::nanoseconds(w->snapshot().heartbeat.load(std::memory_order_acquire))};
+    // A worker that has not run its first timer yet counts from when it started: never 0.
+    if (beat.time_since_epoch().count() != 0 && now - beat > limit) return w->index();
+  }
+  return std::nullopt;
+}
+
 }  // namespace jvb::worker

@@ -53,6 +53,12 @@ class MediaWorkers {
   // Posts to worker `index` directly (tests: command::Hold).
   void post(WorkerIndex index, Command command) { workers_.at(index)->post(std::move(command)); }
 
+  // Each worker's latest media figures for the bridge's statistics (stats::StatsAggregator).
+  std::vector<stats::WorkerStats> statistics() const;
+  // A worker whose last heartbeat is older than `limit` at `now` (the workers' clock): it stopped
+  // making progress. The first such worker's index.
+  std::optional<WorkerIndex> stalled_worker(Timestamp now, Duration limit) const;
+
   std::size_t conference_count() const { return sum(&Snapshot::conferences); }
   std::size_t endpoint_count() const { return sum(&Snapshot::endpoints); }
   std::uint64_t datagrams() const { return sum(&Snapshot::datagrams); }

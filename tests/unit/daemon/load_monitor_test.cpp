@@ -46,11 +46,32 @@ TEST_CASE("cpu usage: busy share of the jiffies over the threshold") {
   CHECK(monitor.stress() == doctest::Approx(0.5));
 }
 
-TEST_CASE("/proc/stat's cpu line: idle and iowait are not busy") {
+TEST_CASE("cpu usage with steal detection: stolen time counts as load, and is reported alone") {
+  CpuTimes now{100, 1000, 0};
+  auto config = load_config("cpu-usage");
+  LoadMonitor monitor(
+      config, [] { return std::uint64_t{0}; }, [&] { return std::optional(now); });
+  config.detect_cpu_steal = false;
+  LoadMonitor without(
+      config, [] { return std::uint64_t{0}; }, [&] { return std::optional(now); });
+  LoadMonitor::Clock::time_point t0{};
+  monitor.sample(t0);
+  without.sample(t0);
+  now = {100 + 360, 1000 + 1000, 90};  // 36 % busy, 9 % stolen
+  monitor.sample(t0 + 5s);
+  without.sample(t0 + 5s);
+  CHECK(monitor.stress() == doctest::Approx(0.5));
+  CHECK(without.stress() == doctest::Approx(0.4));
+  CHECK(monitor.cpu_steal() == doctest::Approx(0.09));
+  CHECK(without.cpu_steal() == doctest::Approx(0.09));
+}
+
+TEST_CASE("/proc/stat's cpu line: idle, iowait and steal are not busy") {
   auto t = parse_proc_stat("cpu  10 20 30 400 50 6 7 8 0 0");
   REQUIRE(t);
   CHECK(t->total == 531);
-  CHECK(t->busy == 81);
+  CHECK(t->busy == 73);
+  CHECK(t->steal == 8);
   CHECK_FALSE(parse_proc_stat("cpu0 1 2 3 4"));
   CHECK_FALSE(parse_proc_stat("intr 1 2 3"));
   CHECK_FALSE(parse_proc_stat("cpu  1 2"));
