@@ -1,11 +1,12 @@
 // The videobridge executable: reads the launch options and configuration, then runs the
-// daemon. Only wiring lives here.
+// daemon, or `videobridge doctor`. Only wiring lives here.
 #include <cstdio>
 #include <span>
 
 #include "bridge/core/log.hpp"
 #include "bridge/core/version.hpp"
 #include "bridge/daemon/daemon.hpp"
+#include "bridge/doctor/doctor.hpp"
 #include "config/bridge_config.hpp"
 #include "config/java_properties.hpp"
 #include "config/launch.hpp"
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
     std::printf("videobridge %s\n", jvb::bridge_version().data());
     return 0;
   }
+  if (launch->command == jvb::config::Command::kDoctor) return jvb::doctor::run(*launch, stdout);
   if (launch->print_config) {
     // Keep standard output for the JSON alone.
     jvb::log::set_sink([](std::string_view line) { std::fwrite(line.data(), 1, line.size(), stderr); });

@@ -117,8 +117,17 @@ LaunchEnvironment process_launch_environment() {
 
 std::string_view usage_text() {
   return "Usage: videobridge [OPTIONS] [-Dkey=value ...]\n"
+         "       videobridge doctor [OPTIONS] [-Dkey=value ...]\n"
          "\n"
          "A native media bridge for Jitsi Meet that reads Jitsi Videobridge's configuration.\n"
+         "\n"
+         "Commands:\n"
+         "  (none)              run the bridge\n"
+         "  doctor              check this machine with the bridge's configuration and print\n"
+         "                      each problem with its fix: the advertised addresses against the\n"
+         "                      interfaces and the NAT, the UDP media port free and receiving\n"
+         "                      (or the running bridge healthy), the HTTP ports, Prosody and the\n"
+         "                      XMPP credentials, the brewery, UDP buffers, the clock\n"
          "\n"
          "Options:\n"
          "  --config PATH       the HOCON configuration (jvb.conf); same as -Dconfig.file=PATH\n"
@@ -141,7 +150,8 @@ std::string_view usage_text() {
          "  videobridge.apis.rest.enabled          Colibri2 over HTTP on the private server\n"
          "\n"
          "Exit status: 0 after a clean stop (SIGINT/SIGTERM), 64 for a usage error,\n"
-         "78 for a configuration error, 1 when start-up fails otherwise.\n";
+         "78 for a configuration error, 1 when start-up fails otherwise.\n"
+         "doctor: 0 when no check failed (warnings allowed), 1 when one did, 64 for a usage error.\n";
 }
 
 Result<LaunchOptions, std::string> parse_launch(std::span<const char* const> args,
@@ -169,6 +179,9 @@ Result<LaunchOptions, std::string> parse_launch(std::span<const char* const> arg
       out.show_version = true;
     } else if (a == "--print-config") {
       out.print_config = true;
+    } else if (a == "doctor") {
+      if (out.command == Command::kDoctor) return unexpected(std::string("doctor given twice"));
+      out.command = Command::kDoctor;
     } else if (matches("--config") || matches("--env-file") || matches("--legacy-properties")) {
       std::string name(a.substr(0, a.find('=')));
       auto v = value_of(name);
@@ -186,6 +199,10 @@ Result<LaunchOptions, std::string> parse_launch(std::span<const char* const> arg
     } else {
       return unexpected("unknown option: " + std::string(a));
     }
+  }
+
+  if (out.command == Command::kDoctor && out.print_config) {
+    return unexpected(std::string("doctor and --print-config do not go together"));
   }
 
   // JAVA_SYS_PROPS: from an explicit env file, else the environment (systemd's

@@ -25,7 +25,14 @@ inline constexpr std::string_view kDefaultConfigFile = "/etc/jitsi/videobridge/j
 inline constexpr std::string_view kDefaultScHomeLocation = "/etc/jitsi";
 inline constexpr std::string_view kDefaultScHomeName = "videobridge";
 
+// What the executable does once the configuration is found.
+enum class Command {
+  kRun,     // the daemon
+  kDoctor,  // `videobridge doctor`: check this machine with that configuration and exit
+};
+
 struct LaunchOptions {
+  Command command = Command::kRun;
   ConfigSources sources;
   std::optional<std::filesystem::path> logging_config_file;
   bool print_config = false;
@@ -43,7 +50,8 @@ struct LaunchEnvironment {
 };
 LaunchEnvironment process_launch_environment();
 
-// Parses argv (without argv[0]). A usage error is returned as its message.
+// Parses argv (without argv[0]): options, -D properties, and the `doctor` command anywhere among
+// them. A usage error is returned as its message.
 Result<LaunchOptions, std::string> parse_launch(std::span<const char* const> args,
                                                 const LaunchEnvironment& env);
 

@@ -39,7 +39,7 @@ ALLOWED_INCLUDES = {
 
 # Rule 2. Headers under the key folder may be included only from files under these paths
 # (a folder, or one file).
-TOP_LAYER = ("bridge/daemon", "bridge/main.cpp", "xmpp", "bridge/http", "tools", "tests")
+TOP_LAYER = ("bridge/daemon", "bridge/doctor", "bridge/main.cpp", "xmpp", "bridge/http", "tools", "tests")
 TOP_ONLY = {
     "xmpp": TOP_LAYER,
     "bridge/http": TOP_LAYER,
