@@ -231,9 +231,11 @@ std::optional<HttpAnswer> parse_http_response(std::string_view text) {
       auto size_end = body.find("\r\n");
       if (size_end == std::string_view::npos) break;
       std::size_t size = std::strtoul(std::string(body.substr(0, size_end)).c_str(), nullptr, 16);
-      if (size == 0 || body.size() < size_end + 2 + size) break;
-      decoded += body.substr(size_end + 2, size);
-      body.remove_prefix(std::min(body.size(), size_end + 2 + size + 2));
+      // Compared without adding to `size`: a huge chunk size must not wrap around.
+      const std::size_t data_at = size_end + 2;
+      if (size == 0 || data_at > body.size() || size > body.size() - data_at) break;
+      decoded += body.substr(data_at, size);
+      body.remove_prefix(std::min(body.size(), data_at + size + 2));
     }
     out.body = decoded;
   } else if (auto length = header("content-length")) {

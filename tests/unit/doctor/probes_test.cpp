@@ -56,6 +56,11 @@ TEST_CASE("HTTP responses") {
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
   REQUIRE(chunked);
   CHECK(chunked->body == "hello world");
+  // A chunk size near SIZE_MAX must not wrap the length check around (found by doctor_parse_fuzz).
+  auto huge = parse_http_response(
+      "HTTP/1.1 500 x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nab\r\n0\r\n\r\n");
+  REQUIRE(huge);
+  CHECK(huge->body.empty());
   auto closed = parse_http_response("HTTP/1.0 404 Not Found\r\nServer: x\r\n\r\nnot here");
   REQUIRE(closed);
   CHECK(closed->status == 404);
