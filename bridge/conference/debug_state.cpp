@@ -1,11 +1,36 @@
 // See debug_state.hpp.
 #include "bridge/conference/debug_state.hpp"
 
+#include "bridge/srtp/srtp_profile.hpp"
+#include "bridge/transport/endpoint_transport.hpp"
+#include "ice/candidate.hpp"
+
 namespace jvb::conference {
 namespace {
 
-nlohmann::json conference_json(const Conference& c, Router& router, const ForwardingController& forwarding,
-                               bool full, Timestamp now) {
+// The endpoint's transport: ICE, the selected pair, DTLS, SRTP, and why it failed.
+nlohmann::json transport_json(transport::EndpointTransport& t, Timestamp now) {
+  static constexpr const char* kStates[] = {"new", "connecting", "connected", "failed"};
+  static constexpr const char* kIceStates[] = {"new", "checking", "connected", "failed", "closed"};
+  nlohmann::json out = {{"state", kStates[static_cast<int>(t.state())]},
+                        {"ice_state", kIceStates[static_cast<int>(t.ice_state())]},
+                        {"local_ufrag", t.ice().local_credentials().ufrag},
+                        {"dtls_state", std::string(dtls::state_name(t.dtls_state()))}};
+  if (auto remote = t.ice().selected_remote()) {
+    out["selected_remote"] = remote->to_string();
+    if (auto type = t.ice().selected_remote_type())
+      out["selected_remote_type"] = std::string(ice::to_string(*type));
+  }
+  if (auto profile = t.srtp_profile()) out["srtp_profile"] = std::string(srtp::profile_name(*profile));
+  if (auto last = t.last_received())
+    out["ms_since_last_received"] =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - *last).count();
+  if (!t.failure_reason().empty()) out["failure_reason"] = t.failure_reason();
+  return out;
+}
+
+nlohmann::json conference_json(const Conference& c, Router& router, transport::MediaPort& port,
+                               const ForwardingController& forwarding, bool full, Timestamp now) {
   nlohmann::json endpoints = nlohmann::json::object();
   for (const auto& [id, e] : c.endpoints) {
     if (!full) {
@@ -13,6 +38,7 @@ nlohmann::json conference_json(const Conference& c, Router& router, const Forwar
       continue;
     }
     nlohmann::json ep = {{"stats_id", e.stats_id.value_or("")}, {"sources", e.sources.size()}};
+    if (auto* t = port.find(e.handle)) ep["transport"] = transport_json(*t, now);
     if (auto s = router.stats(e.handle, now)) {
       ep["bitrates"] = {{"incoming_bps", s->incoming_bps}, {"outgoing_bps", s->outgoing_bps}};
       ep["packets"] = {{"incoming", s->incoming_packets}, {"outgoing", s->outgoing_packets}};
@@ -72,12 +98,12 @@ nlohmann::json conference_json(const Conference& c, Router& router, const Forwar
 
 }  // namespace
 
-nlohmann::json debug_state(const ConferenceManager& conferences, Router& router,
+nlohmann::json debug_state(const ConferenceManager& conferences, Router& router, transport::MediaPort& port,
                            const ForwardingController& forwarding, bool full, Timestamp now) {
   nlohmann::json out = nlohmann::json::object();
   nlohmann::json list = nlohmann::json::object();
   for (const auto& [meeting, c] : conferences.conferences())
-    list[c.id] = conference_json(c, router, forwarding, full, now);
+    list[c.id] = conference_json(c, router, port, forwarding, full, now);
   out["conferences"] = std::move(list);
   if (full) {
     const auto& c = router.counters();

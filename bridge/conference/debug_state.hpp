@@ -14,7 +14,7 @@
 namespace jvb::conference {
 
 // {"conferences": {...}} and, when `full`, {"packet_path": {...}, "bridge_channel": {...}}.
-nlohmann::json debug_state(const ConferenceManager& conferences, Router& router,
+nlohmann::json debug_state(const ConferenceManager& conferences, Router& router, transport::MediaPort& port,
                            const ForwardingController& forwarding, bool full, Timestamp now);
 
 // Adds `part` (another worker's debug_state) into `total`: conferences side by side, counters summed.

@@ -214,7 +214,16 @@ Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
                          [&statistics] { return statistics.current(); });
   if (config.rest.debug) {
     http::add_debug_routes(
-        **server, [&workers](bool full) { return workers.debug_state(full); }, shutdown);
+        **server, [&workers](bool full) { return workers.debug_state(full); }, shutdown,
+        [&statistics, &checker] {
+          auto health = checker.status(health::Clock::now());
+          return nlohmann::json{
+              {"load_management", {{"stress", statistics.current().control.stress_level}}},
+              {"health",
+               {{"success", health.healthy},
+                {"responseCode", health.healthy ? nlohmann::json() : nlohmann::json(health.http_status)},
+                {"message", health.healthy ? nlohmann::json() : nlohmann::json(health.message)}}}};
+        });
   }
   // config.rest.shutdown already includes the COLIBRI API switch (JVB's RestConfig.kt: the
   // shutdown API needs the COLIBRI API).

@@ -2,19 +2,54 @@
 #include "bridge/http/debug_api.hpp"
 
 namespace jvb::http {
+namespace {
+
+bool full_unless(const Request& r, bool by_default) {
+  auto full = r.query.find("full");
+  return full == r.query.end() ? by_default : full->second == "true";
+}
+
+}  // namespace
 
 void add_debug_routes(HttpServer& server, std::function<nlohmann::json(bool full)> media_state,
-                      const ShutdownManager& shutdown) {
-  server.route("GET", "/debug", [media_state = std::move(media_state), &shutdown](const Request& r) {
-    auto full = r.query.find("full");
-    bool is_full = full != r.query.end() && full->second == "true";
+                      const ShutdownManager& shutdown, std::function<nlohmann::json()> summary) {
+  auto state = [media_state = std::move(media_state), &shutdown, summary = std::move(summary)](bool full) {
     nlohmann::json out = {{"shutdown_state", shutdown_state_name(shutdown.state())},
                           {"drain", shutdown.drain()},
                           {"time", std::chrono::duration_cast<std::chrono::milliseconds>(
                                        std::chrono::system_clock::now().time_since_epoch())
                                        .count()},
                           {"conferences", nlohmann::json::object()}};
-    out.update(media_state(is_full));
+    if (summary) out.update(summary());
+    out.update(media_state(full));
+    return out;
+  };
+  server.route("GET", "/debug", [state](const Request& r) {
+    return Response{200, "application/json", state(full_unless(r, false)).dump(), {}};
+  });
+  // One conference (by the bridge's conference id, not the meeting id), full by default; an
+  // unknown one is the string "null", as JVB answers.
+  server.route("GET", "/debug/{conference}", [state](const Request& r) {
+    nlohmann::json out = state(full_unless(r, true));
+    const std::string& id = r.params.at("conference");
+    auto& conferences = out["conferences"];
+    nlohmann::json one = conferences.contains(id) ? conferences[id] : nlohmann::json("null");
+    conferences = {{id, std::move(one)}};
+    return Response{200, "application/json", out.dump(), {}};
+  });
+  // One endpoint of one conference.
+  server.route("GET", "/debug/{conference}/{endpoint}", [state](const Request& r) {
+    nlohmann::json out = state(full_unless(r, true));
+    const std::string& id = r.params.at("conference");
+    const std::string& endpoint = r.params.at("endpoint");
+    auto& conferences = out["conferences"];
+    nlohmann::json one = conferences.contains(id) ? conferences[id] : nlohmann::json("null");
+    if (one.is_object()) {
+      auto& endpoints = one["endpoints"];
+      nlohmann::json ep = endpoints.contains(endpoint) ? endpoints[endpoint] : nlohmann::json("null");
+      endpoints = {{endpoint, std::move(ep)}};
+    }
+    conferences = {{id, std::move(one)}};
     return Response{200, "application/json", out.dump(), {}};
   });
 }

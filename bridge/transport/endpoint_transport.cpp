@@ -277,6 +277,7 @@ void EndpointTransport::fail(std::string reason) {
   if (state_ == TransportState::kFailed) return;
   kLog.warn("Transport failed: {}", reason);
   state_ = TransportState::kFailed;
+  failure_reason_ = reason;
   events_.push_back({TransportEventKind::kStateChanged, state_, {}, std::move(reason)});
 }
 

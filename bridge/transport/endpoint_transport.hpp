@@ -128,6 +128,8 @@ class EndpointTransport {
   const Counters& counters() const { return counters_; }
   // When the port last routed a datagram here (JVB expires endpoints that stay silent).
   std::optional<Timestamp> last_received() const { return last_received_; }
+  // Why state() is kFailed (empty otherwise): what an admin reads in /debug.
+  const std::string& failure_reason() const { return failure_reason_; }
   const ice::IceAgent& ice() const { return ice_; }
   const dtls::DtlsTransport* dtls() const { return dtls_.get(); }
   const sctp::DataChannelSession* data_channels() const { return data_channels_.get(); }
@@ -152,6 +154,7 @@ class EndpointTransport {
   std::deque<TransportEvent> events_;
   TransportState state_ = TransportState::kNew;
   std::optional<Timestamp> last_received_;
+  std::string failure_reason_;
   Counters counters_;
 };
 

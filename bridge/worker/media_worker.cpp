@@ -281,7 +281,8 @@ void MediaWorker::apply(Command& command) {
           // Read before this snapshot allocates: two snapshots in a row then differ by nothing
           // but the first one's own allocations.
           auto heap = heap_allocations_on_this_thread();
-          auto state = conference::debug_state(s.conferences, s.router, s.forwarding, c.full, now);
+          auto state =
+              conference::debug_state(s.conferences, s.router, s.media.port(), s.forwarding, c.full, now);
           if (c.full) {
             const auto& k = s.media.counters();
             state["media_port"] = {{"received", k.received},

@@ -5,7 +5,8 @@ the Prometheus client's strict parsers in text 0.0.4 and OpenMetrics, and as JSO
 Accept header (406 for a type it cannot give); the counts go up while tools/loadgen runs a
 conference of three and back to zero once the conference is expired; the APIs' switches (404
 when off) and the generic 404/405; and /about/health's watchdog: unhealthy while a media worker
-is held (the daemon's test hook, JVB_TEST_HOOKS=1), healthy again once it runs.
+is held (the daemon's test hook, JVB_TEST_HOOKS=1), healthy again once it runs; /debug for one
+conference and one endpoint, with its transport.
 
 Usage: stats_api_test.py VIDEOBRIDGE_BINARY LOADGEN_BINARY
 No fixed ports; every wait is a bounded poll of the daemon's HTTP answers or a process's exit."""
@@ -168,6 +169,19 @@ videobridge.websockets {{ enabled = true, domains = [ "127.0.0.1:{port}" ], tls 
     d.expect(m['jitsi_jvb_conferences_by_size_bucket{"le": "3.0"}'] == 1
              and m['jitsi_jvb_conferences_by_size_bucket{"le": "2.0"}'] == 0, "live histogram")
     d.expect(m["jitsi_jvb_packets_received_total"] > 0 and m["jitsi_jvb_bytes_sent_total"] > 0, "live counters")
+    # /debug for one conference and one endpoint: its transport, as an admin needs it.
+    summary = get_json(base + "debug")
+    d.expect("health" in summary and summary["health"]["success"] is True, f"/debug summary {summary.keys()}")
+    (conf_id,) = summary["conferences"].keys()
+    endpoint = next(iter(summary["conferences"][conf_id]["endpoints"]))
+    one = get_json(base + f"debug/{conf_id}/{endpoint}")["conferences"][conf_id]
+    d.expect(list(one["endpoints"]) == [endpoint], f"/debug/conf/ep endpoints {list(one['endpoints'])}")
+    t = one["endpoints"][endpoint]["transport"]
+    print("  transport:", t)
+    d.expect(t["state"] == "connected" and t["ice_state"] == "connected" and t["dtls_state"] == "connected"
+             and t["selected_remote"].startswith("127.0.0.1:") and t["srtp_profile"], f"transport {t}")
+    d.expect(get_json(base + "debug/0123456789abcdef")["conferences"] == {"0123456789abcdef": "null"},
+             "an unknown conference")
     stdout, stderr = p.communicate(timeout=LOADGEN_TIMEOUT_S)
     d.expect(p.returncode == 0, f"loadgen exit status {p.returncode}: {stderr[-2000:]}")
 
