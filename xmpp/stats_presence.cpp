@@ -2,6 +2,8 @@
 // ColibriStatsExtension comes out (vectors/xmpp/presence-*.xml).
 #include "xmpp/stats_presence.hpp"
 
+#include "bridge/stats/bridge_stats.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -38,25 +40,10 @@ std::string stat_double(double value) {
   // Jicofo parses with Java's Double.parseDouble, which rejects fmt's "nan" and "inf".
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
-  std::string out = fmt::format("{}", value);
-  // fmt writes whole numbers without a fraction ("0"); Java's Double.toString, which produced
-  // the values Jicofo is used to, writes "0.0". Either parses; match the vectors.
-  if (out.find_first_of(".e") == std::string::npos) out += ".0";
-  return out;
+  return stats::decimal(value);
 }
 
-std::string stat_timestamp(std::chrono::system_clock::time_point time) {
-  using namespace std::chrono;
-  // floor, not truncation toward zero, so that instants before 1970 land on the right day.
-  const auto ms = floor<milliseconds>(time);
-  const auto day = floor<days>(ms);
-  const year_month_day date{day};
-  const hh_mm_ss clock{ms - day};
-  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}", static_cast<int>(date.year()),
-                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                     clock.hours().count(), clock.minutes().count(), clock.seconds().count(),
-                     clock.subseconds().count());
-}
+std::string stat_timestamp(std::chrono::system_clock::time_point time) { return stats::utc_timestamp(time); }
 
 std::unique_ptr<gloox::Tag> stats_element(const BridgeStats& s) {
   auto stats = std::make_unique<gloox::Tag>("stats");

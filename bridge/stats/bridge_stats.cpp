@@ -10,26 +10,11 @@
 namespace jvb::stats {
 namespace {
 
-// Samples are doubles in the text formats, written as Java's Double.toString writes whole
-// numbers ("3.0"), which is what dashboards and tests comparing with JVB's output see.
+// Samples are doubles in the text formats.
 std::string sample_value(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  std::string out = fmt::format("{}", value);
-  if (out.find_first_of(".e") == std::string::npos) out += ".0";
-  return out;
-}
-
-std::string utc_timestamp(std::chrono::system_clock::time_point time) {
-  using namespace std::chrono;
-  const auto ms = floor<milliseconds>(time);
-  const auto day = floor<days>(ms);
-  const year_month_day date{day};
-  const hh_mm_ss clock{ms - day};
-  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}", static_cast<int>(date.year()),
-                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                     clock.hours().count(), clock.minutes().count(), clock.seconds().count(),
-                     clock.subseconds().count());
+  return decimal(value);
 }
 
 std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
@@ -258,6 +243,27 @@ std::string render_json(const BridgeStats& s) {
 }
 
 }  // namespace
+
+std::string decimal(double value) {
+  std::string out = fmt::format("{}", value);
+  // fmt writes whole numbers without a fraction ("3"); Java's Double.toString, whose output
+  // JVB's consumers are used to, writes "3.0". Either parses.
+  if (out.find_first_of(".e") == std::string::npos) out += ".0";
+  return out;
+}
+
+std::string utc_timestamp(std::chrono::system_clock::time_point time) {
+  using namespace std::chrono;
+  // floor, not truncation toward zero, so that instants before 1970 land on the right day.
+  const auto ms = floor<milliseconds>(time);
+  const auto day = floor<days>(ms);
+  const year_month_day date{day};
+  const hh_mm_ss clock{ms - day};
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                     clock.hours().count(), clock.minutes().count(), clock.seconds().count(),
+                     clock.subseconds().count());
+}
 
 void WorkerStats::add(const WorkerStats& o) {
   conferences += o.conferences;

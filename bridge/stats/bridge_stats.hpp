@@ -102,6 +102,12 @@ struct Stat {
 std::vector<Stat> colibri_stats(const BridgeStats& stats);
 nlohmann::json colibri_stats_json(const BridgeStats& stats);
 
+// A finite double in the shortest decimal that reads back as the same double, whole numbers
+// with ".0" as Java writes them: "0.0", "0.046875", "1e-05".
+std::string decimal(double value);
+// "2026-08-19 14:02:11.473": UTC, milliseconds truncated, as JVB's SimpleDateFormat writes it.
+std::string utc_timestamp(std::chrono::system_clock::time_point time);
+
 // /metrics.
 enum class MetricsFormat { kPrometheusText, kOpenMetrics, kJson };
 // The format for an Accept header (nullopt: no header at all), or nullopt when it names only
