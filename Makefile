@@ -2,7 +2,7 @@
 # builds, and runs. See README.md.
 # `make bench` runs the end-to-end benchmark scenarios (tools/bench/run-scenarios.py) and writes
 # a report under bench/results/: make bench SCENARIOS="a-10-senders d-100x5" DURATION=10
-.PHONY: run test build deps test-deps clean bench
+.PHONY: run test build deps test-deps clean bench deb
 
 BUILD_DIR ?= build
 
@@ -32,6 +32,11 @@ bench:
 	@/usr/bin/python3 tools/bench/run-scenarios.py --videobridge $(BUILD_DIR)/bridge/videobridge \
 	  --loadgen $(BUILD_DIR)/tools/loadgen/loadgen $(if $(SCENARIOS),--scenarios "$(SCENARIOS)") \
 	  $(if $(DURATION),--duration $(DURATION))
+
+# The Debian package (packaging/): source and binary packages in build-deb/, checked by lintian.
+deb:
+	@tools/install-deps.sh deb
+	@packaging/build-deb.sh
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -1,8 +1,8 @@
 #!/bin/bash
 # Installs the Debian packages the build and the test suite need, and fetches libsrtp's
 # source for its Meson subproject. Idempotent, and silent when nothing is missing.
-# Usage: install-deps.sh [build|test|bench]   (test adds what only the test suite uses, bench what
-# only `make bench` uses)
+# Usage: install-deps.sh [build|test|bench|deb]   (test adds what only the test suite uses, bench what
+# only `make bench` uses, deb what `make deb` and the package test use)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -23,10 +23,18 @@ test_packages=(
 bench_packages=(
   python3 python3-matplotlib iproute2 util-linux janus
 )
+# `make deb` (packaging/build-deb.sh: debhelper, lintian; doctest-dev because the Meson project
+# checks for it when configuring) and tests/package/package_test.py (Debian's Prosody, slixmpp as
+# the focus, openssl for the XMPP certificate, ca-certificates as jitsi-meet-prosody uses it).
+deb_packages=(
+  debhelper fakeroot lintian doctest-dev python3 util-linux
+  prosody python3-slixmpp openssl ca-certificates
+)
 packages=("${build_packages[@]}")
 case "${1:-build}" in
   test) packages+=("${test_packages[@]}") ;;
   bench) packages+=("${bench_packages[@]}") ;;
+  deb) packages+=("${deb_packages[@]}") ;;
 esac
 
 missing=()

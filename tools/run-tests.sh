@@ -2,7 +2,9 @@
 # The whole test suite, as `make test` and CI run it:
 #   build/       the normal build: unit tests, interop tests against the real daemon, format;
 #   build-asan/  ASan+UBSan build: the unit tests again;
-#   build-fuzz/  clang + libFuzzer: every fuzz target over its corpus, then a few seconds more.
+#   build-fuzz/  clang + libFuzzer: every fuzz target over its corpus, then a few seconds more;
+#   build-deb/   `make deb`, then the package installed, run beside Prosody and purged
+#                (tests/package/package_test.py; as root only, skipped otherwise).
 # Prints every failure's log, then one closing line "N passed, M failed" (doctest cases are
 # counted one by one, other tests as one each) and exits non-zero if anything failed.
 set -u
@@ -59,6 +61,17 @@ build_and_test build "--buildtype=debugoptimized" "unit interop lint"
 build_and_test build-asan "--buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false" unit
 build_and_test build-fuzz "--buildtype=debugoptimized -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false" fuzz \
   CC=clang CXX=clang++
+
+# The Debian package: one test, built and run by the script itself (it installs what it needs).
+echo "=== build-deb: package"
+package_log=$(mktemp)
+/usr/bin/python3 tests/package/package_test.py >"$package_log" 2>&1
+case $? in
+  0) grep '^package: ' "$package_log"; echo "1 0 0" >>"$summary" ;;
+  77) grep '^package: ' "$package_log"; echo "0 0 1" >>"$summary" ;;
+  *) cat "$package_log"; echo "FAILED: package"; echo "0 1 0" >>"$summary" ;;
+esac
+rm -f "$package_log"
 
 read -r passed failed skipped < <(awk '{p += $1; f += $2; s += $3} END {print p + 0, f + 0, s + 0}' "$summary")
 failed=$((failed + build_failures))
