@@ -179,6 +179,7 @@ Result<ConferenceModified, Colibri2Error> ConferenceManager::handle(const Confer
     std::snprintf(id, sizeof id, "%08x%08x", random_u32(), random_u32());
     c.id = id;
     c.name = request.name;
+    c.rtcstats_enabled = request.rtcstats_enabled;
     c.created = now;
     c.audio_feedback_ssrc = signaling::Ssrc(random_u32());
     c.video_feedback_ssrc = signaling::Ssrc(random_u32());

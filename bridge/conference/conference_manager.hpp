@@ -57,6 +57,8 @@ struct Conference {
   signaling::MeetingId meeting_id;
   std::string id;  // the bridge's own conference id (16 hex digits), as JVB logs it
   std::optional<std::string> name;
+  // Colibri2's rtcstats-enabled, given at creation: whether GET /stats lists the conference.
+  bool rtcstats_enabled = true;
   Timestamp created{};
   signaling::Ssrc audio_feedback_ssrc, video_feedback_ssrc;
   std::map<signaling::EndpointId, Endpoint>

@@ -30,14 +30,16 @@ nlohmann::json transport_json(transport::EndpointTransport& t, Timestamp now) {
 }
 
 nlohmann::json conference_json(const Conference& c, Router& router, transport::MediaPort& port,
-                               const ForwardingController& forwarding, bool full, Timestamp now) {
+                               const ForwardingController& forwarding, DebugView view, Timestamp now) {
   nlohmann::json endpoints = nlohmann::json::object();
   for (const auto& [id, e] : c.endpoints) {
-    if (!full) {
+    if (view == DebugView::kSummary) {
       endpoints[id.str()] = e.stats_id.value_or("");
       continue;
     }
-    nlohmann::json ep = {{"stats_id", e.stats_id.value_or("")}, {"sources", e.sources.size()}};
+    // Expired endpoints leave the record at once, so every listed one is live.
+    nlohmann::json ep = {
+        {"stats_id", e.stats_id.value_or("")}, {"expired", false}, {"sources", e.sources.size()}};
     if (auto* t = port.find(e.handle)) ep["transport"] = transport_json(*t, now);
     if (auto s = router.stats(e.handle, now)) {
       ep["bitrates"] = {{"incoming_bps", s->incoming_bps}, {"outgoing_bps", s->outgoing_bps}};
@@ -88,24 +90,28 @@ nlohmann::json conference_json(const Conference& c, Router& router, transport::M
     endpoints[id.str()] = std::move(ep);
   }
   auto dominant = forwarding.dominant_speaker(c.id);
-  return {{"id", c.id},
-          {"name", c.name.value_or("")},
-          {"dominant_speaker", dominant ? nlohmann::json(*dominant) : nlohmann::json()},
-          {"meeting_id", c.meeting_id.str()},
-          {"endpoints", std::move(endpoints)},
-          {"relays", nlohmann::json::object()}};
+  return {
+      {"id", c.id},
+      {"rtcstatsEnabled", c.rtcstats_enabled},
+      {"name", c.name.value_or("")},
+      {"speech_activity", {{"dominantEndpoint", dominant ? nlohmann::json(*dominant) : nlohmann::json()}}},
+      {"meeting_id", c.meeting_id.str()},
+      {"endpoints", std::move(endpoints)},
+      {"relays", nlohmann::json::object()}};
 }
 
 }  // namespace
 
 nlohmann::json debug_state(const ConferenceManager& conferences, Router& router, transport::MediaPort& port,
-                           const ForwardingController& forwarding, bool full, Timestamp now) {
+                           const ForwardingController& forwarding, DebugView view, Timestamp now) {
   nlohmann::json out = nlohmann::json::object();
   nlohmann::json list = nlohmann::json::object();
-  for (const auto& [meeting, c] : conferences.conferences())
-    list[c.id] = conference_json(c, router, port, forwarding, full, now);
+  for (const auto& [meeting, c] : conferences.conferences()) {
+    if (view == DebugView::kRtcStats && !c.rtcstats_enabled) continue;
+    list[c.id] = conference_json(c, router, port, forwarding, view, now);
+  }
   out["conferences"] = std::move(list);
-  if (full) {
+  if (view == DebugView::kFull) {
     const auto& c = router.counters();
     out["packet_path"] = {{"rtp_in", c.rtp_in},
                           {"rtcp_in", c.rtcp_in},

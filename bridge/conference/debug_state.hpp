@@ -8,14 +8,17 @@
 #include <nlohmann/json.hpp>
 
 #include "bridge/conference/conference_manager.hpp"
+#include "bridge/conference/debug_view.hpp"
 #include "bridge/conference/forwarding_controller.hpp"
 #include "bridge/conference/router.hpp"
 
 namespace jvb::conference {
 
-// {"conferences": {...}} and, when `full`, {"packet_path": {...}, "bridge_channel": {...}}.
+// {"conferences": {...}}: each endpoint's stats id in the summary, its whole state otherwise;
+// the full view adds {"packet_path": {...}, "bridge_channel": {...}}, and the rtcstats view
+// lists only the conferences created with rtcstats enabled.
 nlohmann::json debug_state(const ConferenceManager& conferences, Router& router, transport::MediaPort& port,
-                           const ForwardingController& forwarding, bool full, Timestamp now);
+                           const ForwardingController& forwarding, DebugView view, Timestamp now);
 
 // Adds `part` (another worker's debug_state) into `total`: conferences side by side, counters summed.
 void merge_debug_state(nlohmann::json& total, const nlohmann::json& part);

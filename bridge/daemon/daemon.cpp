@@ -214,7 +214,7 @@ Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
                          [&statistics] { return statistics.current(); });
   if (config.rest.debug) {
     http::add_debug_routes(
-        **server, [&workers](bool full) { return workers.debug_state(full); }, shutdown,
+        **server, [&workers](conference::DebugView view) { return workers.debug_state(view); }, shutdown,
         [&statistics, &checker] {
           auto health = checker.status(health::Clock::now());
           return nlohmann::json{
@@ -224,6 +224,10 @@ Result<std::unique_ptr<http::HttpServer>, std::string> start_private_server(
                 {"responseCode", health.healthy ? nlohmann::json() : nlohmann::json(health.http_status)},
                 {"message", health.healthy ? nlohmann::json() : nlohmann::json(health.message)}}}};
         });
+  }
+  if (config.rest.rtcstats) {
+    http::add_rtcstats_route(**server,
+                             [&workers](conference::DebugView view) { return workers.debug_state(view); });
   }
   // config.rest.shutdown already includes the COLIBRI API switch (JVB's RestConfig.kt: the
   // shutdown API needs the COLIBRI API).

@@ -4,16 +4,18 @@
 namespace jvb::http {
 namespace {
 
-bool full_unless(const Request& r, bool by_default) {
+conference::DebugView full_unless(const Request& r, bool by_default) {
   auto full = r.query.find("full");
-  return full == r.query.end() ? by_default : full->second == "true";
+  bool on = full == r.query.end() ? by_default : full->second == "true";
+  return on ? conference::DebugView::kFull : conference::DebugView::kSummary;
 }
 
 }  // namespace
 
-void add_debug_routes(HttpServer& server, std::function<nlohmann::json(bool full)> media_state,
-                      const ShutdownManager& shutdown, std::function<nlohmann::json()> summary) {
-  auto state = [media_state = std::move(media_state), &shutdown, summary = std::move(summary)](bool full) {
+void add_debug_routes(HttpServer& server, MediaState media_state, const ShutdownManager& shutdown,
+                      std::function<nlohmann::json()> summary) {
+  auto state = [media_state = std::move(media_state), &shutdown,
+                summary = std::move(summary)](conference::DebugView view) {
     nlohmann::json out = {{"shutdown_state", shutdown_state_name(shutdown.state())},
                           {"drain", shutdown.drain()},
                           {"time", std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -21,7 +23,7 @@ void add_debug_routes(HttpServer& server, std::function<nlohmann::json(bool full
                                        .count()},
                           {"conferences", nlohmann::json::object()}};
     if (summary) out.update(summary());
-    out.update(media_state(full));
+    out.update(media_state(view));
     return out;
   };
   server.route("GET", "/debug", [state](const Request& r) {
@@ -50,6 +52,14 @@ void add_debug_routes(HttpServer& server, std::function<nlohmann::json(bool full
       endpoints = {{endpoint, std::move(ep)}};
     }
     conferences = {{id, std::move(one)}};
+    return Response{200, "application/json", out.dump(), {}};
+  });
+}
+
+void add_rtcstats_route(HttpServer& server, MediaState media_state) {
+  server.route("GET", "/stats", [media_state = std::move(media_state)](const Request&) {
+    nlohmann::json state = media_state(conference::DebugView::kRtcStats);
+    nlohmann::json out = {{"conferences", std::move(state["conferences"])}};
     return Response{200, "application/json", out.dump(), {}};
   });
 }

@@ -282,8 +282,8 @@ void MediaWorker::apply(Command& command) {
           // but the first one's own allocations.
           auto heap = heap_allocations_on_this_thread();
           auto state =
-              conference::debug_state(s.conferences, s.router, s.media.port(), s.forwarding, c.full, now);
-          if (c.full) {
+              conference::debug_state(s.conferences, s.router, s.media.port(), s.forwarding, c.view, now);
+          if (c.view == conference::DebugView::kFull) {
             const auto& k = s.media.counters();
             state["media_port"] = {{"received", k.received},
                                    {"sent", k.sent},

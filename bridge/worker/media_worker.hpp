@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bridge/conference/conference_manager.hpp"
+#include "bridge/conference/debug_view.hpp"
 #include "bridge/conference/forwarding_controller.hpp"
 #include "bridge/io/handoff_ring.hpp"
 #include "bridge/io/media_service.hpp"
@@ -90,7 +91,7 @@ struct SetGracefulShutdown {
   bool on;
 };
 struct DebugState {
-  bool full;
+  conference::DebugView view;
   std::promise<nlohmann::json> done;
 };
 // The worker does nothing else until `release` is ready: what a slow command or a long burst of

@@ -171,10 +171,11 @@ void MediaWorkers::set_websocket_output(
   ws_close_ = std::move(close);
 }
 
-nlohmann::json MediaWorkers::debug_state(bool full) {
+nlohmann::json MediaWorkers::debug_state(conference::DebugView view) {
+  const bool full = view == conference::DebugView::kFull;
   std::vector<std::future<nlohmann::json>> answers;
   for (auto& w : workers_) {
-    command::DebugState c{full, {}};
+    command::DebugState c{view, {}};
     answers.push_back(c.done.get_future());
     w->post(std::move(c));
   }

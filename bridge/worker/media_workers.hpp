@@ -48,7 +48,7 @@ class MediaWorkers {
                             std::function<void(transport::EndpointHandle)> close);
 
   // GET /debug: every worker's part, merged (conference::merge_debug_state), plus the workers.
-  nlohmann::json debug_state(bool full);
+  nlohmann::json debug_state(conference::DebugView view);
 
   // Posts to worker `index` directly (tests: command::Hold).
   void post(WorkerIndex index, Command command) { workers_.at(index)->post(std::move(command)); }

@@ -6,7 +6,8 @@ Accept header (406 for a type it cannot give); the counts go up while tools/load
 conference of three and back to zero once the conference is expired; the APIs' switches (404
 when off) and the generic 404/405; and /about/health's watchdog: unhealthy while a media worker
 is held (the daemon's test hook, JVB_TEST_HOOKS=1), healthy again once it runs; /debug for one
-conference and one endpoint, with its transport.
+conference and one endpoint, with its transport; /stats (the RTCSTATS API) listing only the
+conferences created with rtcstats enabled.
 
 Usage: stats_api_test.py VIDEOBRIDGE_BINARY LOADGEN_BINARY
 No fixed ports; every wait is a bounded poll of the daemon's HTTP answers or a process's exit."""
@@ -182,18 +183,33 @@ videobridge.websockets {{ enabled = true, domains = [ "127.0.0.1:{port}" ], tls 
              and t["selected_remote"].startswith("127.0.0.1:") and t["srtp_profile"], f"transport {t}")
     d.expect(get_json(base + "debug/0123456789abcdef")["conferences"] == {"0123456789abcdef": "null"},
              "an unknown conference")
+    # /stats: the loadgen's conference (rtcstats on by default) and not one created without it.
+    quiet = {"meeting-id": "no-rtcstats", "name": "quiet@conference.example.org", "create": True,
+             "rtcstats-enabled": False, "endpoints": [{"id": "q1", "create": True, "capabilities": ["source-names"], "transport": {}}]}
+    status, body = d.call("POST", base + "colibri/v2/conferences", quiet)
+    d.expect(status == 200, f"create without rtcstats: {status} {body}")
+    rtc = get_json(base + "stats")
+    d.expect(list(rtc) == ["conferences"] and list(rtc["conferences"]) == [conf_id], f"/stats {list(rtc)}: {rtc}")
+    c = rtc["conferences"][conf_id]
+    d.expect(c["rtcstatsEnabled"] is True and "dominantEndpoint" in c["speech_activity"]
+             and len(c["endpoints"]) == 3 and c["endpoints"][endpoint]["expired"] is False, f"/stats conference {c}")
+    everything = get_json(base + "debug")["conferences"]
+    (quiet_id,) = [k for k, v in everything.items() if v["meeting_id"] == "no-rtcstats"]
+    d.expect(everything[quiet_id]["rtcstatsEnabled"] is False, f"/debug without rtcstats {everything[quiet_id]}")
+    d.expect(d.call("PATCH", base + "colibri/v2/conferences/no-rtcstats", {"expire": True})[0] == 200,
+             "expire the quiet conference")
     stdout, stderr = p.communicate(timeout=LOADGEN_TIMEOUT_S)
     d.expect(p.returncode == 0, f"loadgen exit status {p.returncode}: {stderr[-2000:]}")
 
-    # Expired by loadgen at its end: back to zero, the conference counted as completed.
+    # Expired by loadgen at its end: back to zero, both conferences counted as completed.
     done = until(lambda: (lambda s: s if s["conferences"] == 0 and s["endpoints"] == 0 else None)(
         get_json(base + "colibri/stats")), "the conference gone from the stats")
-    d.expect(done["total_conferences_completed"] == 1 and done["total_conference_seconds"] >= 3, f"done {done}")
+    d.expect(done["total_conferences_completed"] == 2 and done["total_conference_seconds"] >= 3, f"done {done}")
     d.expect(done["total_bytes_received"] >= live["total_bytes_received"] > 0, f"done {done}")
     d.expect(done["total_data_channel_messages_received"] + done["total_colibri_web_socket_messages_received"] > 0,
              f"bridge-channel messages {done}")
     m = metric_values(base)
-    d.expect(m["jitsi_jvb_conferences"] == 0 and m["jitsi_jvb_conferences_completed_total"] == 1, "done metrics")
+    d.expect(m["jitsi_jvb_conferences"] == 0 and m["jitsi_jvb_conferences_completed_total"] == 2, "done metrics")
 
     # The watchdog: a held media worker makes the bridge unhealthy, and healthy again after.
     with urllib.request.urlopen(urllib.request.Request(base + "test/stall-worker?ms=7000", method="POST"),
@@ -212,10 +228,11 @@ videobridge.websockets {{ enabled = true, domains = [ "127.0.0.1:{port}" ], tls 
 
     # The switches: /colibri/stats is part of the COLIBRI API (off by default), /metrics of
     # the PROMETHEUS API.
-    off = d.Daemon(["--config", d.write_conf(tmp, d.BASE_CONF + "videobridge.rest.prometheus.enabled = false\n",
-                                             "off.conf")])
+    off_conf = d.BASE_CONF + "videobridge.rest.prometheus.enabled = false\nvideobridge.rest.rtcstats.enabled = false\n"
+    off = d.Daemon(["--config", d.write_conf(tmp, off_conf, "off.conf")])
     d.expect(d.call("GET", off.url() + "colibri/stats")[0] == 404, "/colibri/stats without the COLIBRI API")
     d.expect(get(off.url() + "metrics")[0] == 404, "/metrics with the PROMETHEUS API off")
+    d.expect(d.call("GET", off.url() + "stats")[0] == 404, "/stats with the RTCSTATS API off")
     d.expect(off.stop() == 0, "exit status")
 
 

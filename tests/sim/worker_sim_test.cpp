@@ -56,7 +56,7 @@ struct Fixture {
   // loop's timer check, and a second command answered proves that check is done.
   void advance(Duration d) {
     clock.advance(d);
-    for (int i = 0; i < 2; ++i) workers->debug_state(false);
+    for (int i = 0; i < 2; ++i) workers->debug_state(conference::DebugView::kSummary);
   }
 
   // What the workers posted to the control thread.

@@ -52,7 +52,7 @@ using test::new_endpoint;
 // Each worker's number of conferences, from its own debug state.
 std::vector<std::size_t> conferences_per_worker(MediaWorkers& workers) {
   std::vector<std::size_t> out;
-  const auto state = workers.debug_state(true);
+  const auto state = workers.debug_state(conference::DebugView::kFull);
   for (const auto& w : state.at("media_workers")) out.push_back(w.at("conferences").get<std::size_t>());
   return out;
 }
@@ -120,7 +120,7 @@ TEST_CASE("a Binding request that reaches the wrong worker is answered by the ow
       CHECK(reply->first.port() != port0);  // handed to worker 1, which answered from its socket
     }
   }
-  auto after = workers->debug_state(true);
+  auto after = workers->debug_state(conference::DebugView::kFull);
   CHECK(after["media_workers"][0]["media_port"]["handed_off"].get<std::uint64_t>() == 1);
   CHECK(after["media_workers"][1]["media_port"]["taken_over"].get<std::uint64_t>() == 1);
   CHECK(workers->handed_off() == 1);
