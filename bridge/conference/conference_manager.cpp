@@ -313,6 +313,7 @@ Result<signaling::Endpoint, Colibri2Error> ConferenceManager::create_endpoint(
   Endpoint& stored = c.endpoints.emplace(request.id, std::move(e)).first->second;
   sync_router(c, stored, now);
   ++counters_.endpoints_created;
+  if (stored.muc_role == signaling::MucRole::kVisitor) ++counters_.visitors_created;
   kLog.info("Created endpoint {} in conference {}", request.id.str(), c.id);
   return response;
 }
@@ -484,12 +485,15 @@ void ConferenceManager::collect_stats(stats::WorkerStats& out) const {
     out.conference_sizes.push_back(static_cast<std::uint32_t>(c.endpoints.size()));
     out.largest_conference = std::max<std::uint64_t>(out.largest_conference, c.endpoints.size());
     out.endpoints += c.endpoints.size();
+    for (const auto& [id, e] : c.endpoints)
+      out.visitors += e.muc_role == signaling::MucRole::kVisitor ? 1 : 0;
   }
   out.conferences += conferences_.size();
   out.conferences_created += counters_.conferences_created;
   out.conferences_completed += counters_.conferences_expired;
   out.conference_seconds += counters_.conference_seconds;
   out.endpoints_created += counters_.endpoints_created;
+  out.visitors_created += counters_.visitors_created;
 }
 
 }  // namespace jvb::conference

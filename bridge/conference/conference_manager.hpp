@@ -107,7 +107,7 @@ class ConferenceManager {
 
   struct Counters {
     std::uint64_t conferences_created = 0, conferences_expired = 0;
-    std::uint64_t endpoints_created = 0, endpoints_expired = 0;
+    std::uint64_t endpoints_created = 0, endpoints_expired = 0, visitors_created = 0;
     std::uint64_t requests = 0, errors = 0;
     std::uint64_t conference_seconds = 0;  // the lifetimes of the expired conferences
   };

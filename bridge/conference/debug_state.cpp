@@ -45,7 +45,27 @@ nlohmann::json conference_json(const Conference& c, Router& router, transport::M
       ep["bitrates"] = {{"incoming_bps", s->incoming_bps}, {"outgoing_bps", s->outgoing_bps}};
       ep["packets"] = {{"incoming", s->incoming_packets}, {"outgoing", s->outgoing_packets}};
       ep["bytes"] = {{"incoming", s->incoming_bytes}, {"outgoing", s->outgoing_bytes}};
+      // The round trip from the SRs it is sent and its reports (null before the first), and
+      // what its reports say it lost of what it was sent.
+      ep["rtt_ms"] = s->rtt ? nlohmann::json(std::chrono::duration<double, std::milli>(*s->rtt).count())
+                            : nlohmann::json();
+      ep["outgoing_loss"] = s->outgoing_loss;
     }
+    // What it sends, per source and encoding: rate, loss, jitter, resolution.
+    nlohmann::json incoming = nlohmann::json::array();
+    for (const auto& s : router.incoming_streams(e.handle, now)) {
+      nlohmann::json stream = {{"source", s.source},     {"kind", s.video ? "video" : "audio"},
+                               {"ssrc", s.ssrc},         {"packets", s.packets},
+                               {"expected", s.expected}, {"lost", s.lost},
+                               {"jitter", s.jitter}};
+      if (s.video) {
+        stream["encoding"] = s.encoding;
+        stream["bps"] = s.bps.value_or(0);
+        stream["height"] = s.height;
+      }
+      incoming.push_back(std::move(stream));
+    }
+    ep["incoming_streams"] = std::move(incoming);
     nlohmann::json projections = nlohmann::json::array();
     for (const auto& p : router.projections(e.handle)) {
       projections.push_back({{"source", p.source},
@@ -128,6 +148,8 @@ nlohmann::json debug_state(const ConferenceManager& conferences, Router& router,
                           {"nacks_received", c.nacks_received},
                           {"retransmissions", c.retransmissions},
                           {"retransmission_misses", c.retransmission_misses},
+                          {"round_trip_unmatched", c.round_trip_unmatched},
+                          {"round_trip_implausible", c.round_trip_implausible},
                           {"dropped_receiver_not_connected", c.dropped_receiver_not_connected},
                           {"dropped_by_rewriting", c.dropped_by_rewriting}};
     const auto& f = forwarding.counters();

@@ -101,6 +101,9 @@ struct EndpointForwarding {
   // Connectivity (EndpointConnectivityStatusChangeEvent).
   Timestamp created{};
   bool active = true;
+  // When its transport first connected, until the bridge channel was checked for.
+  std::optional<Timestamp> awaiting_channel_since;
+  bool channel_checked = false;
   std::uint64_t messages_in = 0, messages_out = 0, messages_dropped = 0;
 
   explicit EndpointForwarding(const allocation::AllocationSettingsConfig& config) : settings(config) {}
@@ -486,8 +489,22 @@ void ForwardingController::send_speaker_events(Conference& conf) {
   }
 }
 
+void ForwardingController::on_transport_connected(transport::EndpointHandle id, Timestamp now) {
+  EndpointForwarding* e = find(id);
+  if (e && !e->channel_checked) {
+    e->channel_checked = true;
+    e->awaiting_channel_since = now;
+  }
+}
+
 void ForwardingController::check_connectivity(Conference& conf, Timestamp now) {
   for (EndpointForwarding* e : conf.members) {
+    // A client that has not opened its bridge channel this long after connecting never will:
+    // it gets no allocation, speaker or connectivity messages (JVB counts these endpoints).
+    if (e->awaiting_channel_since && now - *e->awaiting_channel_since >= kMessageTransportDelay) {
+      e->awaiting_channel_since.reset();
+      if (!e->channel_open()) ++counters_.endpoints_without_message_transport;
+    }
     auto last = router_.last_rtp_received(e->handle);
     bool active =
         last ? now - *last < options_.max_inactivity : now - e->created < options_.first_transfer_timeout;

@@ -91,6 +91,10 @@ class ForwardingController {
                   Timestamp now);
 
   // ---- from the packet path ----
+  // Its transport (ICE and DTLS) came up: its bridge channel is expected within
+  // kMessageTransportDelay.
+  void on_transport_connected(transport::EndpointHandle endpoint, Timestamp now);
+  static constexpr Duration kMessageTransportDelay = std::chrono::seconds(30);
   void on_audio_level(transport::EndpointHandle sender, std::uint8_t level, Timestamp now);
   // The router put sources on new SSRC slots of this receiver: announce them.
   void on_mappings_changed(transport::EndpointHandle receiver);
@@ -121,6 +125,8 @@ class ForwardingController {
     std::uint64_t allocations = 0;
     std::uint64_t dominant_speaker_changes = 0;
     std::uint64_t endpoints_disconnected = 0, endpoints_reconnected = 0;  // connectivity events
+    std::uint64_t endpoints_without_message_transport =
+        0;  // no bridge channel kMessageTransportDelay after connecting
   };
   const Counters& counters() const { return counters_; }
   // Members announced inactive (their media stopped), now.

@@ -7,6 +7,7 @@
 
 #include "bridge/codecs/vp8_descriptor.hpp"
 #include "bridge/core/strings.hpp"
+#include "bridge/media/feedback/round_trip.hpp"
 #include "bridge/media/feedback/sr_translator.hpp"
 #include "bridge/rtcp/fir.hpp"
 #include "bridge/rtcp/nack.hpp"
@@ -125,6 +126,13 @@ struct EndpointRouting {
   // subscriptions may keep pointers to the counts.
   std::unordered_map<std::uint32_t, media::KeyframeRequestWindow> keyframe_windows;
   std::unordered_map<std::uint32_t, media::SentCounts> sent;
+
+  // As a receiver: the round trip from the SRs it is sent, and what its reports said it lost of
+  // what the bridge sent it since the last collect_stats() (fractions summed, and how many).
+  media::RoundTrip round_trip;
+  double outgoing_loss_sum = 0;
+  std::uint32_t outgoing_loss_reports = 0;
+  double outgoing_loss = 0;  // over the last interval that had reports
 
   RateMeter in, out;
   std::optional<Timestamp> last_rtp, last_audio, last_video;
@@ -532,6 +540,10 @@ void Router::on_rtp(Timestamp now, transport::EndpointHandle from, std::span<std
   // Padding-only packets (bandwidth probes) do not make an encoding active.
   auto enc = static_cast<std::size_t>(info.encoding);
   if (!parsed->payload().empty()) {
+    if (info.kind == SsrcInfo::Kind::kVideo && source.last_packet[enc]) {
+      const Duration gap = now - *source.last_packet[enc];
+      if (gap < std::chrono::seconds(1)) counters_.video_received += gap;
+    }
     source.last_packet[enc] = now;
     sender->last_video = now;
   }
@@ -682,14 +694,8 @@ void Router::on_rtcp(Timestamp now, transport::EndpointHandle from, std::span<st
     if (packet->packet_type == rtcp::kPtSenderReport) {
       forward_sender_report(now, *endpoint, packet->packet);
     } else if (packet->packet_type == rtcp::kPtReceiverReport) {
-      // What a receiver says it lost of what the bridge sent it (RFC 3550 §6.4.2).
-      if (auto rr = rtcp::ReceiverReport::parse(*packet)) {
-        const auto& blocks = rr->report_blocks();
-        for (std::size_t i = 0; i < blocks.size(); ++i) {
-          counters_.outgoing_loss_sum += blocks[i].fraction_lost / 256.0;
-          ++counters_.outgoing_loss_reports;
-        }
-      }
+      if (auto rr = rtcp::ReceiverReport::parse(*packet))
+        on_report_blocks(now, *endpoint, rr->report_blocks());
     } else if (packet->packet_type == rtcp::kPtPayloadFeedback && packet->count == rtcp::kFmtPli) {
       if (auto pli = rtcp::Pli::parse(*packet)) handle_keyframe_request(now, *endpoint, pli->media_ssrc);
     } else if (packet->packet_type == rtcp::kPtPayloadFeedback && packet->count == rtcp::kFmtFir) {
@@ -782,13 +788,32 @@ void Router::handle_nack(Timestamp now, EndpointRouting& receiver, std::uint32_t
   send_rtp(receiver, scratch_, length);
 }
 
+void Router::on_report_blocks(Timestamp now, EndpointRouting& receiver, const rtcp::ReportBlockList& blocks) {
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    const rtcp::ReportBlock block = blocks[i];
+    // What it lost of what the bridge sent it (RFC 3550 §6.4.2), and the round trip (§6.4.1).
+    const double fraction = block.fraction_lost / 256.0;
+    counters_.outgoing_loss_sum += fraction;
+    ++counters_.outgoing_loss_reports;
+    receiver.outgoing_loss_sum += fraction;
+    ++receiver.outgoing_loss_reports;
+    const auto unmatched = receiver.round_trip.unmatched(), implausible = receiver.round_trip.implausible();
+    receiver.round_trip.on_report_block(block, now);
+    counters_.round_trip_unmatched += receiver.round_trip.unmatched() - unmatched;
+    counters_.round_trip_implausible += receiver.round_trip.implausible() - implausible;
+  }
+}
+
 void Router::forward_sender_report(Timestamp now, EndpointRouting& sender,
                                    std::span<const std::uint8_t> sr_packet) {
   auto view = rtcp::parse_rtcp_packet(sr_packet);
   if (!view) return;
   auto sr = rtcp::SenderReport::parse(*view);
   if (!sr) return;
+  // An endpoint that sends reports on what it receives in its SRs (libwebrtc does).
+  on_report_blocks(now, sender, sr->report_blocks());
   std::uint32_t ssrc = sr->sender_ssrc();
+  const std::uint32_t compact_ntp = sr->sender_info().compact_ntp();
   if (auto it = sender.receive_stats.find(ssrc); it != sender.receive_stats.end()) {
     it->second->on_sender_report(now, sr->sender_info().ntp_timestamp);
   }
@@ -807,7 +832,9 @@ void Router::forward_sender_report(Timestamp now, EndpointRouting& sender,
         out_ts = mapped->rtp_timestamp;
       }
       auto n = media::write_translated_sender_report(*sr, out_ssrc, out_ts, *subscriber.sent, rtcp_scratch_);
-      if (n) send_rtcp(*subscriber.receiver, rtcp_scratch_, *n);
+      if (!n) continue;
+      send_rtcp(*subscriber.receiver, rtcp_scratch_, *n);
+      subscriber.receiver->round_trip.on_sender_report_sent(out_ssrc, compact_ntp, now);
     }
   } else if (info->second.kind == SsrcInfo::Kind::kVideo) {
     for (auto& subscriber : sender.video_sources[static_cast<std::size_t>(info->second.source)].subscribers) {
@@ -821,7 +848,9 @@ void Router::forward_sender_report(Timestamp now, EndpointRouting& sender,
         out_ts = mapped->rtp_timestamp;
       }
       auto n = media::write_translated_sender_report(*sr, out_ssrc, out_ts, *subscriber.sent, rtcp_scratch_);
-      if (n) send_rtcp(*subscriber.receiver, rtcp_scratch_, *n);
+      if (!n) continue;
+      send_rtcp(*subscriber.receiver, rtcp_scratch_, *n);
+      subscriber.receiver->round_trip.on_sender_report_sent(out_ssrc, compact_ntp, now);
     }
   }
 }
@@ -935,7 +964,44 @@ std::optional<EndpointMediaStats> Router::stats(transport::EndpointHandle id, Ti
   s.outgoing_packets = e->out.total_packets();
   s.incoming_bytes = e->in.total_bytes();
   s.outgoing_bytes = e->out.total_bytes();
+  s.rtt = e->round_trip.latest();
+  s.outgoing_loss = e->outgoing_loss;
   return s;
+}
+
+std::vector<Router::IncomingStream> Router::incoming_streams(transport::EndpointHandle id,
+                                                             Timestamp now) const {
+  std::vector<IncomingStream> out;
+  auto it = endpoints_.find(id);
+  if (it == endpoints_.end()) return out;
+  const EndpointRouting& e = *it->second;
+  auto add_receive_stats = [&](IncomingStream& s) {
+    auto stats = e.receive_stats.find(s.ssrc);
+    if (stats == e.receive_stats.end()) return;
+    s.packets = stats->second->packets();
+    if (stats->second->valid()) {
+      s.expected = stats->second->expected();
+      s.lost = stats->second->cumulative_lost();
+      s.jitter = stats->second->jitter();
+    }
+  };
+  for (const auto& a : e.audio_sources) {
+    IncomingStream s{a.name, false, 0, a.ssrc};
+    add_receive_stats(s);
+    out.push_back(std::move(s));
+  }
+  for (const auto& v : e.video_sources) {
+    for (std::size_t i = 0; i < v.encodings.size(); ++i) {
+      IncomingStream s{v.name, true, static_cast<int>(i), v.encodings[i]};
+      add_receive_stats(s);
+      // The meter counts RTX too: what the encoding costs.
+      RateMeter rate = v.rates[i];
+      s.bps = rate.bits_per_second(now);
+      s.height = v.heights[i];
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
 }
 
 void Router::collect_stats(Timestamp now, stats::WorkerStats& out) {
@@ -943,9 +1009,22 @@ void Router::collect_stats(Timestamp now, stats::WorkerStats& out) {
   // packet every 400 ms, and video at its lowest frame rate several per second.
   constexpr Duration kSendingWindow = std::chrono::seconds(2);
   auto recent = [&](const std::optional<Timestamp>& t) { return t && now - *t < kSendingWindow; };
+  // An endpoint's outgoing loss is high over 10 % (JVB's threshold).
+  constexpr double kHighOutgoingLoss = 0.1;
   for (auto& [id, conference] : conferences_) {
     bool anyone_sends = false;
+    std::uint64_t high_outgoing_loss = 0;
     for (EndpointRouting* e : conference->members) {
+      if (e->outgoing_loss_reports) {
+        e->outgoing_loss = e->outgoing_loss_sum / e->outgoing_loss_reports;
+        e->outgoing_loss_sum = 0;
+        e->outgoing_loss_reports = 0;
+      }
+      high_outgoing_loss += e->outgoing_loss > kHighOutgoingLoss ? 1 : 0;
+      if (auto rtt = e->round_trip.latest(); rtt && *rtt > Duration::zero()) {
+        out.rtt_sum_ms += std::chrono::duration<double, std::milli>(*rtt).count();
+        ++out.endpoints_with_rtt;
+      }
       const bool audio = recent(e->last_audio), video = recent(e->last_video);
       anyone_sends = anyone_sends || audio || video;
       out.endpoints_sending_audio += audio ? 1 : 0;
@@ -969,8 +1048,11 @@ void Router::collect_stats(Timestamp now, stats::WorkerStats& out) {
     }
     if (anyone_sends) {
       out.active_endpoints += conference->members.size();
+      out.endpoints_with_high_outgoing_loss += high_outgoing_loss;
     } else {
       ++out.inactive_conferences;
+      // Two endpoints and no media through the bridge: they talk peer to peer (JVB's isP2p).
+      if (conference->members.size() == 2) ++out.p2p_conferences;
     }
   }
   out.bytes_received += counters_.bytes_in;
@@ -978,6 +1060,8 @@ void Router::collect_stats(Timestamp now, stats::WorkerStats& out) {
   out.packets_received += counters_.rtp_in + counters_.rtcp_in;
   out.packets_sent += counters_.rtp_out + counters_.rtcp_out;
   out.keyframes_received += counters_.keyframes_received;
+  out.video_milliseconds_received += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(counters_.video_received).count());
   out.outgoing_loss_sum += counters_.outgoing_loss_sum;
   out.outgoing_loss_reports += counters_.outgoing_loss_reports;
   out.incoming_expected += incoming_expected_;

@@ -64,6 +64,8 @@ struct EndpointMediaStats {
   std::uint64_t incoming_bps = 0, outgoing_bps = 0;
   std::uint64_t incoming_packets = 0, outgoing_packets = 0;
   std::uint64_t incoming_bytes = 0, outgoing_bytes = 0;
+  std::optional<Duration> rtt;  // the latest round trip its reports measured
+  double outgoing_loss = 0;     // what its reports said it lost, over the last statistics interval
 };
 
 class Router {
@@ -155,6 +157,20 @@ class Router {
   std::optional<Timestamp> on_timer(Timestamp now);
 
   std::optional<EndpointMediaStats> stats(transport::EndpointHandle endpoint, Timestamp now);
+
+  // One stream a sender sends, for /debug.
+  struct IncomingStream {
+    std::string source;
+    bool video = false;
+    int encoding = 0;  // video: 0 is the lowest quality
+    std::uint32_t ssrc = 0;
+    std::uint64_t packets = 0;
+    std::optional<std::uint64_t> bps;     // video
+    std::int64_t expected = 0, lost = 0;  // RFC 3550 A.3, since the stream started
+    std::uint32_t jitter = 0;             // in RTP timestamp units
+    int height = 0;                       // video: from its keyframes, 0 before the first
+  };
+  std::vector<IncomingStream> incoming_streams(transport::EndpointHandle sender, Timestamp now) const;
   // When the endpoint last sent RTP (of any kind, as JVB's connectivity status counts it).
   std::optional<Timestamp> last_rtp_received(transport::EndpointHandle endpoint) const;
 
@@ -190,6 +206,11 @@ class Router {
     // Receivers' reports of what the bridge sent them: the sum of their fractions lost.
     double outgoing_loss_sum = 0;
     std::uint64_t outgoing_loss_reports = 0;
+    // Report blocks whose LSR matched no SR the bridge sent, or gave an impossible round trip.
+    std::uint64_t round_trip_unmatched = 0, round_trip_implausible = 0;
+    // The time video streams were received (JVB: gaps under a second between a primary
+    // encoding's packets, summed over the streams).
+    Duration video_received{};
   };
 
   // The media figures of the bridge's statistics: activity, rates and loss of the endpoints,
@@ -217,6 +238,8 @@ class Router {
   std::optional<std::uint32_t> rtx_partner(const EndpointRouting& receiver, std::uint32_t projected_ssrc);
   void handle_nack(Timestamp now, EndpointRouting& receiver, std::uint32_t media_ssrc, std::uint16_t seq);
   void forward_sender_report(Timestamp now, EndpointRouting& sender, std::span<const std::uint8_t> sr_packet);
+  // What a receiver's report blocks (in its RRs and SRs) say of what the bridge sent it.
+  void on_report_blocks(Timestamp now, EndpointRouting& receiver, const rtcp::ReportBlockList& blocks);
   // The last steps for a receiver with SSRC rewriting: slot SSRC, numbering and mid. Returns
   // the length to send, or nullopt when the packet must not go out (counted).
   // `buffer` holds the receiver's copy (`length` bytes) and has room for the mid to grow it.

@@ -23,6 +23,11 @@ double fraction(std::uint64_t part, std::uint64_t whole) {
   return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole);
 }
 
+// The mean of the endpoints' round trips, in ms (0 when none has one), as rtt_aggregate.
+double rtt_aggregate(const WorkerStats& m) {
+  return m.endpoints_with_rtt == 0 ? 0.0 : m.rtt_sum_ms / static_cast<double>(m.endpoints_with_rtt);
+}
+
 // One metric of /metrics: its name without the prefix (and without _total for counters), its
 // help, its kind, and how its value is read. Booleans are 0/1 gauges (true/false in JSON);
 // `integral` values are integers in JSON.
@@ -67,6 +72,15 @@ const std::vector<Metric>& metrics() {
       {"endpoints_relayed", "Current number of relayed endpoints.", Kind::kGauge, J::kInteger, zero},
       {"conferences_inactive", "Conferences where nobody sends media.", Kind::kGauge, J::kInteger,
        u(&WorkerStats::inactive_conferences)},
+      {"conferences_p2p", "Inactive conferences of two endpoints (peer to peer).", Kind::kGauge, J::kInteger,
+       u(&WorkerStats::p2p_conferences)},
+      {"current_visitors", "Current number of visitor endpoints.", Kind::kGauge, J::kInteger,
+       u(&WorkerStats::visitors)},
+      {"endpoints_with_high_outgoing_loss",
+       "Endpoints in active conferences losing over 10 % of what they are sent.", Kind::kGauge, J::kInteger,
+       u(&WorkerStats::endpoints_with_high_outgoing_loss)},
+      {"average_rtt", "The mean of the endpoints' round trip times, in milliseconds.", Kind::kGauge,
+       J::kDouble, [](const BridgeStats& s) { return rtt_aggregate(s.media); }},
       {"largest_conference", "Endpoints in the largest conference.", Kind::kGauge, J::kInteger,
        u(&WorkerStats::largest_conference)},
       {"incoming_bitrate", "Incoming RTP bitrate in bits per second.", Kind::kGauge, J::kInteger,
@@ -119,6 +133,16 @@ const std::vector<Metric>& metrics() {
        J::kInteger, u(&WorkerStats::conference_seconds)},
       {"endpoints", "The total number of endpoints created.", Kind::kCounter, J::kInteger,
        u(&WorkerStats::endpoints_created)},
+      {"visitors", "The total number of visitor endpoints created.", Kind::kCounter, J::kInteger,
+       u(&WorkerStats::visitors_created)},
+      {"endpoints_no_message_transport_after_delay",
+       "Endpoints without a bridge channel 30 s after their transport connected.", Kind::kCounter,
+       J::kInteger, u(&WorkerStats::endpoints_without_message_transport)},
+      {"relays_no_message_transport_after_delay",
+       "Relays without a bridge channel 30 s after their transport connected.", Kind::kCounter, J::kInteger,
+       zero},
+      {"video_milliseconds_received", "The time video streams were received, in milliseconds.",
+       Kind::kCounter, J::kInteger, u(&WorkerStats::video_milliseconds_received)},
       {"relays", "The total number of relays created.", Kind::kCounter, J::kInteger, zero},
       {"bytes_received", "RTP and RTCP bytes received.", Kind::kCounter, J::kInteger,
        u(&WorkerStats::bytes_received)},
@@ -275,6 +299,11 @@ void WorkerStats::add(const WorkerStats& o) {
   endpoints_sending_video += o.endpoints_sending_video;
   receive_only_endpoints += o.receive_only_endpoints;
   inactive_endpoints += o.inactive_endpoints;
+  p2p_conferences += o.p2p_conferences;
+  visitors += o.visitors;
+  endpoints_with_high_outgoing_loss += o.endpoints_with_high_outgoing_loss;
+  rtt_sum_ms += o.rtt_sum_ms;
+  endpoints_with_rtt += o.endpoints_with_rtt;
   incoming_bps += o.incoming_bps;
   outgoing_bps += o.outgoing_bps;
   incoming_pps += o.incoming_pps;
@@ -284,6 +313,9 @@ void WorkerStats::add(const WorkerStats& o) {
   conferences_completed += o.conferences_completed;
   conference_seconds += o.conference_seconds;
   endpoints_created += o.endpoints_created;
+  visitors_created += o.visitors_created;
+  endpoints_without_message_transport += o.endpoints_without_message_transport;
+  video_milliseconds_received += o.video_milliseconds_received;
   bytes_received += o.bytes_received;
   bytes_sent += o.bytes_sent;
   packets_received += o.packets_received;
@@ -351,6 +383,9 @@ std::vector<Stat> colibri_stats(const BridgeStats& s) {
       {"endpoints_sending_audio", i64(m.endpoints_sending_audio)},
       {"endpoints_sending_video", i64(m.endpoints_sending_video)},
       {"largest_conference", i64(m.largest_conference)},
+      {"p2p_conferences", i64(m.p2p_conferences)},
+      {"endpoints_with_high_outgoing_loss", i64(m.endpoints_with_high_outgoing_loss)},
+      {"rtt_aggregate", rtt_aggregate(m)},
       {"octo_receive_bitrate", std::int64_t{0}},
       {"octo_receive_packet_rate", std::int64_t{0}},
       {"octo_send_bitrate", std::int64_t{0}},
@@ -359,6 +394,11 @@ std::vector<Stat> colibri_stats(const BridgeStats& s) {
       {"total_conferences_completed", i64(m.conferences_completed)},
       {"total_conference_seconds", i64(m.conference_seconds)},
       {"total_participants", i64(m.endpoints_created)},
+      {"total_visitors", i64(m.visitors_created)},
+      {"visitors", i64(m.visitors)},
+      {"num_eps_no_msg_transport_after_delay", i64(m.endpoints_without_message_transport)},
+      {"num_relays_no_msg_transport_after_delay", std::int64_t{0}},
+      {"total_video_stream_milliseconds_received", i64(m.video_milliseconds_received)},
       {"total_relays", std::int64_t{0}},
       {"total_keyframes_received", i64(m.keyframes_received)},
       {"stress_level", c.stress_level},

@@ -37,12 +37,22 @@ struct WorkerStats {
   std::uint64_t endpoints_sending_video = 0;
   std::uint64_t receive_only_endpoints = 0;  // connected, sending nothing
   std::uint64_t inactive_endpoints = 0;      // announced inactive (media stopped)
+  std::uint64_t p2p_conferences = 0;         // inactive with two endpoints
+  std::uint64_t visitors = 0;                // endpoints that joined as visitors
+  // Endpoints in active conferences whose reports said they lost over 10 % of what they were sent.
+  std::uint64_t endpoints_with_high_outgoing_loss = 0;
+  // The endpoints' latest round trips (rtt_aggregate is their mean).
+  double rtt_sum_ms = 0;
+  std::uint64_t endpoints_with_rtt = 0;
   std::uint64_t incoming_bps = 0, outgoing_bps = 0, incoming_pps = 0, outgoing_pps = 0;
   std::vector<std::uint32_t> conference_sizes;  // endpoints of each conference
 
   // Counters, since the worker started.
   std::uint64_t conferences_created = 0, conferences_completed = 0, conference_seconds = 0;
-  std::uint64_t endpoints_created = 0;
+  std::uint64_t endpoints_created = 0, visitors_created = 0;
+  // Endpoints whose bridge channel was not open 30 s after their transport connected.
+  std::uint64_t endpoints_without_message_transport = 0;
+  std::uint64_t video_milliseconds_received = 0;
   std::uint64_t bytes_received = 0, bytes_sent = 0, packets_received = 0, packets_sent = 0;
   // Loss: what senders' streams should have delivered and lost (RFC 3550 A.3), and the fraction
   // lost receivers reported for what the bridge sent them (sum of RR fractions, and how many).

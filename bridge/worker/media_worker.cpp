@@ -142,6 +142,7 @@ void MediaWorker::run(std::vector<io::UdpSocket> sockets, WorkerSetup setup,
           case transport::TransportEventKind::kStateChanged:
             if (event.state == transport::TransportState::kConnected) {
               ++state.messages.ice_succeeded;
+              state.forwarding.on_transport_connected(endpoint, now);
               const transport::EndpointTransport* t = state.media.port().find(endpoint);
               if (t && t->ice().selected_remote_type() == ice::CandidateType::kRelayed)
                 ++state.messages.ice_succeeded_relayed;
@@ -241,6 +242,7 @@ void MediaWorker::publish_statistics(Timestamp now) {
   out.dominant_speaker_changes = f.dominant_speaker_changes;
   out.endpoints_disconnected = f.endpoints_disconnected;
   out.endpoints_reconnected = f.endpoints_reconnected;
+  out.endpoints_without_message_transport = f.endpoints_without_message_transport;
   {
     std::scoped_lock lock(snapshot_.stats_mutex);
     snapshot_.stats = std::move(out);

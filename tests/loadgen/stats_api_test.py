@@ -43,8 +43,10 @@ endpoints_ice_failed dtls_failed_endpoints relays_ice_failed dtls_failed_relays 
 total_packets_received total_packets_sent total_bytes_received_octo total_bytes_sent_octo
 total_packets_received_octo total_packets_sent_octo total_dominant_speaker_changes total_ice_failed
 total_ice_succeeded total_ice_succeeded_relayed threads muc_clients_configured muc_clients_connected
-mucs_configured mucs_joined endpoints_disconnected endpoints_reconnected""".split()
-DOUBLE_KEYS = "incoming_loss outgoing_loss overall_loss stress_level average_participant_stress".split()
+mucs_configured mucs_joined endpoints_disconnected endpoints_reconnected p2p_conferences
+endpoints_with_high_outgoing_loss visitors total_visitors num_eps_no_msg_transport_after_delay
+num_relays_no_msg_transport_after_delay total_video_stream_milliseconds_received""".split()
+DOUBLE_KEYS = "incoming_loss outgoing_loss overall_loss stress_level average_participant_stress rtt_aggregate".split()
 BOOLEAN_KEYS = "graceful_shutdown shutting_down drain healthy".split()
 STRING_KEYS = "current_timestamp version".split()
 
@@ -63,6 +65,11 @@ def get(url, accept=None):
             return r.status, r.headers.get("Content-Type", ""), r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.headers.get("Content-Type", ""), e.read().decode()
+
+
+def quiet_endpoint(endpoint_id):
+    """A Colibri2 endpoint that never connects."""
+    return {"id": endpoint_id, "create": True, "capabilities": ["source-names"], "transport": {}}
 
 
 def until(predicate, what, timeout=30):
@@ -151,7 +158,7 @@ videobridge.websockets {{ enabled = true, domains = [ "127.0.0.1:{port}" ], tls 
     # A conference of three: the counts go up while it runs.
     out = os.path.join(tmp, "loadgen.json")
     args = [loadgen, "--bridge", base, "--conferences", "1", "--participants", "3", "--speakers", "1",
-            "--duration", "4", "--warmup", "1", "--json", out]
+            "--duration", "8", "--warmup", "1", "--json", out]
     print("  running", " ".join(args))
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     live = until(lambda: (lambda s: s if s["conferences"] == 1 and s["endpoints"] == 3
@@ -183,11 +190,25 @@ videobridge.websockets {{ enabled = true, domains = [ "127.0.0.1:{port}" ], tls 
              and t["selected_remote"].startswith("127.0.0.1:") and t["srtp_profile"], f"transport {t}")
     d.expect(get_json(base + "debug/0123456789abcdef")["conferences"] == {"0123456789abcdef": "null"},
              "an unknown conference")
+    # Each endpoint's streams as a sender: audio and three simulcast encodings, with their rates.
+    streams = one["endpoints"][endpoint]["incoming_streams"]
+    d.expect(len([s for s in streams if s["kind"] == "audio"]) == 1
+             and any(s["kind"] == "video" and s["bps"] > 0 and s["packets"] > 0 for s in streams),
+             f"incoming streams {streams}")
+    # The round trip: the loadgen's receiver reports echo the sender reports the bridge relays.
+    rtt = until(lambda: (lambda s: s if s["rtt_aggregate"] > 0 else None)(get_json(base + "colibri/stats")),
+                "a round trip measured", timeout=LOADGEN_TIMEOUT_S)["rtt_aggregate"]
+    ep = get_json(base + f"debug/{conf_id}/{endpoint}")["conferences"][conf_id]["endpoints"][endpoint]
+    print(f"  rtt_aggregate {rtt} ms; {endpoint}: rtt_ms {ep['rtt_ms']}, outgoing_loss {ep['outgoing_loss']}")
+    d.expect(0 < rtt < 1000, f"rtt_aggregate {rtt}")
+    d.expect(m.get("jitsi_jvb_average_rtt") is not None, "jitsi_jvb_average_rtt missing")
     # /stats: the loadgen's conference (rtcstats on by default) and not one created without it.
     quiet = {"meeting-id": "no-rtcstats", "name": "quiet@conference.example.org", "create": True,
-             "rtcstats-enabled": False, "endpoints": [{"id": "q1", "create": True, "capabilities": ["source-names"], "transport": {}}]}
+             "rtcstats-enabled": False, "endpoints": [quiet_endpoint("q1")]}
     status, body = d.call("POST", base + "colibri/v2/conferences", quiet)
     d.expect(status == 200, f"create without rtcstats: {status} {body}")
+    status, body = d.call("PATCH", base + "colibri/v2/conferences/no-rtcstats", {"endpoints": [quiet_endpoint("q2")]})
+    d.expect(status == 200, f"a second endpoint: {status} {body}")
     rtc = get_json(base + "stats")
     d.expect(list(rtc) == ["conferences"] and list(rtc["conferences"]) == [conf_id], f"/stats {list(rtc)}: {rtc}")
     c = rtc["conferences"][conf_id]
@@ -196,6 +217,8 @@ videobridge.websockets {{ enabled = true, domains = [ "127.0.0.1:{port}" ], tls 
     everything = get_json(base + "debug")["conferences"]
     (quiet_id,) = [k for k, v in everything.items() if v["meeting_id"] == "no-rtcstats"]
     d.expect(everything[quiet_id]["rtcstatsEnabled"] is False, f"/debug without rtcstats {everything[quiet_id]}")
+    # Two endpoints and no media through the bridge: a peer-to-peer conference.
+    until(lambda: get_json(base + "colibri/stats")["p2p_conferences"] == 1, "the quiet conference counted as p2p")
     d.expect(d.call("PATCH", base + "colibri/v2/conferences/no-rtcstats", {"expire": True})[0] == 200,
              "expire the quiet conference")
     stdout, stderr = p.communicate(timeout=LOADGEN_TIMEOUT_S)

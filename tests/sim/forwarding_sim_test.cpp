@@ -287,6 +287,26 @@ TEST_CASE("a member whose media stops is announced inactive, and active again wh
   CHECK(events[1]["active"] == "true");
 }
 
+// JVB's num_eps_no_msg_transport_after_delay: an endpoint whose bridge channel is not open 30 s
+// after its transport connected is counted once; one whose channel is open is not.
+TEST_CASE("an endpoint without a bridge channel 30 s after connecting is counted once") {
+  ForwardingSim f;
+  auto& a = f.s.a();
+  auto& b = f.s.b();
+  f.s.start_media();
+  f.controller.on_channel_closed(b.id, ChannelTransport::kSctp);
+  f.controller.on_transport_connected(a.id, f.s.now);
+  f.controller.on_transport_connected(b.id, f.s.now);
+  f.s.run(29s);
+  CHECK(f.controller.counters().endpoints_without_message_transport == 0);
+  f.s.run(2s);
+  CHECK(f.controller.counters().endpoints_without_message_transport == 1);
+  // Reconnecting (an ICE restart) does not count it again.
+  f.controller.on_transport_connected(b.id, f.s.now);
+  f.s.run(31s);
+  CHECK(f.controller.counters().endpoints_without_message_transport == 1);
+}
+
 TEST_CASE("members leave in any order; the others keep their media and the tables stay sane") {
   ForwardingSim f;
   auto& a = f.s.a();

@@ -252,6 +252,66 @@ TEST_CASE("a forwarded video sender report counts what the bridge sent to that r
   CHECK(parsed->sender_info().octet_count == octets);
 }
 
+// The round trip to a receiver: from when the bridge sent it a (relayed) SR to the report that
+// echoes it, less the receiver's delay; and what its reports say it lost of what it was sent.
+TEST_CASE("a receiver's reports give its round trip and its loss, in RRs and in SRs alike") {
+  Sim s;
+  s.start_media();
+  s.run(2s);
+  auto& a = s.a();
+  auto& b = s.b();
+  auto& c = s.c();
+  const std::uint64_t ntp = 0xE2000000'40000000ull;
+  std::vector<std::uint8_t> sr(28);
+  REQUIRE(rtcp::write_sender_report(sr, a.audio_ssrc, {ntp, a.audio_ts, 10, 1000}));
+  s.transmit_rtcp(a, sr);
+  s.flush();
+  const Timestamp sent_at = s.now;
+  REQUIRE(s.router.stats(b.id, s.now)->rtt == std::nullopt);
+
+  // B answers 70 ms later in an RR, having held the SR 40 ms: 30 ms. It lost a quarter.
+  const std::uint32_t lsr = static_cast<std::uint32_t>(ntp >> 16);
+  const std::uint32_t dlsr_40ms = 40 * 65536 / 1000;
+  s.now = sent_at + 70ms;
+  std::vector<std::uint8_t> rr(32);
+  const rtcp::ReportBlock from_b{a.audio_ssrc, 64, 10, 5000, 3, lsr, dlsr_40ms};
+  REQUIRE(rtcp::write_receiver_report(rr, b.audio_ssrc, std::span(&from_b, 1)));
+  s.transmit_rtcp(b, rr);
+  // C answers at the same time in its own SR's report block (as libwebrtc does when it also
+  // sends), having held the SR 20 ms: 50 ms.
+  const rtcp::ReportBlock from_c{a.audio_ssrc, 0, 0, 5000, 3, lsr, 20 * 65536 / 1000};
+  std::vector<std::uint8_t> c_sr(rtcp::sender_report_size(1));
+  REQUIRE(
+      rtcp::write_sender_report(c_sr, c.audio_ssrc, {ntp + 1, c.audio_ts, 5, 500}, std::span(&from_c, 1)));
+  s.transmit_rtcp(c, c_sr);
+  s.flush();
+
+  auto ms = [](std::optional<Duration> d) {
+    REQUIRE(d);
+    return std::chrono::duration<double, std::milli>(*d).count();
+  };
+  CHECK(ms(s.router.stats(b.id, s.now)->rtt) == doctest::Approx(30).epsilon(0.01));
+  CHECK(ms(s.router.stats(c.id, s.now)->rtt) == doctest::Approx(50).epsilon(0.01));
+  CHECK_FALSE(s.router.stats(a.id, s.now)->rtt);  // nothing relayed to A answered yet
+
+  // A report echoing an SR the bridge never sent measures nothing.
+  const rtcp::ReportBlock stray{a.audio_ssrc, 0, 0, 5000, 3, lsr + 1, 0};
+  REQUIRE(rtcp::write_receiver_report(rr, b.audio_ssrc, std::span(&stray, 1)));
+  s.transmit_rtcp(b, rr);
+  s.flush();
+  CHECK(s.router.counters().round_trip_unmatched == 1);
+  CHECK(ms(s.router.stats(b.id, s.now)->rtt) == doctest::Approx(30).epsilon(0.01));
+
+  stats::WorkerStats out;
+  s.router.collect_stats(s.now, out);
+  CHECK(out.endpoints_with_rtt == 2);
+  CHECK(out.rtt_sum_ms == doctest::Approx(80).epsilon(0.01));
+  // B's two reports this interval say a quarter and nothing: an eighth, over 10 %.
+  CHECK(s.router.stats(b.id, s.now)->outgoing_loss == doctest::Approx(0.125));
+  CHECK(s.router.stats(c.id, s.now)->outgoing_loss == 0);
+  CHECK(out.endpoints_with_high_outgoing_loss == 1);
+}
+
 // ================================================================================================
 // 7. Feedback towards a sender
 // ================================================================================================

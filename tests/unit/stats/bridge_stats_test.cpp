@@ -26,7 +26,17 @@ BridgeStats example() {
   a.incoming_pps = 300;
   a.conferences_created = 4;
   a.bytes_received = 1000;
+  a.rtt_sum_ms = 30;  // one endpoint at 30 ms
+  a.endpoints_with_rtt = 1;
+  a.visitors = 1;
+  a.visitors_created = 2;
+  a.video_milliseconds_received = 61'000;
   b.conferences = 1;
+  b.rtt_sum_ms = 150;  // two at 70 and 80 ms
+  b.endpoints_with_rtt = 2;
+  b.p2p_conferences = 1;
+  b.endpoints_with_high_outgoing_loss = 1;
+  b.endpoints_without_message_transport = 3;
   b.endpoints = 3;
   b.largest_conference = 3;
   b.conference_sizes = {3};
@@ -47,19 +57,39 @@ BridgeStats example() {
 TEST_CASE("/colibri/stats: JVB's keys with their JSON types and units, summed over the workers") {
   auto json = colibri_stats_json(example());
   // Integers.
-  for (const char* key :
-       {"endpoints", "participants", "conferences", "local_endpoints", "largest_conference",
-        "bit_rate_download", "bit_rate_upload", "packet_rate_download", "packet_rate_upload",
-        "total_conferences_created", "total_participants", "total_bytes_received", "total_ice_succeeded",
-        "octo_endpoints", "threads", "mucs_joined", "muc_clients_connected", "inactive_conferences",
-        "endpoints_sending_audio"}) {
+  for (const char* key : {"endpoints",
+                          "participants",
+                          "conferences",
+                          "local_endpoints",
+                          "largest_conference",
+                          "bit_rate_download",
+                          "bit_rate_upload",
+                          "packet_rate_download",
+                          "packet_rate_upload",
+                          "total_conferences_created",
+                          "total_participants",
+                          "total_bytes_received",
+                          "total_ice_succeeded",
+                          "octo_endpoints",
+                          "threads",
+                          "mucs_joined",
+                          "muc_clients_connected",
+                          "inactive_conferences",
+                          "endpoints_sending_audio",
+                          "p2p_conferences",
+                          "endpoints_with_high_outgoing_loss",
+                          "visitors",
+                          "total_visitors",
+                          "num_eps_no_msg_transport_after_delay",
+                          "num_relays_no_msg_transport_after_delay",
+                          "total_video_stream_milliseconds_received"}) {
     INFO(key);
     REQUIRE(json.contains(key));
     CHECK(json[key].is_number_integer());
   }
   // Doubles, booleans, strings.
-  for (const char* key :
-       {"stress_level", "average_participant_stress", "incoming_loss", "outgoing_loss", "overall_loss"}) {
+  for (const char* key : {"stress_level", "average_participant_stress", "incoming_loss", "outgoing_loss",
+                          "overall_loss", "rtt_aggregate"}) {
     INFO(key);
     CHECK(json.at(key).is_number_float());
   }
@@ -76,6 +106,14 @@ TEST_CASE("/colibri/stats: JVB's keys with their JSON types and units, summed ov
   CHECK(json["bit_rate_upload"] == 4200);
   CHECK(json["total_conferences_created"] == 5);
   CHECK(json["drain"] == true);
+  // The mean round trip over the endpoints that have one, not over the workers.
+  CHECK(json["rtt_aggregate"].get<double>() == doctest::Approx(60.0));
+  CHECK(json["p2p_conferences"] == 1);
+  CHECK(json["endpoints_with_high_outgoing_loss"] == 1);
+  CHECK(json["visitors"] == 1);
+  CHECK(json["total_visitors"] == 2);
+  CHECK(json["num_eps_no_msg_transport_after_delay"] == 3);
+  CHECK(json["total_video_stream_milliseconds_received"] == 61'000);
   // Optional strings only when set.
   CHECK_FALSE(json.contains("release"));
   CHECK_FALSE(json.contains("region"));
@@ -130,8 +168,9 @@ std::map<std::string, std::string> families(const std::string& text) {
   std::map<std::string, std::string> types;
   std::istringstream in(text);
   std::string line;
-  const std::regex type_line(R"(# TYPE (jitsi_jvb_[a-z_]+) (gauge|counter|histogram|info))");
-  const std::regex sample(R"((jitsi_jvb_[a-z_]+)(\{[a-z]+="(?:[^"\\]|\\.)*"\})? (-?[0-9.e+]+|[+-]Inf|NaN))");
+  const std::regex type_line(R"(# TYPE (jitsi_jvb_[a-z0-9_]+) (gauge|counter|histogram|info))");
+  const std::regex sample(
+      R"((jitsi_jvb_[a-z0-9_]+)(\{[a-z]+="(?:[^"\\]|\\.)*"\})? (-?[0-9.e+]+|[+-]Inf|NaN))");
   std::smatch m;
   while (std::getline(in, line)) {
     if (line.starts_with("# HELP ") || line == "# EOF") continue;
@@ -158,6 +197,12 @@ TEST_CASE("/metrics in text 0.0.4 and OpenMetrics: JVB's names, counters with _t
   CHECK(text.find("\njitsi_jvb_healthy 1.0\n") != std::string::npos);
   CHECK(text.find("\njitsi_jvb_stress 0.25\n") != std::string::npos);
   CHECK(text.find("\njitsi_jvb_conferences_created_total 5.0\n") != std::string::npos);
+  CHECK(text.find("\njitsi_jvb_average_rtt 60.0\n") != std::string::npos);
+  CHECK(text.find("\njitsi_jvb_conferences_p2p 1.0\n") != std::string::npos);
+  CHECK(text.find("\njitsi_jvb_visitors_total 2.0\n") != std::string::npos);
+  CHECK(text.find("\njitsi_jvb_current_visitors 1.0\n") != std::string::npos);
+  CHECK(text.find("\njitsi_jvb_endpoints_no_message_transport_after_delay_total 3.0\n") != std::string::npos);
+  CHECK(text.find("\njitsi_jvb_video_milliseconds_received_total 61000.0\n") != std::string::npos);
   // Cumulative buckets: sizes 2, 3 and 5.
   CHECK(text.find("jitsi_jvb_conferences_by_size_bucket{le=\"1.0\"} 0.0\n") != std::string::npos);
   CHECK(text.find("jitsi_jvb_conferences_by_size_bucket{le=\"3.0\"} 2.0\n") != std::string::npos);
