@@ -46,7 +46,7 @@ if git -C "$root" rev-parse --verify -q HEAD >/dev/null 2>&1; then
   version="$base+git$(git -C "$root" log -1 --format=%cd --date=format:%Y%m%d "$commit").$commit"
   if [ -z "$from" ] && [ -n "$(git -C "$root" status --porcelain --untracked-files=no)" ]; then
     version+=".local"
-    origin="the working tree of commit $commit, with local changes"
+    origin="the working tree of commit $commit (changed)"
   else
     origin="commit $commit"
   fi

@@ -23,12 +23,12 @@ test_packages=(
 bench_packages=(
   python3 python3-matplotlib iproute2 util-linux janus
 )
-# `make deb` (packaging/build-deb.sh: debhelper, lintian; doctest-dev because the Meson project
-# checks for it when configuring) and tests/package/package_test.py (Debian's Prosody, slixmpp as
-# the focus, openssl for the XMPP certificate, ca-certificates as jitsi-meet-prosody uses it).
+# `make deb` (packaging/build-deb.sh: debhelper, lintian) and tests/package/package_test.py
+# (Debian's Prosody, slixmpp as the focus, openssl for the XMPP certificate, ca-certificates as
+# jitsi-meet-prosody uses it, curl for the packaged graceful_shutdown.sh, only recommended).
 deb_packages=(
-  debhelper fakeroot lintian doctest-dev python3 util-linux
-  prosody python3-slixmpp openssl ca-certificates
+  debhelper fakeroot lintian python3 util-linux
+  prosody python3-slixmpp openssl ca-certificates curl
 )
 packages=("${build_packages[@]}")
 case "${1:-build}" in

@@ -84,7 +84,9 @@ struct XmppSession::Connect {
   GCancellable* cancellable = g_cancellable_new();
   GSocketClient* client = g_socket_client_new();
 
-  explicit Connect(XmppSession* s) : session(s) {}
+  // Straight to the XMPP server: a bridge must not follow a desktop proxy setting, and looking one
+  // up loads GIO's proxy resolver, which reads GSettings (dconf, which wants a writable home).
+  explicit Connect(XmppSession* s) : session(s) { g_socket_client_set_enable_proxy(client, FALSE); }
   ~Connect() {
     g_object_unref(client);
     g_object_unref(cancellable);

@@ -2,18 +2,24 @@
 """The Debian package on this machine, as an admin installs it beside Jitsi Meet's Prosody.
 
 Steps: `make deb`; install the package with the domain preseeded in debconf (the secret is left
-for the postinst to generate, as on a fresh install); configure Debian's Prosody the way
-jitsi-meet-prosody does (a certificate for auth.DOMAIN trusted in the system CA bundle, the
-VirtualHost auth.DOMAIN with the jvb account registered with the secret read back from debconf,
-the focus account, the internal MUC component holding the brewery) and run it; start the
-unit's ExecStart as systemd would (its User, Group, Environment, EnvironmentFile, no
-capabilities, no new privileges), with no systemd; check that the bridge joins the brewery (its
-stats presence, as the focus sees it) and that /about/health is 200; reinstall and
-check the configuration is untouched; purge and check nothing of the package is left; finally
-put Prosody, the CA store and the kernel settings back as they were, and check that too.
+for the postinst to generate, as on a fresh install); reinstall it over jitsi-videobridge 1.x's
+/etc/default/jitsi-videobridge with JVB_OPTS="--apis=rest,xmpp" and check JVB's migrations (the
+file becomes config, --apis=rest becomes videobridge.apis.rest.enabled in jvb.conf, once);
+configure Debian's Prosody the way jitsi-meet-prosody does (a certificate for auth.DOMAIN trusted
+in the system CA bundle, the VirtualHost auth.DOMAIN with the jvb account registered with the
+secret read back from debconf, the focus account, the internal MUC component holding the
+brewery) and run it; start the unit's ExecStart as systemd would (its User, Group, Environment,
+EnvironmentFile, no capabilities, no new privileges), with no systemd; check that the bridge
+joins the brewery (its stats presence, as the focus sees it), that /about/health is 200, that
+/about/version is the package's version and that /colibri/stats answers (the migrated REST
+API); shut it down with the packaged graceful_shutdown.sh and see it exit with 0; start it again
+and stop it with SIGTERM; check that its log holds only JVB's line format; reinstall and check
+the configuration is untouched; purge and check nothing of the package is left; finally put
+Prosody, the CA store and the kernel settings back as they were, and check that too.
 
 Needs root and the ports the installed configuration uses (5222, 8080, UDP 10000); refuses to
 run on a machine that has a bridge installed or configured, since the purge would remove it.
+graceful_shutdown.sh needs curl (the package Recommends it; dpkg -i installs no Recommends).
 Usage: package_test.py [--deb PATH]   (without --deb, `make deb` builds it first)
 Exit status: 0 passed, 1 failed, 77 skipped (not root)."""
 
@@ -21,6 +27,7 @@ import argparse
 import asyncio
 import grp
 import hashlib
+import json
 import os
 import pwd
 import re
@@ -46,6 +53,9 @@ CONFIG_DIR = "/etc/jitsi/videobridge"
 LOG_DIR = "/var/log/jitsi"
 LOG_FILE = LOG_DIR + "/jvb.log"
 RUNTIME_DIR = "/run/jitsi-videobridge"
+GRACEFUL_SHUTDOWN = "/usr/share/jitsi-videobridge/graceful_shutdown.sh"
+# jitsi-videobridge 1.x's environment file, which the postinst moves to CONFIG_DIR/config.
+OLD_ENV_FILE = "/etc/default/jitsi-videobridge"
 DOMAIN = "meet.pkgtest.example"
 AUTH_DOMAIN = "auth." + DOMAIN
 MUC_DOMAIN = "internal.auth." + DOMAIN
@@ -60,7 +70,7 @@ DEBCONF_DBS = ("/var/cache/debconf/config.dat", "/var/cache/debconf/passwords.da
 SYSCTLS = ("/proc/sys/net/core/rmem_max", "/proc/sys/net/core/netdev_max_backlog")
 NS_STATS = "http://jitsi.org/protocol/colibri"
 NS_MUC = "http://jabber.org/protocol/muc"
-# An address of TEST-NET-2 as the public side of a NAT mapping (see add_nat_mapping).
+# An address of TEST-NET-2 as the public side of a NAT mapping (see add_test_settings).
 PUBLIC_ADDRESS = "198.51.100.10"
 DEADLINE_S = 30
 BUILD_DEADLINE_S = 40 * 60
@@ -177,6 +187,7 @@ class MachineState:
         self.systemd = tree("/etc/systemd/system") | tree("/var/lib/systemd/deb-systemd-helper-enabled")
         self.ca_bundle = sha256(CA_BUNDLE) if os.path.exists(CA_BUNDLE) else None
         self.etc_jitsi = os.path.exists("/etc/jitsi")
+        self.old_env_file = os.path.exists(OLD_ENV_FILE)
         self.log_dir = os.path.exists(LOG_DIR)
         self.group_jitsi = group_exists("jitsi")
         self.debconf = debconf_mentions("jitsi-videobridge/")
@@ -188,8 +199,8 @@ class MachineState:
             before, after = getattr(self, name), getattr(now, name)
             if before != after:
                 out.append(f"{name}: added {sorted(after - before)}, removed {sorted(before - after)}")
-        for name in ("prosody_logs", "run_prosody", "ca_bundle", "etc_jitsi", "log_dir", "group_jitsi",
-                     "debconf", "sysctls"):
+        for name in ("prosody_logs", "run_prosody", "ca_bundle", "etc_jitsi", "old_env_file", "log_dir",
+                     "group_jitsi", "debconf", "sysctls"):
             if getattr(self, name) != getattr(now, name):
                 out.append(f"{name}: {getattr(self, name)} before, {getattr(now, name)} after")
         return out
@@ -202,6 +213,8 @@ def preconditions():
         expect(status.startswith("un"), f"{name} is on this machine (dpkg status '{status}'); the test "
                "installs and purges the bridge package, so it runs only where none is installed")
     expect(not os.path.exists(CONFIG_DIR), f"{CONFIG_DIR} exists; the purge at the end would delete it")
+    expect(not os.path.exists(OLD_ENV_FILE), f"{OLD_ENV_FILE} exists; the test's install would move it")
+    expect(shutil.which("curl"), "curl is missing: graceful_shutdown.sh needs it (apt-get install curl)")
     expect(not user_exists("jvb"), "the user jvb exists; the purge at the end would delete it")
     expect(not os.path.exists(PROSODY_CONF_AVAIL), f"{PROSODY_CONF_AVAIL} exists")
     expect(debconf_mentions("jitsi-videobridge/") == 0, "debconf holds JVB's questions already "
@@ -240,11 +253,18 @@ def as_jvb(args, **kw):
     return run(["setpriv", "--reuid=jvb", "--regid=jitsi", "--init-groups", "--"] + args, check=False, **kw)
 
 
+def owner_mode(path):
+    st = os.stat(path)
+    return st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)
+
+
 def check_installed():
     for path in ("/usr/bin/videobridge", UNIT, "/etc/logrotate.d/jitsi-videobridge",
                  "/etc/sysctl.d/20-jvb-udp-buffers.conf", CONFIG_DIR + "/config", CONFIG_DIR + "/jvb.conf",
-                 CONFIG_DIR + "/logging.properties", LOG_FILE, "/usr/share/man/man1/videobridge.1.gz"):
+                 CONFIG_DIR + "/logging.properties", LOG_FILE, "/usr/share/man/man1/videobridge.1.gz",
+                 GRACEFUL_SHUTDOWN):
         expect(os.path.exists(path), f"{path} is missing after the install")
+    expect(owner_mode(GRACEFUL_SHUTDOWN) == (0, 0, 0o755), f"{GRACEFUL_SHUTDOWN}: {owner_mode(GRACEFUL_SHUTDOWN)}")
     if shutil.which("systemd-analyze"):  # the unit's syntax, without a running systemd
         r = run(["systemd-analyze", "verify", "--man=no", UNIT], check=False)
         expect(r.returncode == 0 and not r.stdout.strip(), f"systemd-analyze verify {UNIT}:\n{r.stdout}")
@@ -255,11 +275,6 @@ def check_installed():
     groups = run(["id", "-nG", "jvb"]).stdout.split()
     expect("jitsi" in groups, f"jvb is not in the group jitsi: {groups}")
     jitsi_gid = grp.getgrnam("jitsi").gr_gid
-
-    def owner_mode(path):
-        st = os.stat(path)
-        return st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)
-
     expect(owner_mode(CONFIG_DIR) == (0, jitsi_gid, 0o750), f"{CONFIG_DIR}: {owner_mode(CONFIG_DIR)}")
     for name in ("config", "jvb.conf", "logging.properties"):
         path = os.path.join(CONFIG_DIR, name)
@@ -281,6 +296,48 @@ def check_installed():
     env_file = read(CONFIG_DIR + "/config")
     expect(f"-Dconfig.file={CONFIG_DIR}/jvb.conf" in env_file, f"config does not name jvb.conf:\n{env_file}")
     return secret, nick.group(1)
+
+
+def check_migration(deb, secret):
+    """JVB's postinst migrations, on a reinstall over what jitsi-videobridge 1.x left: its
+    /etc/default file becomes config (JAVA_SYS_PROPS added), and --apis=rest in its JVB_OPTS, which
+    this bridge does not read, becomes videobridge.apis.rest.enabled in jvb.conf (appended as a
+    HOCON path, once) and leaves the line. Comments stay as they are."""
+    config, conf_path = CONFIG_DIR + "/config", CONFIG_DIR + "/jvb.conf"
+    old = ["# Jitsi Videobridge settings, as jitsi-videobridge 1.x wrote them (package test)",
+           f"JVB_HOSTNAME={DOMAIN}", "JVB_HOST=", "JVB_PORT=5347", f"JVB_SECRET={secret}",
+           "# extra options to pass to the JVB daemon", '#JVB_OPTS="--apis=rest,xmpp"',
+           'JVB_OPTS="--apis=rest,xmpp"']
+    conf_before = read(conf_path)
+    os.remove(config)
+    with open(OLD_ENV_FILE, "w") as f:
+        f.write("\n".join(old) + "\n")
+    install(deb)
+    expect(not os.path.exists(OLD_ENV_FILE), f"{OLD_ENV_FILE} is still there after the install")
+    lines = read(config).splitlines()
+    expect(lines[:len(old)] == old[:-1] + ['JVB_OPTS=""'],
+           "config is not the old file with --apis dropped from JVB_OPTS:\n" + "\n".join(lines))
+    props = [line for line in lines if line.startswith("JAVA_SYS_PROPS=")]
+    expect(len(props) == 1 and f"-Dconfig.file={CONFIG_DIR}/jvb.conf" in props[0],
+           "config did not get one JAVA_SYS_PROPS naming jvb.conf:\n" + "\n".join(lines))
+    jitsi_gid = grp.getgrnam("jitsi").gr_gid
+    expect(owner_mode(config) == (0, jitsi_gid, 0o640), f"{config}: owner and mode {owner_mode(config)}")
+    conf = read(conf_path)
+    expect(conf.startswith(conf_before), "the postinst changed jvb.conf other than by appending to it")
+    added = [line.strip() for line in conf[len(conf_before):].splitlines()
+             if line.strip() and not line.strip().startswith("#")]
+    expect(added == ["videobridge.apis.rest.enabled = true"], f"the postinst appended to jvb.conf: {added}")
+
+    # With the key in jvb.conf now, --apis=rest leaves config and jvb.conf stays as it is.
+    with open(config, "a") as f:
+        f.write('JVB_OPTS="--apis=rest, --keep"\n')
+    conf_hash = sha256(conf_path)
+    install(deb)
+    expect(sha256(conf_path) == conf_hash, "jvb.conf changed although it sets videobridge.apis.rest.enabled")
+    lines = read(config).splitlines()
+    expect(lines[-1] == 'JVB_OPTS="--keep"', f"config's last line: {lines[-1]}")
+    expect(not [line for line in lines if "--apis=" in line and not line.startswith("#")],
+           "config still has --apis:\n" + "\n".join(lines))
 
 
 # --- Prosody as jitsi-meet-prosody configures it ------------------------------------------------
@@ -469,10 +526,12 @@ def check_process(proc):
     expect(status["NoNewPrivs"].strip() == "1", "the bridge may gain privileges")
 
 
-def add_nat_mapping():
+def add_test_settings():
     """What an admin behind NAT adds to jvb.conf. This bridge does not ask STUN servers for its
     public address yet, and /about/health (require-valid-address, JVB's default) needs a public
-    host address or a mapping; CI machines often have only private ones."""
+    host address or a mapping; CI machines often have only private ones. Then the shutdown API,
+    which graceful_shutdown.sh uses (the REST API is on from the migration), and a short delay
+    between its last participant and the exit (60 s by default)."""
     probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         probe.connect(("192.0.2.1", 9))  # no packet is sent; only the route's source is chosen
@@ -484,7 +543,10 @@ def add_nat_mapping():
     with open(CONFIG_DIR + "/jvb.conf", "a") as f:
         f.write(f'\n# Added by the package test, as an admin behind NAT would.\n'
                 f'ice4j.harvest.mapping.static-mappings = [ {{ local-address = "{local}", '
-                f'public-address = "{PUBLIC_ADDRESS}" }} ]\n')
+                f'public-address = "{PUBLIC_ADDRESS}" }} ]\n'
+                f'# Added by the package test for graceful_shutdown.sh.\n'
+                f'videobridge.rest.shutdown.enabled = true\n'
+                f'videobridge.shutdown.shutting-down-delay = 2 seconds\n')
 
 
 def focus_sees_bridge(focus_secret, nick):
@@ -539,14 +601,44 @@ def focus_sees_bridge(focus_secret, nick):
     expect("stress_level" in names, f"the bridge's stats lack stress_level: {sorted(names)}")
 
 
-def health_status():
+def http_get(path):
+    """Status and body of a GET on the private HTTP server; (None, "") when it does not answer."""
     try:
-        with urllib.request.urlopen("http://127.0.0.1:8080/about/health", timeout=5) as r:
+        with urllib.request.urlopen("http://127.0.0.1:8080" + path, timeout=5) as r:
             return r.status, r.read().decode(errors="replace")
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode(errors="replace")
     except OSError:
         return None, ""
+
+
+def check_version_and_stats(deb):
+    """The daemon reports the package's version: the package is PROJECT+TAG (build-deb.sh; a
+    Debian revision, if one is ever added, is not the daemon's business) and the daemon, which
+    always reports PROJECT-SUFFIX, gets TAG as its suffix (debian/rules, -Dversion_tag)."""
+    deb_version = run(["dpkg-deb", "-f", deb, "Version"]).stdout.strip()
+    upstream = deb_version.rsplit("-", 1)[0]
+    expected = upstream.replace("+", "-", 1)
+    status, body = http_get("/about/version")
+    expect(status == 200, f"/about/version: {status} {body}")
+    reported = json.loads(body).get("version")
+    expect(reported == expected, f"/about/version says {reported}; the package is {deb_version}, so {expected}")
+    printed = run(["/usr/bin/videobridge", "--version"]).stdout.strip()
+    expect(printed == f"videobridge {expected}", f"videobridge --version: {printed}")
+    # The REST API that the migration turned on: what graceful_shutdown.sh polls.
+    status, body = http_get("/colibri/stats")
+    expect(status == 200 and json.loads(body).get("participants") == 0, f"/colibri/stats: {status} {body[:300]}")
+
+
+def graceful_shutdown(bridge):
+    """graceful_shutdown.sh as an admin runs it (the default port), with a short poll interval."""
+    r = run([GRACEFUL_SHUTDOWN, "-p", str(bridge.pid), "-i", "1", "-t", str(DEADLINE_S)], check=False,
+            timeout=2 * DEADLINE_S)
+    expect(r.returncode == 0, f"graceful_shutdown.sh exited with {r.returncode}:\n{r.stdout}")
+    for text in ("Graceful shutdown started", "No participant left", "The bridge has exited"):
+        expect(text in r.stdout, f"graceful_shutdown.sh did not print '{text}':\n{r.stdout}")
+    code = bridge.wait(timeout=DEADLINE_S)  # it has exited; this reaps it
+    expect(code == 0, f"the bridge exited with {code} after the graceful shutdown")
 
 
 # --- purge and restore --------------------------------------------------------------------------
@@ -590,8 +682,9 @@ def restore(before, prosody):
         attempt("debconf", lambda: run(["debconf-communicate", PACKAGE], input="PURGE\n"))
     if os.path.exists(PROSODY_CERT):
         attempt("CA bundle", lambda p=read(PROSODY_CERT): untrust(p))
-    for path in (PROSODY_CONF_LINK, PROSODY_CONF_AVAIL, PROSODY_CERT, PROSODY_KEY, RUNTIME_DIR,
-                 "/tmp/package-test-prosody.out"):
+    stray = [OLD_ENV_FILE] if not before.old_env_file else []
+    for path in [PROSODY_CONF_LINK, PROSODY_CONF_AVAIL, PROSODY_CERT, PROSODY_KEY, RUNTIME_DIR,
+                 "/tmp/package-test-prosody.out"] + stray:
         if os.path.isdir(path) and not os.path.islink(path):
             attempt(path, lambda p=path: shutil.rmtree(p))
         elif os.path.lexists(path):
@@ -645,13 +738,15 @@ def main():
         install(deb)
         jvb_secret, nick = check_installed()
         step("installed; files, user, permissions and the debconf secret are right")
+        check_migration(deb, jvb_secret)
+        step("reinstalled over /etc/default/jitsi-videobridge: config and --apis=rest migrated as JVB does")
 
         focus_secret = secrets.token_hex(12)
         setup_prosody(jvb_secret, focus_secret)
         prosody = start_prosody()
         step("Prosody runs as jitsi-meet-prosody configures it")
 
-        add_nat_mapping()
+        add_test_settings()
         bridge = start_bridge()
         check_process(bridge)
         focus_sees_bridge(focus_secret, nick)
@@ -661,15 +756,25 @@ def main():
         last = [None]
 
         def healthy():
-            last[0] = health_status()
+            last[0] = http_get("/about/health")
             return last[0][0] == 200
 
-        try:
-            wait_until(healthy, "/about/health to answer 200")
-        except Failure:
-            raise Failure(f"/about/health: {last[0]}")
-        step("/about/health is 200")
+        def wait_healthy():
+            try:
+                wait_until(healthy, "/about/health to answer 200")
+            except Failure:
+                raise Failure(f"/about/health: {last[0]}")
 
+        wait_healthy()
+        check_version_and_stats(deb)
+        step("/about/health is 200, /about/version is the package's, /colibri/stats answers")
+
+        graceful_shutdown(bridge)
+        step("graceful_shutdown.sh shut the bridge down; it exited with 0")
+
+        bridge = start_bridge()
+        check_process(bridge)
+        wait_healthy()
         code = stop_process(bridge, "the bridge")
         expect(code in (0, 143), f"the bridge exited with {code} on SIGTERM")
         # Log readers (and people) expect JVB's line format throughout: nothing else may write there.
@@ -679,7 +784,7 @@ def main():
         install(deb)
         expect({p: sha256(p) for p in tree(CONFIG_DIR) if os.path.isfile(p)} == hashes,
                "reinstalling changed the configuration")
-        step("stopped cleanly; a reinstall left the configuration as it was")
+        step("started again and stopped cleanly on SIGTERM; a reinstall left the configuration as it was")
 
         purge(before)
         step("purged: nothing of the package is left")
