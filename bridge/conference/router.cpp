@@ -3,12 +3,14 @@
 #include "bridge/conference/router.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "bridge/codecs/vp8_descriptor.hpp"
 #include "bridge/core/strings.hpp"
 #include "bridge/media/feedback/round_trip.hpp"
 #include "bridge/media/feedback/sr_translator.hpp"
+#include "bridge/media/rewriting/header_extension_writer.hpp"
 #include "bridge/rtcp/fir.hpp"
 #include "bridge/rtcp/nack.hpp"
 #include "bridge/rtcp/pli.hpp"
@@ -25,6 +27,8 @@ constexpr std::string_view kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-aud
 constexpr std::string_view kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
 constexpr std::string_view kTransportCcUri =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+constexpr std::string_view kAbsSendTimeUri = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
+constexpr std::string_view kVideoOrientationUri = "urn:3gpp:video-orientation";
 constexpr std::size_t kMaxPacket = 1500;
 constexpr std::size_t kBufferSize = kMaxPacket + srtp::SrtpSession::kMaxTrailer + 64;
 static_assert(Router::kSendSlotSize >= kBufferSize,
@@ -98,7 +102,11 @@ struct EndpointRouting {
   std::map<std::uint8_t, std::uint8_t> rtx_apt;  // RTX payload type -> the payload type it repairs
   std::map<std::uint8_t, std::uint8_t> rtx_for;  // payload type -> its RTX payload type
   std::map<std::uint8_t, std::uint32_t> clock_rates;
-  std::uint8_t audio_level_id = 0, transport_cc_id = 0, mid_id = 0;
+  std::uint8_t audio_level_id = 0, transport_cc_id = 0, mid_id = 0, abs_send_time_id = 0,
+               video_orientation_id = 0;
+  // As a receiver: the transport-wide sequence number of the next video packet sent to it (JVB
+  // numbers per receiver from 1).
+  std::uint16_t next_transport_seq = 1;
 
   std::vector<AudioSource> audio_sources;
   std::vector<VideoSource> video_sources;
@@ -206,6 +214,8 @@ void Router::set_endpoint(Endpoint& endpoint, std::uint32_t feedback_audio_ssrc,
   e.vp8_pts = {};
   e.rtx_apt.clear();
   e.rtx_for.clear();
+  // Re-signaling may drop an extension: whatever is not listed again is off.
+  e.audio_level_id = e.transport_cc_id = e.mid_id = e.abs_send_time_id = e.video_orientation_id = 0;
   for (const auto& media : endpoint.medias) {
     bool audio = media.type == signaling::MediaType::kAudio;
     for (const auto& pt : media.payload_types) {
@@ -230,6 +240,8 @@ void Router::set_endpoint(Endpoint& endpoint, std::uint32_t feedback_audio_ssrc,
       if (ext.uri == kAudioLevelUri) e.audio_level_id = ext.id;
       if (ext.uri == kTransportCcUri) e.transport_cc_id = ext.id;
       if (ext.uri == kMidUri) e.mid_id = ext.id;
+      if (ext.uri == kAbsSendTimeUri) e.abs_send_time_id = ext.id;
+      if (ext.uri == kVideoOrientationUri) e.video_orientation_id = ext.id;
     }
   }
 
@@ -597,9 +609,13 @@ void Router::forward_audio(Timestamp now, EndpointRouting& sender, AudioSource& 
 void Router::forward_video(Timestamp now, EndpointRouting& sender, VideoSource& source, int encoding,
                            std::span<std::uint8_t> packet, const rtp::RtpPacket&) {
   if (source.subscribers.empty()) return;
-  // Video goes out without header extensions: none of the sender's apply to the receiver.
-  // Stripped and parsed once, in place; each receiver's projection rewrites its own copy.
-  auto stripped = rtp::strip_header_extensions(packet, rtp::ExtensionIdSet{});
+  // Of the sender's header extensions only the video orientation applies to a receiver (a
+  // rotated phone's picture); the transport-wide number is kept as the place each receiver's own
+  // goes. Stripped and parsed once, in place; each receiver's projection rewrites its own copy.
+  rtp::ExtensionIdSet keep;
+  if (sender.transport_cc_id) keep.add(sender.transport_cc_id);
+  if (sender.video_orientation_id) keep.add(sender.video_orientation_id);
+  auto stripped = rtp::strip_header_extensions(packet, keep);
   if (!stripped) return;
   auto plain = rtp::RtpPacket::parse(std::span<const std::uint8_t>(packet.data(), *stripped));
   if (!plain) return;
@@ -630,6 +646,23 @@ void Router::forward_video(Timestamp now, EndpointRouting& sender, VideoSource& 
       if (!n) continue;
       out_length = *n;
     }
+    // Extension ids are conference-wide in practice (Jicofo offers the same map to everyone);
+    // one the receiver maps differently, or not at all, must not reach it.
+    if (sender.transport_cc_id != receiver.transport_cc_id ||
+        sender.video_orientation_id != receiver.video_orientation_id) {
+      rtp::ExtensionIdSet common;
+      if (sender.video_orientation_id && sender.video_orientation_id == receiver.video_orientation_id)
+        common.add(sender.video_orientation_id);
+      auto n = rtp::strip_header_extensions(slot.first(out_length), common);
+      if (!n) continue;
+      out_length = *n;
+    }
+    if (auto n = stamp_transport(now, receiver, slot, out_length)) {
+      out_length = *n;
+    } else {
+      ++counters_.dropped_extension_failure;
+      continue;
+    }
     // Cached as sent (on the slot SSRC when rewritten), so a NACK names what the receiver saw.
     std::uint16_t seq = static_cast<std::uint16_t>((slot[2] << 8) | slot[3]);
     std::uint32_t ssrc = (std::uint32_t{slot[8]} << 24) | (std::uint32_t{slot[9]} << 16) |
@@ -641,6 +674,29 @@ void Router::forward_video(Timestamp now, EndpointRouting& sender, VideoSource& 
     subscriber.sent->octets += payload_size;
     send_rtp_in_slot(receiver, slot, out_length);
   }
+}
+
+std::optional<std::size_t> Router::stamp_transport(Timestamp now, EndpointRouting& receiver,
+                                                   std::span<std::uint8_t> buffer, std::size_t length) {
+  std::array<std::uint8_t, rtp::kAbsSendTimeSize> value{};
+  if (receiver.transport_cc_id) {
+    (void)rtp::write_transport_sequence_number(value, receiver.next_transport_seq);
+    auto n = media::set_header_extension(buffer, length, receiver.transport_cc_id,
+                                         std::span(value).first(rtp::kTransportSequenceNumberSize));
+    if (!n) return std::nullopt;
+    ++receiver.next_transport_seq;
+    return *n;
+  }
+  // Without transport-cc the receiver estimates from abs-send-time (REMB), which must be the
+  // bridge's send time: the sender's would carry its own pacing, not this link's.
+  if (receiver.abs_send_time_id) {
+    const auto since = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch());
+    (void)rtp::write_abs_send_time(value, rtp::abs_send_time_from(since));
+    auto n = media::set_header_extension(buffer, length, receiver.abs_send_time_id, value);
+    if (!n) return std::nullopt;
+    return *n;
+  }
+  return length;
 }
 
 std::optional<std::size_t> Router::rewrite_for(Timestamp now, EndpointRouting& receiver,
@@ -781,6 +837,13 @@ void Router::handle_nack(Timestamp now, EndpointRouting& receiver, std::uint32_t
     length = *n;
   } else {
     std::memcpy(scratch_.data(), cached->data(), length);
+  }
+  // A retransmission is a new packet on the wire: a new transport-wide number.
+  if (auto n = stamp_transport(now, receiver, scratch_, length)) {
+    length = *n;
+  } else {
+    ++counters_.dropped_extension_failure;
+    return;
   }
   ++counters_.retransmissions;
   receiver.out.add(now, length);

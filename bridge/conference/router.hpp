@@ -201,6 +201,7 @@ class Router {
                   retransmission_misses = 0;
     std::uint64_t dropped_receiver_not_connected = 0;  // per receiver: its transport was not up
     std::uint64_t dropped_by_rewriting = 0;            // no slot yet, or a new slot waits for a keyframe
+    std::uint64_t dropped_extension_failure = 0;       // a receiver's header extensions could not be written
     std::uint64_t bytes_in = 0, bytes_out = 0;         // RTP and RTCP, plain
     std::uint64_t keyframes_received = 0;
     // Receivers' reports of what the bridge sent them: the sum of their fractions lost.
@@ -246,6 +247,11 @@ class Router {
   std::optional<std::size_t> rewrite_for(Timestamp now, EndpointRouting& receiver, EndpointRouting& sender,
                                          VideoSource* source, int encoding, const std::string* audio_name,
                                          std::span<std::uint8_t> buffer, std::size_t length);
+  // Writes the receiver's transport-wide sequence number into a video packet for it (JVB tags
+  // video only), or the bridge's abs-send-time for a receiver without transport-cc. `buffer` has
+  // room for the packet to grow. Returns the new length, or nullopt when it cannot be written.
+  std::optional<std::size_t> stamp_transport(Timestamp now, EndpointRouting& receiver,
+                                             std::span<std::uint8_t> buffer, std::size_t length);
   // Encrypts the receiver's copy in place: where it goes and its protected length, or nullopt
   // (not connected, or encryption failed: counted).
   std::optional<std::pair<SocketAddress, std::size_t>> protect_for(EndpointRouting& receiver,

@@ -312,6 +312,73 @@ TEST_CASE("a receiver's reports give its round trip and its loss, in RRs and in 
   CHECK(out.endpoints_with_high_outgoing_loss == 1);
 }
 
+// What a receiver's feedback is built on (media-plane.md §3.9 step 8): every video packet to it
+// carries its own transport-wide sequence number, consecutive across senders, sources and
+// retransmissions; the senders' numbers never leak; audio carries none. A receiver without
+// transport-cc gets the bridge's abs-send-time instead (§3.9 step 5).
+TEST_CASE("video goes out with the receiver's own transport-wide numbers, or abs-send-time without them") {
+  constexpr std::uint8_t kAbsSendTimeId = 3;
+  Sim s;
+  // C negotiated abs-send-time and no transport-cc.
+  auto& c = s.c();
+  describe(c);
+  c.record.medias[0].rtp_hdrexts.pop_back();
+  c.record.medias[1].rtp_hdrexts = {
+      {kAbsSendTimeId, "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time", "", ""}};
+  s.router.set_endpoint(c.record, Sim::kFeedbackAudio1, Sim::kFeedbackVideo1);
+  s.start_media();
+  const Timestamp from = s.now;
+  s.run(2s);
+  // A NACK from B for a packet it got from A: the retransmission takes the next number.
+  auto& a = s.a();
+  auto& b = s.b();
+  auto got = video_received(b, a.video[0], from);
+  REQUIRE(got.size() > 10);
+  s.transmit_rtcp(b, nack_packet(b.video[0], a.video[0], {got[got.size() - 6].seq}));
+  s.flush();
+  CHECK(s.router.counters().retransmissions == 1);
+
+  std::vector<std::uint16_t> numbers;
+  std::size_t video_packets = 0, rtx_packets = 0;
+  for (const auto& g : b.got_rtp) {
+    if (g.at < from) continue;
+    auto p = rtp::RtpPacket::parse(g.bytes);
+    REQUIRE(p);
+    auto tcc = p->find_extension(kTccId);
+    if (p->payload_type() == kOpusPt) {
+      CHECK_FALSE(tcc);
+      continue;
+    }
+    ++video_packets;
+    rtx_packets += p->payload_type() == kRtxPt ? 1 : 0;
+    REQUIRE(tcc);
+    numbers.push_back(*rtp::parse_transport_sequence_number(tcc->data));
+  }
+  CHECK(rtx_packets >= 1);
+  REQUIRE(video_packets == numbers.size());
+  for (std::size_t i = 1; i < numbers.size(); ++i) {
+    INFO(i);
+    CHECK(static_cast<std::uint16_t>(numbers[i] - numbers[i - 1]) == 1);
+  }
+  // C: no transport-wide numbers at all, the bridge's abs-send-time on its video.
+  std::size_t c_video = 0;
+  for (const auto& g : c.got_rtp) {
+    if (g.at < from) continue;
+    auto p = rtp::RtpPacket::parse(g.bytes);
+    REQUIRE(p);
+    CHECK_FALSE(p->find_extension(kTccId));
+    if (p->payload_type() != kVp8Pt) continue;
+    ++c_video;
+    auto abs = p->find_extension(kAbsSendTimeId);
+    REQUIRE(abs);
+    const auto sent = rtp::abs_send_time_to_duration(*rtp::parse_abs_send_time(abs->data));
+    const auto expected = std::chrono::duration_cast<std::chrono::microseconds>(g.at.time_since_epoch()) %
+                          std::chrono::seconds(64);
+    CHECK(std::abs((sent - expected).count()) < 10);
+  }
+  CHECK(c_video > 10);
+}
+
 // ================================================================================================
 // 7. Feedback towards a sender
 // ================================================================================================
