@@ -312,10 +312,10 @@ TEST_CASE("a receiver's reports give its round trip and its loss, in RRs and in 
   CHECK(out.endpoints_with_high_outgoing_loss == 1);
 }
 
-// What a receiver's feedback is built on (media-plane.md §3.9 step 8): every video packet to it
+// What a receiver's feedback is built on (JVB's TccSeqNumTagger): every video packet to it
 // carries its own transport-wide sequence number, consecutive across senders, sources and
 // retransmissions; the senders' numbers never leak; audio carries none. A receiver without
-// transport-cc gets the bridge's abs-send-time instead (§3.9 step 5).
+// transport-cc gets the bridge's abs-send-time instead (JVB's AbsSendTime node).
 TEST_CASE("video goes out with the receiver's own transport-wide numbers, or abs-send-time without them") {
   constexpr std::uint8_t kAbsSendTimeId = 3;
   Sim s;
