@@ -594,6 +594,8 @@ BridgeConfig read_config(Reader& r, const std::map<std::string, std::string>& le
   c.ep_connection_status.check_interval = r.duration("videobridge.ep-connection-status.check-interval");
   c.version_announce = r.boolean("videobridge.version.announce");
   c.stats_filter_threshold = static_cast<int>(r.integer("videobridge.stats-filter-threshold"));
+  c.connection_stats.enabled = r.boolean("videobridge.connection-stats.enabled");
+  c.connection_stats.interval = r.duration("videobridge.connection-stats.interval");
 
   c.bwe.engine = r.string("jmt.bwe.estimator.engine");
   c.bwe.initial_bw = r.bitrate("jmt.bwe.estimator.initial-bw");

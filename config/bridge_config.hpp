@@ -205,6 +205,12 @@ struct BridgeConfig {
   bool version_announce = false;
   int stats_filter_threshold = 20;
 
+  // ConnectionStats (the downlink estimate) to each endpoint, this often.
+  struct ConnectionStats {
+    bool enabled = true;
+    milliseconds interval{10000};
+  } connection_stats;
+
   struct Bwe {
     std::string engine;
     Bitrate initial_bw, min_bw, max_bw;

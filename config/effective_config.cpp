@@ -179,6 +179,8 @@ hocon::Value to_value(const BridgeConfig& c) {
             {"max-inactivity-limit", duration(c.ep_connection_status.max_inactivity_limit)},
             {"check-interval", duration(c.ep_connection_status.check_interval)}})},
       {"stats-filter-threshold", num(c.stats_filter_threshold)},
+      {"connection-stats", obj({{"enabled", flag(c.connection_stats.enabled)},
+                                {"interval", duration(c.connection_stats.interval)}})},
       {"initial-drain-mode", flag(c.initial_drain_mode)},
       {"version", obj({{"release", opt(c.version_release)}, {"announce", flag(c.version_announce)}})},
       {"redact-remote-addresses", flag(c.redact_remote_addresses)},

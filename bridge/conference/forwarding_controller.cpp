@@ -2,6 +2,7 @@
 #include "bridge/conference/forwarding_controller.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <variant>
 
 #include "bridge/channel/bridge_channel_message.hpp"
@@ -101,6 +102,9 @@ struct EndpointForwarding {
   // Connectivity (EndpointConnectivityStatusChangeEvent).
   Timestamp created{};
   bool active = true;
+  // The estimate of its link the last allocation used, and when it is next told the estimate.
+  std::optional<std::uint64_t> allocated_estimate;
+  std::optional<Timestamp> next_connection_stats;
   // When its transport first connected, until the bridge channel was checked for.
   std::optional<Timestamp> awaiting_channel_since;
   bool channel_checked = false;
@@ -432,7 +436,13 @@ void ForwardingController::reallocate(Conference& conf, Timestamp now) {
     caps.conference_size_limit =
         options_.conference_last_n_limits.limit_for(static_cast<int>(others.size()) + 1);
     caps.ssrc_limit_video = options_.ssrc_limit_video;
-    auto result = allocation::allocate(receiver->settings, others, caps, std::nullopt, options_.allocator);
+    // The budget: what the link can take, when the estimate is trusted (JVB's BitrateController:
+    // an untrusted or missing estimate means no limit).
+    receiver->allocated_estimate = router_.bandwidth_estimate(receiver->handle);
+    std::optional<std::int64_t> budget;
+    if (options_.trust_bwe && receiver->allocated_estimate)
+      budget = static_cast<std::int64_t>(*receiver->allocated_estimate);
+    auto result = allocation::allocate(receiver->settings, others, caps, budget, options_.allocator);
     ++counters_.allocations;
     for (const auto& [name, c] : result.effective_constraints()) wanted[name].push_back(c);
     std::vector<Router::VideoTarget> targets;
@@ -497,8 +507,30 @@ void ForwardingController::on_transport_connected(transport::EndpointHandle id, 
   }
 }
 
+// True when the estimate moved enough to allocate again (JVB's bwe-change-threshold, and any
+// change from or to no estimate).
+bool ForwardingController::estimate_moved(const EndpointForwarding& e) const {
+  auto now = router_.bandwidth_estimate(e.handle);
+  if (!now || !e.allocated_estimate) return now.has_value() != e.allocated_estimate.has_value();
+  const double before = static_cast<double>(*e.allocated_estimate);
+  return std::abs(static_cast<double>(*now) - before) > options_.bwe_change_threshold * before;
+}
+
+void ForwardingController::send_connection_stats(Conference& conf, Timestamp now) {
+  if (!options_.connection_stats_interval) return;
+  for (EndpointForwarding* e : conf.members) {
+    if (!e->next_connection_stats) e->next_connection_stats = now + *options_.connection_stats_interval;
+    if (*e->next_connection_stats > now) continue;
+    e->next_connection_stats = now + *options_.connection_stats_interval;
+    auto estimate = router_.bandwidth_estimate(e->handle);
+    if (!estimate || !e->channel_open()) continue;
+    send(*e, channel::serialize(channel::ConnectionStats{static_cast<std::int64_t>(*estimate)}));
+  }
+}
+
 void ForwardingController::check_connectivity(Conference& conf, Timestamp now) {
   for (EndpointForwarding* e : conf.members) {
+    if (options_.trust_bwe && estimate_moved(*e)) conf.needs_allocation = true;
     // A client that has not opened its bridge channel this long after connecting never will:
     // it gets no allocation, speaker or connectivity messages (JVB counts these endpoints).
     if (e->awaiting_channel_since && now - *e->awaiting_channel_since >= kMessageTransportDelay) {
@@ -526,9 +558,13 @@ void ForwardingController::handle_timeout(Timestamp now) {
     if (auto due = conf->speech.next_timeout(); due && *due <= now) conf->speech.handle_timeout(now);
     send_speaker_events(*conf);
     if (conf->speech.take_order_changed()) conf->needs_allocation = true;
+    // First, as a moved estimate asks for an allocation now.
+    if (check) {
+      check_connectivity(*conf, now);
+      send_connection_stats(*conf, now);
+    }
     if (conf->needs_allocation || (conf->next_allocation && *conf->next_allocation <= now))
       reallocate(*conf, now);
-    if (check) check_connectivity(*conf, now);
   }
 }
 

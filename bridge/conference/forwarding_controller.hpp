@@ -60,6 +60,12 @@ struct ForwardingOptions {
   // Per endpoint: a burst of this many messages, refilled at the rate below; more is dropped.
   int message_burst = 100;
   int messages_per_second = 50;
+  // The bandwidth estimate (cc.trust-bwe): untrusted, every receiver gets what it asks for. A
+  // change smaller than bwe_change_threshold of the estimate last allocated with is not acted on.
+  bool trust_bwe = true;
+  double bwe_change_threshold = 0.15;
+  // ConnectionStats with the downlink estimate to each endpoint this often (connection-stats).
+  std::optional<Duration> connection_stats_interval = std::chrono::seconds(10);
 };
 
 enum class ChannelTransport { kSctp, kWebSocket };
@@ -145,6 +151,8 @@ class ForwardingController {
   std::optional<std::string> speaker_event(const speech::DominantSpeakerMessage& message);
   void announce_mappings(EndpointForwarding& receiver, bool all);
   void check_connectivity(Conference& conference, Timestamp now);
+  bool estimate_moved(const EndpointForwarding& endpoint) const;
+  void send_connection_stats(Conference& conference, Timestamp now);
 
   ForwardingOptions options_;
   Router& router_;

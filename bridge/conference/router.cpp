@@ -15,6 +15,7 @@
 #include "bridge/rtcp/nack.hpp"
 #include "bridge/rtcp/pli.hpp"
 #include "bridge/rtcp/receiver_report.hpp"
+#include "bridge/rtcp/remb.hpp"
 #include "bridge/rtcp/rtcp_compound.hpp"
 #include "bridge/rtcp/sender_report.hpp"
 #include "bridge/rtp/rtp_extensions.hpp"
@@ -141,6 +142,8 @@ struct EndpointRouting {
   double outgoing_loss_sum = 0;
   std::uint32_t outgoing_loss_reports = 0;
   double outgoing_loss = 0;  // over the last interval that had reports
+  // What its REMBs say it can take (a receiver without transport-cc estimates its own link).
+  std::optional<std::uint64_t> remb_bps;
 
   RateMeter in, out;
   std::optional<Timestamp> last_rtp, last_audio, last_video;
@@ -752,6 +755,9 @@ void Router::on_rtcp(Timestamp now, transport::EndpointHandle from, std::span<st
     } else if (packet->packet_type == rtcp::kPtReceiverReport) {
       if (auto rr = rtcp::ReceiverReport::parse(*packet))
         on_report_blocks(now, *endpoint, rr->report_blocks());
+    } else if (packet->packet_type == rtcp::kPtPayloadFeedback &&
+               packet->count == rtcp::kFmtApplicationLayer) {
+      if (auto remb = rtcp::Remb::parse(*packet)) endpoint->remb_bps = remb->bitrate_bps();
     } else if (packet->packet_type == rtcp::kPtPayloadFeedback && packet->count == rtcp::kFmtPli) {
       if (auto pli = rtcp::Pli::parse(*packet)) handle_keyframe_request(now, *endpoint, pli->media_ssrc);
     } else if (packet->packet_type == rtcp::kPtPayloadFeedback && packet->count == rtcp::kFmtFir) {
@@ -766,7 +772,7 @@ void Router::on_rtcp(Timestamp now, transport::EndpointHandle from, std::span<st
         nack->for_each_lost([&](std::uint16_t seq) { handle_nack(now, *endpoint, media_ssrc, seq); });
       }
     }
-    // Receiver reports, REMB, transport-cc feedback, SDES and BYE end here (JVB's RtcpTermination).
+    // Receiver reports, transport-cc feedback, SDES and BYE end here (JVB's RtcpTermination).
   }
   if (it.error()) ++counters_.dropped_malformed_rtcp;
 }
@@ -1030,6 +1036,12 @@ std::optional<EndpointMediaStats> Router::stats(transport::EndpointHandle id, Ti
   s.rtt = e->round_trip.latest();
   s.outgoing_loss = e->outgoing_loss;
   return s;
+}
+
+std::optional<std::uint64_t> Router::bandwidth_estimate(transport::EndpointHandle receiver) const {
+  auto it = endpoints_.find(receiver);
+  if (it == endpoints_.end()) return std::nullopt;
+  return it->second->remb_bps;
 }
 
 std::vector<Router::IncomingStream> Router::incoming_streams(transport::EndpointHandle id,

@@ -157,6 +157,8 @@ class Router {
   std::optional<Timestamp> on_timer(Timestamp now);
 
   std::optional<EndpointMediaStats> stats(transport::EndpointHandle endpoint, Timestamp now);
+  // What the link to this receiver can take, in bit/s: the REMB it sends; nullopt before one.
+  std::optional<std::uint64_t> bandwidth_estimate(transport::EndpointHandle receiver) const;
 
   // One stream a sender sends, for /debug.
   struct IncomingStream {

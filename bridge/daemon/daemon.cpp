@@ -162,6 +162,10 @@ conference::ForwardingOptions forwarding_options(const config::BridgeConfig& c) 
   o.max_inactivity = c.ep_connection_status.max_inactivity_limit;
   o.first_transfer_timeout = c.ep_connection_status.first_transfer_timeout;
   o.connectivity_check_interval = c.ep_connection_status.check_interval;
+  o.trust_bwe = c.cc.trust_bwe;
+  o.bwe_change_threshold = c.cc.bwe_change_threshold;
+  o.connection_stats_interval = std::nullopt;
+  if (c.connection_stats.enabled) o.connection_stats_interval = c.connection_stats.interval;
   return o;
 }
 

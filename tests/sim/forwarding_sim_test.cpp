@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bridge/conference/forwarding_controller.hpp"
+#include "bridge/rtcp/remb.hpp"
 #include "router_sim.hpp"
 
 namespace jvb::conference {
@@ -103,6 +104,51 @@ TEST_CASE("maxHeight picks the encoding, and lifting it brings the best one back
   REQUIRE(!sender.empty());
   CHECK(sender.back()["sourceName"] == "b-v0");
   CHECK(sender.back()["maxHeight"] == 720);
+}
+
+// A receiver without transport-cc estimates its own link and says so in REMB (JVB's REMB mode):
+// the allocation spends no more than that, the receiver is moved down when its estimate falls
+// and back up when it rises, and ConnectionStats tell it the estimate.
+TEST_CASE("a receiver's REMB is its budget: down a layer when it falls, back up when it rises") {
+  ForwardingOptions options;
+  options.connection_stats_interval = std::chrono::seconds(2);
+  ForwardingSim f(options);
+  auto& a = f.s.a();
+  auto& b = f.s.b();
+  auto& c = f.s.c();
+  f.s.start_media();
+  f.say(a, constraints({{"defaultConstraints", {{"maxHeight", 720}}}}));
+  f.say(b, constraints({{"defaultConstraints", {{"maxHeight", 720}}}}));
+  f.s.run(2s);
+  REQUIRE(f.encoding_of(a, b) == 2);
+  REQUIRE(f.encoding_of(a, c) == 2);
+  auto remb = [&](std::uint64_t bps) {
+    std::vector<std::uint8_t> packet(32);
+    auto n = rtcp::write_remb(packet, a.video[0], bps, std::array<std::uint32_t, 1>{b.video[0]});
+    REQUIRE(n);
+    packet.resize(*n);
+    f.s.transmit_rtcp(a, packet);
+  };
+  // What the lowest encodings of both senders take, and a little more.
+  auto rates = f.s.router.video_sources(b.id, f.s.now);
+  REQUIRE(rates.size() == 1);
+  const auto lowest = rates[0].encodings[0].bps, top = rates[0].encodings[2].bps;
+  REQUIRE(lowest > 0);
+  REQUIRE(top > lowest);
+  remb(2 * lowest + lowest / 2);
+  f.s.run(2s);
+  CHECK(f.encoding_of(a, b) == 0);
+  CHECK(f.encoding_of(a, c) == 0);
+  auto stats = f.of_class(a, "ConnectionStats");
+  REQUIRE_FALSE(stats.empty());
+  CHECK(stats.back()["estimatedDownlinkBandwidth"] == 2 * lowest + lowest / 2);
+  // Room for everything again.
+  remb(4 * top);
+  f.s.run(3s);
+  CHECK(f.encoding_of(a, b) == 2);
+  CHECK(f.encoding_of(a, c) == 2);
+  // A receiver that sent no REMB is not limited.
+  CHECK(f.encoding_of(b, c) == 2);
 }
 
 TEST_CASE("maxHeight 0 stops a source, and the sender learns nobody wants it") {
