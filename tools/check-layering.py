@@ -35,6 +35,7 @@ ALLOWED_INCLUDES = {
     "bridge/rtp": ("bridge/core", "bridge/rtp"),
     "bridge/rtcp": ("bridge/core", "bridge/rtp", "bridge/rtcp"),
     "bridge/codecs": ("bridge/core", "bridge/rtp", "bridge/codecs"),
+    "bridge/bwe": ("bridge/core", "bridge/rtp", "bridge/rtcp", "bridge/bwe"),
 }
 
 # Rule 2. Headers under the key folder may be included only from files under these paths
