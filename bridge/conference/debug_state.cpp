@@ -51,6 +51,18 @@ nlohmann::json conference_json(const Conference& c, Router& router, transport::M
                             : nlohmann::json();
       ep["outgoing_loss"] = s->outgoing_loss;
     }
+    // The bridge's estimate of the link to it (transport-cc), and what it is made of.
+    if (auto b = router.bwe_snapshot(e.handle)) {
+      ep["bandwidth_estimation"] = {
+          {"target_bps", b->target_bps},
+          {"delay_based_bps", b->delay_based_bps},
+          {"acknowledged_bps", b->acknowledged_bps ? nlohmann::json(*b->acknowledged_bps) : nlohmann::json()},
+          {"loss_fraction", b->loss_fraction},
+          {"trend", b->trend},
+          {"threshold", b->threshold},
+          {"in_alr", b->in_alr}};
+    }
+    if (auto estimate = router.bandwidth_estimate(e.handle)) ep["estimated_downlink_bps"] = *estimate;
     // What it sends, per source and encoding: rate, loss, jitter, resolution.
     nlohmann::json incoming = nlohmann::json::array();
     for (const auto& s : router.incoming_streams(e.handle, now)) {

@@ -6,7 +6,10 @@
 #include <array>
 #include <cstring>
 
+#include "bridge/bwe/send_side_bwe.hpp"
+#include "bridge/codecs/h264_payload.hpp"
 #include "bridge/codecs/vp8_descriptor.hpp"
+#include "bridge/codecs/vp9_descriptor.hpp"
 #include "bridge/core/strings.hpp"
 #include "bridge/media/feedback/round_trip.hpp"
 #include "bridge/media/feedback/sr_translator.hpp"
@@ -99,7 +102,7 @@ struct EndpointRouting {
   transport::EndpointTransport* transport = nullptr;  // on the port until remove_endpoint()
   std::uint32_t feedback_audio_ssrc = 0, feedback_video_ssrc = 0;
 
-  media::PayloadTypeSet audio_pts, video_pts, vp8_pts;
+  media::PayloadTypeSet audio_pts, video_pts, vp8_pts, vp9_pts, h264_pts;
   std::map<std::uint8_t, std::uint8_t> rtx_apt;  // RTX payload type -> the payload type it repairs
   std::map<std::uint8_t, std::uint8_t> rtx_for;  // payload type -> its RTX payload type
   std::map<std::uint8_t, std::uint32_t> clock_rates;
@@ -144,6 +147,11 @@ struct EndpointRouting {
   double outgoing_loss = 0;  // over the last interval that had reports
   // What its REMBs say it can take (a receiver without transport-cc estimates its own link).
   std::optional<std::uint64_t> remb_bps;
+  // With transport-cc: the bridge's own estimate of the link to it, from its feedback.
+  std::unique_ptr<bwe::SendSideBandwidthEstimator> bwe;
+  // Per SSRC it reports on: the extended highest sequence and cumulative loss of its last
+  // report, for the loss between two reports.
+  std::unordered_map<std::uint32_t, std::pair<std::uint32_t, std::int32_t>> last_report;
 
   RateMeter in, out;
   std::optional<Timestamp> last_rtp, last_audio, last_video;
@@ -215,6 +223,8 @@ void Router::set_endpoint(Endpoint& endpoint, std::uint32_t feedback_audio_ssrc,
   e.audio_pts = {};
   e.video_pts = {};
   e.vp8_pts = {};
+  e.vp9_pts = {};
+  e.h264_pts = {};
   e.rtx_apt.clear();
   e.rtx_for.clear();
   // Re-signaling may drop an extension: whatever is not listed again is off.
@@ -238,6 +248,8 @@ void Router::set_endpoint(Endpoint& endpoint, std::uint32_t feedback_audio_ssrc,
       }
       (audio ? e.audio_pts : e.video_pts).add(id8);
       if (iequals(pt.name, "VP8")) e.vp8_pts.add(id8);
+      if (iequals(pt.name, "VP9")) e.vp9_pts.add(id8);
+      if (iequals(pt.name, "H264")) e.h264_pts.add(id8);
     }
     for (const auto& ext : media.rtp_hdrexts) {
       if (ext.uri == kAudioLevelUri) e.audio_level_id = ext.id;
@@ -247,6 +259,9 @@ void Router::set_endpoint(Endpoint& endpoint, std::uint32_t feedback_audio_ssrc,
       if (ext.uri == kVideoOrientationUri) e.video_orientation_id = ext.id;
     }
   }
+  // The bridge estimates the link only from transport-cc feedback.
+  if (e.transport_cc_id && !e.bwe) e.bwe = std::make_unique<bwe::SendSideBandwidthEstimator>(bwe_config_);
+  if (!e.transport_cc_id) e.bwe.reset();
 
   // Sources: audio SSRCs; video sources with their simulcast encodings (SIM) and RTX (FID).
   std::vector<AudioSource> audio_sources;
@@ -429,7 +444,8 @@ void Router::rebuild_routes(Conference& conf) {
         auto& projection = receiver->projections[{sender->handle, source.name}];
         if (!projection) {
           projection = std::make_unique<media::VideoProjection>(
-              source.encodings.front(), static_cast<int>(source.encodings.size()), sender->vp8_pts);
+              source.encodings.front(), static_cast<int>(source.encodings.size()),
+              media::CodecPayloadTypes{sender->vp8_pts, sender->vp9_pts, sender->h264_pts});
         }
         source.subscribers.push_back(
             {receiver, projection.get(), &receiver->sent[projection->projected_ssrc()],
@@ -564,18 +580,52 @@ void Router::on_rtp(Timestamp now, transport::EndpointHandle from, std::span<std
   }
   ++source.packet_counts[enc];
   source.rates[enc].add(now, plain_length);
-  if (sender->vp8_pts.contains(parsed->payload_type())) {
-    if (auto descriptor = codecs::parse_vp8_descriptor(parsed->payload())) {
-      auto frame = codecs::parse_vp8_frame_info(*descriptor, parsed->payload().subspan(descriptor->size));
-      if (frame.keyframe) {
-        ++source.keyframe_counts[enc];
-        ++counters_.keyframes_received;
-        source.keyframes.on_keyframe_received(now);
-        if (frame.width && frame.height) source.heights[enc] = std::min(*frame.width, *frame.height);
-      }
-    }
+  if (auto keyframe = keyframe_start(*sender, *parsed)) {
+    ++source.keyframe_counts[enc];
+    ++counters_.keyframes_received;
+    source.keyframes.on_keyframe_received(now);
+    if (keyframe->height > 0) source.heights[enc] = keyframe->height;
   }
   forward_video(now, *sender, source, info.encoding, slot.first(plain_length), *parsed);
+}
+
+std::optional<Router::Keyframe> Router::keyframe_start(const EndpointRouting& sender,
+                                                       const rtp::RtpPacket& packet) {
+  // The smaller dimension, so that a portrait picture counts as what it is (360 of 360x640).
+  auto smaller = [](auto w, auto h) { return static_cast<int>(std::min(w, h)); };
+  const std::uint8_t pt = packet.payload_type();
+  const auto payload = packet.payload();
+  if (sender.vp8_pts.contains(pt)) {
+    auto descriptor = codecs::parse_vp8_descriptor(payload);
+    if (!descriptor) return std::nullopt;
+    auto frame = codecs::parse_vp8_frame_info(*descriptor, payload.subspan(descriptor->size));
+    if (!frame.keyframe) return std::nullopt;
+    return Keyframe{frame.width && frame.height ? smaller(*frame.width, *frame.height) : 0};
+  }
+  if (sender.vp9_pts.contains(pt)) {
+    auto d = codecs::parse_vp9_descriptor(payload);
+    if (!d || !d->is_keyframe() || !d->is_start_of_frame() || (d->has_layer_indices && d->spatial_id != 0))
+      return std::nullopt;
+    // The encoding's height is its top spatial layer's, from the scalability structure.
+    Keyframe k;
+    if (d->scalability_structure && d->scalability_structure->has_resolutions) {
+      const auto& ss = *d->scalability_structure;
+      const auto& top = ss.resolutions[static_cast<std::size_t>(ss.spatial_layers - 1)];
+      k.height = smaller(top.width, top.height);
+    }
+    return k;
+  }
+  if (sender.h264_pts.contains(pt)) {
+    auto h264 = codecs::parse_h264_payload(payload);
+    if (!h264 || !h264->is_keyframe()) return std::nullopt;
+    Keyframe k;
+    std::array<std::uint8_t, codecs::kH264SpsScratchSize> scratch;
+    if (auto sps_nal = codecs::find_h264_sps(*h264); !sps_nal.empty()) {
+      if (auto sps = codecs::parse_h264_sps(sps_nal, scratch)) k.height = smaller(sps->width, sps->height);
+    }
+    return k;
+  }
+  return std::nullopt;
 }
 
 void Router::forward_audio(Timestamp now, EndpointRouting& sender, AudioSource& source,
@@ -687,6 +737,8 @@ std::optional<std::size_t> Router::stamp_transport(Timestamp now, EndpointRoutin
     auto n = media::set_header_extension(buffer, length, receiver.transport_cc_id,
                                          std::span(value).first(rtp::kTransportSequenceNumberSize));
     if (!n) return std::nullopt;
+    if (receiver.bwe)
+      receiver.bwe->on_packet_sent(receiver.next_transport_seq, static_cast<std::int64_t>(*n), now);
     ++receiver.next_transport_seq;
     return *n;
   }
@@ -755,6 +807,14 @@ void Router::on_rtcp(Timestamp now, transport::EndpointHandle from, std::span<st
     } else if (packet->packet_type == rtcp::kPtReceiverReport) {
       if (auto rr = rtcp::ReceiverReport::parse(*packet))
         on_report_blocks(now, *endpoint, rr->report_blocks());
+    } else if (packet->packet_type == rtcp::kPtRtpFeedback && packet->count == rtcp::kFmtTransportFeedback) {
+      if (endpoint->bwe) {
+        if (auto feedback = rtcp::TransportFeedback::parse(*packet)) {
+          endpoint->bwe->on_feedback(*feedback, now);
+        } else {
+          ++counters_.dropped_malformed_rtcp;
+        }
+      }
     } else if (packet->packet_type == rtcp::kPtPayloadFeedback &&
                packet->count == rtcp::kFmtApplicationLayer) {
       if (auto remb = rtcp::Remb::parse(*packet)) endpoint->remb_bps = remb->bitrate_bps();
@@ -858,6 +918,7 @@ void Router::handle_nack(Timestamp now, EndpointRouting& receiver, std::uint32_t
 }
 
 void Router::on_report_blocks(Timestamp now, EndpointRouting& receiver, const rtcp::ReportBlockList& blocks) {
+  std::int64_t lost = 0, expected = 0;  // since each SSRC's previous report, for the estimate
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     const rtcp::ReportBlock block = blocks[i];
     // What it lost of what the bridge sent it (RFC 3550 §6.4.2), and the round trip (§6.4.1).
@@ -867,10 +928,23 @@ void Router::on_report_blocks(Timestamp now, EndpointRouting& receiver, const rt
     receiver.outgoing_loss_sum += fraction;
     ++receiver.outgoing_loss_reports;
     const auto unmatched = receiver.round_trip.unmatched(), implausible = receiver.round_trip.implausible();
-    receiver.round_trip.on_report_block(block, now);
+    auto rtt = receiver.round_trip.on_report_block(block, now);
     counters_.round_trip_unmatched += receiver.round_trip.unmatched() - unmatched;
     counters_.round_trip_implausible += receiver.round_trip.implausible() - implausible;
+    if (!receiver.bwe) continue;
+    if (rtt) receiver.bwe->on_rtt(*rtt, now);
+    auto [it, first] =
+        receiver.last_report.try_emplace(block.ssrc, block.extended_highest_sequence, block.cumulative_lost);
+    if (first) continue;
+    const auto sequences = static_cast<std::int32_t>(block.extended_highest_sequence - it->second.first);
+    if (sequences > 0) {
+      expected += sequences;
+      lost += block.cumulative_lost - it->second.second;
+    }
+    it->second = {block.extended_highest_sequence, block.cumulative_lost};
   }
+  if (receiver.bwe && expected > 0)
+    receiver.bwe->on_receiver_loss(std::clamp<std::int64_t>(lost, 0, expected), expected, now);
 }
 
 void Router::forward_sender_report(Timestamp now, EndpointRouting& sender,
@@ -929,6 +1003,21 @@ std::optional<Timestamp> Router::on_timer(Timestamp now) {
   auto consider = [&](std::optional<Timestamp> t) {
     if (t && (!next || *t < *next)) next = t;
   };
+  // The estimators' clock (GoogCC's process interval).
+  bool any_bwe = false;
+  if (!next_bwe_process_ || *next_bwe_process_ <= now) {
+    next_bwe_process_ = now + bwe::SendSideBandwidthEstimator::kProcessInterval;
+    for (auto& [id, e] : endpoints_) {
+      if (!e->bwe) continue;
+      any_bwe = true;
+      e->bwe->on_process(now);
+      // Probe clusters are not sent yet: the estimate grows with what the allocation sends.
+      while (e->bwe->take_probe_request()) ++counters_.probes_not_sent;
+    }
+  } else {
+    for (auto& [id, e] : endpoints_) any_bwe = any_bwe || e->bwe != nullptr;
+  }
+  if (any_bwe) consider(next_bwe_process_);
   for (auto& [id, e] : endpoints_) {
     if (auto due = e->rr.next_due(); due && *due <= now && !e->receive_stats.empty()) {
       std::vector<media::ReceiveStatistics*> streams;
@@ -1041,7 +1130,20 @@ std::optional<EndpointMediaStats> Router::stats(transport::EndpointHandle id, Ti
 std::optional<std::uint64_t> Router::bandwidth_estimate(transport::EndpointHandle receiver) const {
   auto it = endpoints_.find(receiver);
   if (it == endpoints_.end()) return std::nullopt;
-  return it->second->remb_bps;
+  const EndpointRouting& e = *it->second;
+  // Until its first feedback the estimator only knows its start value: not an estimate yet.
+  if (e.bwe && e.bwe->counters().feedbacks > 0) return static_cast<std::uint64_t>(e.bwe->target_bitrate());
+  return e.remb_bps;
+}
+
+std::optional<bwe::BweSnapshot> Router::bwe_snapshot(transport::EndpointHandle receiver) const {
+  auto it = endpoints_.find(receiver);
+  if (it == endpoints_.end() || !it->second->bwe) return std::nullopt;
+  return it->second->bwe->snapshot();
+}
+
+void Router::set_desired_bitrate(transport::EndpointHandle receiver, std::int64_t bps, Timestamp now) {
+  if (EndpointRouting* e = find(receiver); e && e->bwe) e->bwe->set_desired_bitrate(bps, now);
 }
 
 std::vector<Router::IncomingStream> Router::incoming_streams(transport::EndpointHandle id,

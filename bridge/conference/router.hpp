@@ -38,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "bridge/bwe/send_side_bwe.hpp"
 #include "bridge/conference/endpoint.hpp"
 #include "bridge/core/rate_meter.hpp"
 #include "bridge/core/socket_address.hpp"
@@ -157,8 +158,15 @@ class Router {
   std::optional<Timestamp> on_timer(Timestamp now);
 
   std::optional<EndpointMediaStats> stats(transport::EndpointHandle endpoint, Timestamp now);
-  // What the link to this receiver can take, in bit/s: the REMB it sends; nullopt before one.
+  // What the link to this receiver can take, in bit/s: the bridge's estimate from its
+  // transport-cc feedback, or the REMB it sends without transport-cc; nullopt before either.
   std::optional<std::uint64_t> bandwidth_estimate(transport::EndpointHandle receiver) const;
+  // What the allocation would send this receiver with no limit, for probing.
+  void set_desired_bitrate(transport::EndpointHandle receiver, std::int64_t bps, Timestamp now);
+  // The estimator's settings for receivers with transport-cc (jmt.bwe.estimator).
+  void set_bwe_config(const bwe::BweConfig& config) { bwe_config_ = config; }
+  // The estimator's state for /debug; nullopt without transport-cc.
+  std::optional<bwe::BweSnapshot> bwe_snapshot(transport::EndpointHandle receiver) const;
 
   // One stream a sender sends, for /debug.
   struct IncomingStream {
@@ -204,6 +212,7 @@ class Router {
     std::uint64_t dropped_receiver_not_connected = 0;  // per receiver: its transport was not up
     std::uint64_t dropped_by_rewriting = 0;            // no slot yet, or a new slot waits for a keyframe
     std::uint64_t dropped_extension_failure = 0;       // a receiver's header extensions could not be written
+    std::uint64_t probes_not_sent = 0;                 // probe clusters the estimators asked for
     std::uint64_t bytes_in = 0, bytes_out = 0;         // RTP and RTCP, plain
     std::uint64_t keyframes_received = 0;
     // Receivers' reports of what the bridge sent them: the sum of their fractions lost.
@@ -241,6 +250,13 @@ class Router {
   std::optional<std::uint32_t> rtx_partner(const EndpointRouting& receiver, std::uint32_t projected_ssrc);
   void handle_nack(Timestamp now, EndpointRouting& receiver, std::uint32_t media_ssrc, std::uint16_t seq);
   void forward_sender_report(Timestamp now, EndpointRouting& sender, std::span<const std::uint8_t> sr_packet);
+  // The first packet of a keyframe of the sender's VP8, VP9 (its base layer) or H.264 (an
+  // access unit with SPS, PPS or an IDR slice), with the picture's height when the packet tells
+  // it (0 otherwise); nullopt for any other packet.
+  struct Keyframe {
+    int height = 0;
+  };
+  static std::optional<Keyframe> keyframe_start(const EndpointRouting& sender, const rtp::RtpPacket& packet);
   // What a receiver's report blocks (in its RRs and SRs) say of what the bridge sent it.
   void on_report_blocks(Timestamp now, EndpointRouting& receiver, const rtcp::ReportBlockList& blocks);
   // The last steps for a receiver with SSRC rewriting: slot SSRC, numbering and mid. Returns
@@ -275,6 +291,8 @@ class Router {
   std::vector<std::uint8_t> scratch_;  // one receiver's copy at a time
   std::vector<std::uint8_t> rtcp_scratch_;
   Counters counters_;
+  bwe::BweConfig bwe_config_;
+  std::optional<Timestamp> next_bwe_process_;
   std::uint64_t incoming_expected_ = 0, incoming_lost_ = 0;  // as of the last collect_stats()
 };
 

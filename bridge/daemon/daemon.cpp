@@ -389,6 +389,9 @@ Result<std::unique_ptr<worker::MediaWorkers>, std::string> start_media_workers(
   worker::WorkerSetup setup;
   setup.conferences = conference_options(config, sockets->port);
   setup.forwarding = forwarding_options(config);
+  setup.bwe.start_bps = config.bwe.initial_bw.bps;
+  setup.bwe.min_bps = config.bwe.min_bw.bps;
+  setup.bwe.max_bps = config.bwe.max_bw.bps;
   setup.certificate = std::move(*certificate);
   setup.expire_interval = config.expiration.check_interval;
   return worker::MediaWorkers::start(std::move(*sockets), setup);

@@ -50,7 +50,9 @@ struct MediaWorker::State {
         conferences(setup.conferences, media.port(), setup.certificate, &router, &forwarding),
         expire_interval(setup.expire_interval),
         next_expiry(setup.clock() + setup.expire_interval),
-        next_stats(setup.clock()) {}
+        next_stats(setup.clock()) {
+    router.set_bwe_config(setup.bwe);
+  }
 
   bool send_on_sctp(transport::EndpointHandle to, const std::string& message, Timestamp now) {
     transport::EndpointTransport* t = media.port().find(to);

@@ -42,6 +42,7 @@ using io::WorkerIndex;
 struct WorkerSetup {
   conference::ConferenceOptions conferences;
   conference::ForwardingOptions forwarding;
+  bwe::BweConfig bwe;  // jmt.bwe.estimator
   std::shared_ptr<const dtls::DtlsCertificate> certificate;
   Duration expire_interval = std::chrono::minutes(1);  // entity-expiration.check-interval
   // The workers' time: the steady clock, or a fake one that a simulation moves.

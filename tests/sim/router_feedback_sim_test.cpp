@@ -379,6 +379,51 @@ TEST_CASE("video goes out with the receiver's own transport-wide numbers, or abs
   CHECK(c_video > 10);
 }
 
+// The bridge's own estimate of a receiver's link (send-side, GoogCC): B's transport-cc feedback
+// on what the bridge sent it gives B an estimate; C, which sends no feedback, has none.
+TEST_CASE("a receiver's transport-cc feedback gives the bridge its estimate of the link") {
+  Sim s;
+  s.start_media();
+  s.run(1s);
+  auto& b = s.b();
+  CHECK_FALSE(s.router.bandwidth_estimate(b.id));
+  // B reports every video packet it got, on arrival, every 100 ms for 3 s.
+  std::size_t reported = 0;
+  for (int round = 0; round < 30; ++round) {
+    s.run(100ms);
+    std::vector<rtcp::TccPacket> packets;
+    for (std::size_t i = reported; i < b.got_rtp.size(); ++i) {
+      auto p = rtp::RtpPacket::parse(b.got_rtp[i].bytes);
+      REQUIRE(p);
+      auto ext = p->find_extension(kTccId);
+      if (!ext) continue;
+      auto seq = rtp::parse_transport_sequence_number(ext->data);
+      REQUIRE(seq);
+      if (!packets.empty() && static_cast<std::uint16_t>(*seq - packets.back().sequence_number) != 1)
+        continue;
+      packets.push_back({*seq, b.got_rtp[i].at});
+    }
+    reported = b.got_rtp.size();
+    if (packets.empty()) continue;
+    std::vector<std::uint8_t> feedback(1200);
+    auto n =
+        rtcp::write_transport_feedback(feedback, {b.video[0], 0, static_cast<std::uint8_t>(round)}, packets);
+    REQUIRE(n);
+    feedback.resize(n->bytes);
+    s.transmit_rtcp(b, feedback);
+    s.flush();
+  }
+  auto estimate = s.router.bandwidth_estimate(b.id);
+  REQUIRE(estimate);
+  // A clean link: at least the start value, nothing unmatched.
+  CHECK(*estimate >= 2'500'000);
+  auto snapshot = s.router.bwe_snapshot(b.id);
+  REQUIRE(snapshot);
+  CHECK(snapshot->target_bps == static_cast<std::int64_t>(*estimate));
+  // No feedback from C: no estimate.
+  CHECK_FALSE(s.router.bandwidth_estimate(s.c().id));
+}
+
 // ================================================================================================
 // 7. Feedback towards a sender
 // ================================================================================================

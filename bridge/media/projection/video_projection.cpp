@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include "bridge/codecs/h264_payload.hpp"
 #include "bridge/codecs/vp8_descriptor.hpp"
+#include "bridge/codecs/vp9_descriptor.hpp"
 
 namespace jvb::media {
 
@@ -30,17 +32,20 @@ std::int64_t to_ticks(Duration elapsed) {
 struct VideoProjection::PacketInfo {
   std::int64_t seq = 0;
   std::int64_t ts = 0;
-  bool vp8 = false;             // parsed with the VP8 context
-  bool keyframe_start = false;  // first packet of a VP8 keyframe
+  enum class Codec { kGeneric, kVp8, kVp9, kH264 } codec = Codec::kGeneric;
+  bool keyframe_start = false;  // first packet of a keyframe
   codecs::Vp8Descriptor descriptor;
+  codecs::Vp9Descriptor vp9;
+  // The codec's keyframes are recognised: a switch waits for one.
+  bool knows_keyframes() const { return codec != Codec::kGeneric; }
   std::optional<std::int64_t> picture_id;
   std::optional<std::int64_t> tl0;
 };
 
 VideoProjection::VideoProjection(std::uint32_t projected_ssrc, int num_encodings,
-                                 PayloadTypeSet vp8_payload_types)
+                                 CodecPayloadTypes payload_types)
     : projected_ssrc_(projected_ssrc),
-      vp8_payload_types_(vp8_payload_types),
+      payload_types_(payload_types),
       encodings_(static_cast<std::size_t>(std::max(num_encodings, 0))) {}
 
 void VideoProjection::set_target(int encoding) {
@@ -62,31 +67,59 @@ void VideoProjection::reset_encoding(EncodingState& enc, std::uint32_t ssrc) {
 bool VideoProjection::classify(const rtp::RtpPacket& parsed, EncodingState& enc, PacketInfo& info) {
   info.seq = enc.seq.unwrap(parsed.sequence_number());
   info.ts = enc.ts.unwrap(parsed.timestamp());
-  if (!vp8_payload_types_.contains(parsed.payload_type())) return true;  // generic context
-
-  auto descriptor = codecs::parse_vp8_descriptor(parsed.payload());
-  if (!descriptor) return false;
-  info.vp8 = true;
-  info.descriptor = *descriptor;
-  info.keyframe_start =
-      codecs::parse_vp8_frame_info(info.descriptor, parsed.payload().subspan(info.descriptor.size)).keyframe;
-  if (info.descriptor.picture_id) {
-    const bool fifteen_bit = info.descriptor.picture_id_15_bit;
+  const std::uint8_t pt = parsed.payload_type();
+  if (payload_types_.h264.contains(pt)) {
+    // No picture numbering to continue; only where an access unit with a keyframe starts. A
+    // packetization this cannot read is forwarded but never taken for a keyframe.
+    info.codec = PacketInfo::Codec::kH264;
+    auto h264 = codecs::parse_h264_payload(parsed.payload());
+    info.keyframe_start = h264 && h264->is_keyframe();
+    return true;
+  }
+  std::optional<std::uint16_t> picture_id;
+  bool fifteen_bit = false;
+  std::optional<std::uint8_t> tl0;
+  if (payload_types_.vp9.contains(pt)) {
+    auto descriptor = codecs::parse_vp9_descriptor(parsed.payload());
+    if (!descriptor) return false;
+    info.codec = PacketInfo::Codec::kVp9;
+    info.vp9 = *descriptor;
+    // The first packet of the picture's base layer; upper layers of a keyframe depend on it.
+    info.keyframe_start = info.vp9.is_keyframe() && info.vp9.is_start_of_frame() &&
+                          (!info.vp9.has_layer_indices || info.vp9.spatial_id == 0);
+    picture_id = info.vp9.picture_id;
+    fifteen_bit = info.vp9.picture_id_15_bit;
+    tl0 = info.vp9.tl0_pic_idx;
+  } else if (payload_types_.vp8.contains(pt)) {
+    auto descriptor = codecs::parse_vp8_descriptor(parsed.payload());
+    if (!descriptor) return false;
+    info.codec = PacketInfo::Codec::kVp8;
+    info.descriptor = *descriptor;
+    info.keyframe_start =
+        codecs::parse_vp8_frame_info(info.descriptor, parsed.payload().subspan(info.descriptor.size))
+            .keyframe;
+    picture_id = info.descriptor.picture_id;
+    fifteen_bit = info.descriptor.picture_id_15_bit;
+    tl0 = info.descriptor.tl0_pic_idx;
+  } else {
+    return true;  // generic context
+  }
+  if (picture_id) {
     const bool restarted = enc.picture_id.form_differs(fifteen_bit);
-    info.picture_id = enc.picture_id.unwrap(*info.descriptor.picture_id, fifteen_bit);
+    info.picture_id = enc.picture_id.unwrap(*picture_id, fifteen_bit);
     // A new form restarts the unwrapped space; the segment's offset must be chosen again.
     if (restarted && current_ >= 0 && &enc == &encodings_[static_cast<std::size_t>(current_)]) {
       picture_id_offset_.reset();
     }
   }
-  if (info.descriptor.tl0_pic_idx) info.tl0 = enc.tl0.unwrap(*info.descriptor.tl0_pic_idx);
+  if (tl0) info.tl0 = enc.tl0.unwrap(*tl0);
   return true;
 }
 
 bool VideoProjection::may_start_segment(const EncodingState& enc, const PacketInfo& info,
                                         std::optional<std::int64_t> highest_ts_before) const {
   // Without keyframe knowledge there is nothing to wait for (JVB's generic context forwards at once).
-  if (!info.vp8) return true;
+  if (!info.knows_keyframes()) return true;
   if (!info.keyframe_start) return false;
   // A later frame of this encoding was already dropped: starting here would leave a hole the
   // receiver cannot fill (JVB's veryDelayedKeyframeTest). Packets of the keyframe itself (same ts)
@@ -102,7 +135,7 @@ void VideoProjection::start_segment(Timestamp now, int encoding, const PacketInf
   std::int64_t out_ts = 0;
   if (!started_) {
     // Codec-aware contexts start at ts 1 + 3000; the generic one keeps the source timestamps.
-    out_ts = info.vp8 ? highest_out_ts_ + kFirstFrameTicks : info.ts;
+    out_ts = info.knows_keyframes() ? highest_out_ts_ + kFirstFrameTicks : info.ts;
   } else {
     // Leave one sequence number out when the last forwarded frame never ended: the receiver
     // then sees it as lost rather than waiting for its remaining packets (as JVB does).
@@ -129,7 +162,8 @@ void VideoProjection::forward(Timestamp now, std::span<std::uint8_t> packet, con
   (void)rtp::set_timestamp(packet, static_cast<std::uint32_t>(out_ts));
   (void)rtp::set_ssrc(packet, projected_ssrc_);
 
-  if (info.vp8) {
+  const bool vp8 = info.codec == PacketInfo::Codec::kVp8, vp9 = info.codec == PacketInfo::Codec::kVp9;
+  if (vp8 || vp9) {
     const auto payload = packet.subspan(parsed.header_size(), parsed.payload_size());
     if (info.picture_id) {
       if (!picture_id_offset_) {
@@ -137,14 +171,23 @@ void VideoProjection::forward(Timestamp now, std::span<std::uint8_t> packet, con
         picture_id_offset_ = highest_out_picture_id_ ? *highest_out_picture_id_ + 1 - *info.picture_id : 0;
       }
       const std::int64_t out = *info.picture_id + *picture_id_offset_;
-      (void)codecs::rewrite_vp8_picture_id(payload, info.descriptor,
-                                           static_cast<std::uint16_t>(out & 0x7FFF));
+      const auto value = static_cast<std::uint16_t>(out & 0x7FFF);
+      if (vp8) {
+        (void)codecs::rewrite_vp8_picture_id(payload, info.descriptor, value);
+      } else {
+        (void)codecs::rewrite_vp9_picture_id(payload, info.vp9, value);
+      }
       if (!highest_out_picture_id_ || out > *highest_out_picture_id_) highest_out_picture_id_ = out;
     }
     if (info.tl0) {
       if (!tl0_offset_) tl0_offset_ = highest_out_tl0_ ? *highest_out_tl0_ + 1 - *info.tl0 : 0;
       const std::int64_t out = *info.tl0 + *tl0_offset_;
-      (void)codecs::rewrite_vp8_tl0_pic_idx(payload, info.descriptor, static_cast<std::uint8_t>(out & 0xFF));
+      const auto value = static_cast<std::uint8_t>(out & 0xFF);
+      if (vp8) {
+        (void)codecs::rewrite_vp8_tl0_pic_idx(payload, info.descriptor, value);
+      } else {
+        (void)codecs::rewrite_vp9_tl0_pic_idx(payload, info.vp9, value);
+      }
       if (!highest_out_tl0_ || out > *highest_out_tl0_) highest_out_tl0_ = out;
     }
   }
@@ -215,7 +258,7 @@ VideoProjection::Decision VideoProjection::on_packet(Timestamp now, std::span<st
           start_segment(now, encoding, info);
           forward(now, packet, parsed, enc, info);
           decision.forward = true;
-          generic_switch = !info.vp8;
+          generic_switch = !info.knows_keyframes();
         } else {
           if (info.keyframe_start) ++counters_.stale_keyframes;
           ++counters_.dropped_before_keyframe;

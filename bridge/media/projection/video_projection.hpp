@@ -1,6 +1,7 @@
 // Per-receiver projection of one simulcast video source onto one SSRC (JVB's
-// AdaptiveSourceProjection), with VP8 header rewriting (RFC 7741 §4.2: PictureID, TL0PICIDX) and a
-// generic context for payloads without a usable descriptor.
+// AdaptiveSourceProjection), with VP8 and VP9 header rewriting (RFC 7741 §4.2, RFC 9628 §4.2:
+// PictureID, TL0PICIDX), H.264 keyframes recognised (RFC 6184), and a generic context for
+// payloads without a usable descriptor.
 //
 // A receiver was told about one SSRC per video source: the source's first (lowest) primary
 // SSRC. The sender transmits N simulcast encodings, each on its own SSRC with its own sequence
@@ -16,11 +17,12 @@
 //  * VP8 15-bit (or 7-bit) PictureID and TL0PICIDX continue from the last forwarded values.
 //
 // Switching to another encoding, and starting after suspension, happens only at the first packet of
-// a keyframe of the target encoding (a VP8 packet that starts a keyframe); until then the old
+// a keyframe of the target encoding (a VP8 or VP9 packet that starts a keyframe, an H.264 packet
+// that starts an access unit with SPS, PPS or an IDR slice); until then the old
 // encoding keeps flowing and every decision asks for a keyframe of the target. Such a keyframe is
 // ignored when a later frame of its encoding was already dropped, or when it was already forwarded
-// in an earlier segment (a retransmission). For payloads whose keyframes cannot be recognised (not
-// VP8: H264 without a dependency descriptor, unknown codecs) the switch happens at the first packet
+// in an earlier segment (a retransmission). For payloads whose keyframes cannot be recognised
+// (AV1 until its dependency descriptor is read, unknown codecs) the switch happens at the first packet
 // of the target, and one keyframe request is raised, as JVB's
 // GenericAdaptiveSourceProjectionContext does.
 //
@@ -33,7 +35,9 @@
 //  * when the last forwarded frame of the old encoding is incomplete (its marker packet was not
 //    forwarded), one sequence number is left out, as JVB does, so the receiver
 //    treats that frame as lost instead of waiting for it.
-// VP9 and AV1 dependency-descriptor contexts (JVB's cc/vp9 and cc/av1) are not implemented.
+// VP9 is projected by whole encodings: spatial layers inside one encoding (SVC) are all
+// forwarded (JVB's cc/vp9 filters them); AV1 is forwarded by the generic context (JVB's cc/av1
+// reads the dependency descriptor).
 //
 // Sequence numbers, timestamps, PictureIDs and TL0PICIDX are unwrapped to 64 bits per encoding on
 // the way in. Bad input (encoding index out of range, a VP8 payload whose descriptor does not
@@ -72,6 +76,12 @@ class PayloadTypeSet {
 // Jicofo's VP8 payload type, the same for every endpoint of a conference (Jicofo's reference.conf).
 inline constexpr std::uint8_t kDefaultVp8PayloadType = 100;
 
+// Which payload types are parsed as which codec; any other is projected generically.
+struct CodecPayloadTypes {
+  PayloadTypeSet vp8 = PayloadTypeSet(kDefaultVp8PayloadType);
+  PayloadTypeSet vp9, h264;
+};
+
 struct VideoProjectionCounters {
   std::uint64_t forwarded = 0;
   std::uint64_t dropped_not_current = 0;      // another encoding than the forwarded one
@@ -79,7 +89,7 @@ struct VideoProjectionCounters {
   std::uint64_t dropped_suspended = 0;        // target -1
   std::uint64_t dropped_late = 0;             // current encoding, but older than its segment start
   std::uint64_t dropped_bad_encoding = 0;     // encoding index out of range
-  std::uint64_t dropped_bad_payload = 0;      // VP8 payload type whose descriptor does not parse
+  std::uint64_t dropped_bad_payload = 0;      // VP8 or VP9 payload type whose descriptor does not parse
   std::uint64_t dropped_bad_packet = 0;       // buffer and parsed view disagree
   std::uint64_t stale_keyframes = 0;          // a keyframe older than frames already dropped
   std::uint64_t switches = 0;                 // segment starts (incl. the first and resumptions)
@@ -99,9 +109,8 @@ class VideoProjection {
   };
 
   // `projected_ssrc`: the source's first primary SSRC. `num_encodings`: N simulcast encodings,
-  // encoding 0 the lowest. `vp8_payload_types`: which PTs are parsed as VP8.
-  VideoProjection(std::uint32_t projected_ssrc, int num_encodings,
-                  PayloadTypeSet vp8_payload_types = PayloadTypeSet(kDefaultVp8PayloadType));
+  // encoding 0 the lowest. `payload_types`: which PTs are parsed as which codec.
+  VideoProjection(std::uint32_t projected_ssrc, int num_encodings, CodecPayloadTypes payload_types = {});
 
   // The allocator's choice; -1 suspends. Out-of-range values also suspend (and are counted as
   // bad encodings once).
@@ -110,7 +119,7 @@ class VideoProjection {
 
   // Offers one packet of `encoding`. `packet` is the receiver's own writable copy of the bytes
   // `parsed` was parsed from (same length and content); when the decision says forward, it has
-  // been rewritten in place (SSRC, seq, ts, and for VP8 PictureID/TL0PICIDX).
+  // been rewritten in place (SSRC, seq, ts, and for VP8 and VP9 PictureID/TL0PICIDX).
   Decision on_packet(Timestamp now, std::span<std::uint8_t> packet, const rtp::RtpPacket& parsed,
                      int encoding);
 
@@ -147,7 +156,7 @@ class VideoProjection {
   void reset_encoding(EncodingState& enc, std::uint32_t ssrc);
 
   std::uint32_t projected_ssrc_;
-  PayloadTypeSet vp8_payload_types_;
+  CodecPayloadTypes payload_types_;
   std::vector<EncodingState> encodings_;  // sized once, in the constructor
   int target_ = -1;
   int current_ = -1;
