@@ -64,6 +64,10 @@ struct ForwardingOptions {
   // change smaller than bwe_change_threshold of the estimate last allocated with is not acted on.
   bool trust_bwe = true;
   double bwe_change_threshold = 0.15;
+  // Whether the bridge's own send-side estimate limits the allocation. Off until probing is sent:
+  // without probes an estimate that fell (a loaded client's delay jitter is enough) climbs back
+  // only as fast as the allocation, which it limits, lets the traffic grow. REMB always limits.
+  bool budget_from_send_side_estimate = false;
   // ConnectionStats with the downlink estimate to each endpoint this often (connection-stats).
   std::optional<Duration> connection_stats_interval = std::chrono::seconds(10);
 };
