@@ -615,6 +615,18 @@ std::optional<std::string> ForwardingController::dominant_speaker(const std::str
   return e == endpoints_.end() ? std::nullopt : std::optional<std::string>(e->second->record->id.str());
 }
 
+std::size_t ForwardingController::endpoints_with_suspended_sources() const {
+  return static_cast<std::size_t>(std::count_if(endpoints_.begin(), endpoints_.end(), [](const auto& e) {
+    return !e.second->allocation.current().suspended_sources().empty();
+  }));
+}
+
+std::size_t ForwardingController::endpoints_oversending() const {
+  return static_cast<std::size_t>(std::count_if(endpoints_.begin(), endpoints_.end(), [](const auto& e) {
+    return e.second->allocation.current().oversending;
+  }));
+}
+
 std::size_t ForwardingController::inactive_endpoints() const {
   return static_cast<std::size_t>(
       std::count_if(endpoints_.begin(), endpoints_.end(), [](const auto& e) { return !e.second->active; }));

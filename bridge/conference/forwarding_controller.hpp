@@ -141,6 +141,9 @@ class ForwardingController {
   const Counters& counters() const { return counters_; }
   // Members announced inactive (their media stopped), now.
   std::size_t inactive_endpoints() const;
+  // Receivers whose last allocation suspended a sending source, and those oversending.
+  std::size_t endpoints_with_suspended_sources() const;
+  std::size_t endpoints_oversending() const;
 
  private:
   friend struct EndpointForwarding;

@@ -1203,6 +1203,7 @@ void Router::collect_stats(Timestamp now, stats::WorkerStats& out) {
         e->outgoing_loss_reports = 0;
       }
       high_outgoing_loss += e->outgoing_loss > kHighOutgoingLoss ? 1 : 0;
+      if (e->bwe) out.tcc_unmatched_feedback += e->bwe->unmatched_feedback();
       if (auto rtt = e->round_trip.latest(); rtt && *rtt > Duration::zero()) {
         out.rtt_sum_ms += std::chrono::duration<double, std::milli>(*rtt).count();
         ++out.endpoints_with_rtt;

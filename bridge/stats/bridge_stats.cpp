@@ -79,6 +79,13 @@ const std::vector<Metric>& metrics() {
       {"endpoints_with_high_outgoing_loss",
        "Endpoints in active conferences losing over 10 % of what they are sent.", Kind::kGauge, J::kInteger,
        u(&WorkerStats::endpoints_with_high_outgoing_loss)},
+      {"endpoints_with_suspended_sources",
+       "Endpoints whose allocation left out a sending source for lack of bandwidth.", Kind::kGauge,
+       J::kInteger, u(&WorkerStats::endpoints_with_suspended_sources)},
+      {"endpoints_oversending", "Endpoints sent more than their bandwidth estimate (on-stage oversending).",
+       Kind::kGauge, J::kInteger, u(&WorkerStats::endpoints_oversending)},
+      {"tcc_unmatched_feedback", "Transport-cc feedback entries naming packets the bridge did not send.",
+       Kind::kGauge, J::kInteger, u(&WorkerStats::tcc_unmatched_feedback)},
       {"average_rtt", "The mean of the endpoints' round trip times, in milliseconds.", Kind::kGauge,
        J::kDouble, [](const BridgeStats& s) { return rtt_aggregate(s.media); }},
       {"largest_conference", "Endpoints in the largest conference.", Kind::kGauge, J::kInteger,
@@ -302,6 +309,9 @@ void WorkerStats::add(const WorkerStats& o) {
   p2p_conferences += o.p2p_conferences;
   visitors += o.visitors;
   endpoints_with_high_outgoing_loss += o.endpoints_with_high_outgoing_loss;
+  endpoints_with_suspended_sources += o.endpoints_with_suspended_sources;
+  endpoints_oversending += o.endpoints_oversending;
+  tcc_unmatched_feedback += o.tcc_unmatched_feedback;
   rtt_sum_ms += o.rtt_sum_ms;
   endpoints_with_rtt += o.endpoints_with_rtt;
   incoming_bps += o.incoming_bps;
@@ -386,6 +396,9 @@ std::vector<Stat> colibri_stats(const BridgeStats& s) {
       {"p2p_conferences", i64(m.p2p_conferences)},
       {"endpoints_with_high_outgoing_loss", i64(m.endpoints_with_high_outgoing_loss)},
       {"rtt_aggregate", rtt_aggregate(m)},
+      {"endpoints_with_suspended_sources", i64(m.endpoints_with_suspended_sources)},
+      {"num_eps_oversending", i64(m.endpoints_oversending)},
+      {"tcc_unmatched_feedback", i64(m.tcc_unmatched_feedback)},
       {"octo_receive_bitrate", std::int64_t{0}},
       {"octo_receive_packet_rate", std::int64_t{0}},
       {"octo_send_bitrate", std::int64_t{0}},

@@ -41,6 +41,11 @@ struct WorkerStats {
   std::uint64_t visitors = 0;                // endpoints that joined as visitors
   // Endpoints in active conferences whose reports said they lost over 10 % of what they were sent.
   std::uint64_t endpoints_with_high_outgoing_loss = 0;
+  // Receivers whose allocation left out a source that is sending, for lack of bandwidth; and
+  // those whose allocation adds up to more than their bandwidth (the on-stage oversending).
+  std::uint64_t endpoints_with_suspended_sources = 0, endpoints_oversending = 0;
+  // Transport-cc feedback entries of the current receivers naming packets never sent (or forgotten).
+  std::uint64_t tcc_unmatched_feedback = 0;
   // The endpoints' latest round trips (rtt_aggregate is their mean).
   double rtt_sum_ms = 0;
   std::uint64_t endpoints_with_rtt = 0;

@@ -240,6 +240,8 @@ void MediaWorker::publish_statistics(Timestamp now) {
   s.conferences.collect_stats(out);
   s.router.collect_stats(now, out);
   out.inactive_endpoints = s.forwarding.inactive_endpoints();
+  out.endpoints_with_suspended_sources = s.forwarding.endpoints_with_suspended_sources();
+  out.endpoints_oversending = s.forwarding.endpoints_oversending();
   const auto& f = s.forwarding.counters();
   out.dominant_speaker_changes = f.dominant_speaker_changes;
   out.endpoints_disconnected = f.endpoints_disconnected;

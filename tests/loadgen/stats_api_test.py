@@ -45,7 +45,8 @@ total_packets_received_octo total_packets_sent_octo total_dominant_speaker_chang
 total_ice_succeeded total_ice_succeeded_relayed threads muc_clients_configured muc_clients_connected
 mucs_configured mucs_joined endpoints_disconnected endpoints_reconnected p2p_conferences
 endpoints_with_high_outgoing_loss visitors total_visitors num_eps_no_msg_transport_after_delay
-num_relays_no_msg_transport_after_delay total_video_stream_milliseconds_received""".split()
+num_relays_no_msg_transport_after_delay total_video_stream_milliseconds_received
+endpoints_with_suspended_sources num_eps_oversending tcc_unmatched_feedback""".split()
 DOUBLE_KEYS = "incoming_loss outgoing_loss overall_loss stress_level average_participant_stress rtt_aggregate".split()
 BOOLEAN_KEYS = "graceful_shutdown shutting_down drain healthy".split()
 STRING_KEYS = "current_timestamp version".split()

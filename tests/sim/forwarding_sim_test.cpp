@@ -142,6 +142,11 @@ TEST_CASE("a receiver's REMB is its budget: down a layer when it falls, back up 
   auto stats = f.of_class(a, "ConnectionStats");
   REQUIRE_FALSE(stats.empty());
   CHECK(stats.back()["estimatedDownlinkBandwidth"] == 2 * lowest + lowest / 2);
+  CHECK(f.controller.endpoints_with_suspended_sources() == 0);
+  // Not even one lowest encoding fits: a sending source is suspended (JVB's statistic).
+  remb(lowest / 2);
+  f.s.run(2s);
+  CHECK(f.controller.endpoints_with_suspended_sources() == 1);
   // Room for everything again.
   remb(4 * top);
   f.s.run(3s);

@@ -82,7 +82,10 @@ TEST_CASE("/colibri/stats: JVB's keys with their JSON types and units, summed ov
                           "total_visitors",
                           "num_eps_no_msg_transport_after_delay",
                           "num_relays_no_msg_transport_after_delay",
-                          "total_video_stream_milliseconds_received"}) {
+                          "total_video_stream_milliseconds_received",
+                          "endpoints_with_suspended_sources",
+                          "num_eps_oversending",
+                          "tcc_unmatched_feedback"}) {
     INFO(key);
     REQUIRE(json.contains(key));
     CHECK(json[key].is_number_integer());
