@@ -440,9 +440,7 @@ void ForwardingController::reallocate(Conference& conf, Timestamp now) {
     // an untrusted or missing estimate means no limit).
     receiver->allocated_estimate = router_.bandwidth_estimate(receiver->handle);
     std::optional<std::int64_t> budget;
-    const bool usable =
-        !router_.estimates_send_side(receiver->handle) || options_.budget_from_send_side_estimate;
-    if (options_.trust_bwe && usable && receiver->allocated_estimate)
+    if (options_.budget_from_estimate && options_.trust_bwe && receiver->allocated_estimate)
       budget = static_cast<std::int64_t>(*receiver->allocated_estimate);
     auto result = allocation::allocate(receiver->settings, others, caps, budget, options_.allocator);
     ++counters_.allocations;
@@ -514,7 +512,7 @@ void ForwardingController::on_transport_connected(transport::EndpointHandle id, 
 // True when the estimate moved enough to allocate again (JVB's bwe-change-threshold, and any
 // change from or to no estimate).
 bool ForwardingController::estimate_moved(const EndpointForwarding& e) const {
-  if (router_.estimates_send_side(e.handle) && !options_.budget_from_send_side_estimate) return false;
+  if (!options_.budget_from_estimate) return false;
   auto now = router_.bandwidth_estimate(e.handle);
   if (!now || !e.allocated_estimate) return now.has_value() != e.allocated_estimate.has_value();
   const double before = static_cast<double>(*e.allocated_estimate);

@@ -1142,11 +1142,6 @@ std::optional<bwe::BweSnapshot> Router::bwe_snapshot(transport::EndpointHandle r
   return it->second->bwe->snapshot();
 }
 
-bool Router::estimates_send_side(transport::EndpointHandle receiver) const {
-  auto it = endpoints_.find(receiver);
-  return it != endpoints_.end() && it->second->bwe && it->second->bwe->counters().feedbacks > 0;
-}
-
 void Router::set_desired_bitrate(transport::EndpointHandle receiver, std::int64_t bps, Timestamp now) {
   if (EndpointRouting* e = find(receiver); e && e->bwe) e->bwe->set_desired_bitrate(bps, now);
 }

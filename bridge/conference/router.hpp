@@ -161,8 +161,6 @@ class Router {
   // What the link to this receiver can take, in bit/s: the bridge's estimate from its
   // transport-cc feedback, or the REMB it sends without transport-cc; nullopt before either.
   std::optional<std::uint64_t> bandwidth_estimate(transport::EndpointHandle receiver) const;
-  // Whether that estimate is the bridge's own (send-side, from transport-cc feedback).
-  bool estimates_send_side(transport::EndpointHandle receiver) const;
   // What the allocation would send this receiver with no limit, for probing.
   void set_desired_bitrate(transport::EndpointHandle receiver, std::int64_t bps, Timestamp now);
   // The estimator's settings for receivers with transport-cc (jmt.bwe.estimator).
