@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "bridge/codecs/av1_payload.hpp"
 #include "bridge/codecs/h264_payload.hpp"
 #include "bridge/codecs/vp8_descriptor.hpp"
 #include "bridge/codecs/vp9_descriptor.hpp"
@@ -32,7 +33,7 @@ std::int64_t to_ticks(Duration elapsed) {
 struct VideoProjection::PacketInfo {
   std::int64_t seq = 0;
   std::int64_t ts = 0;
-  enum class Codec { kGeneric, kVp8, kVp9, kH264 } codec = Codec::kGeneric;
+  enum class Codec { kGeneric, kVp8, kVp9, kH264, kAv1 } codec = Codec::kGeneric;
   bool keyframe_start = false;  // first packet of a keyframe
   codecs::Vp8Descriptor descriptor;
   codecs::Vp9Descriptor vp9;
@@ -74,6 +75,13 @@ bool VideoProjection::classify(const rtp::RtpPacket& parsed, EncodingState& enc,
     info.codec = PacketInfo::Codec::kH264;
     auto h264 = codecs::parse_h264_payload(parsed.payload());
     info.keyframe_start = h264 && h264->is_keyframe();
+    return true;
+  }
+  if (payload_types_.av1.contains(pt)) {
+    // The aggregation header's N bit marks the first packet of a coded video sequence: a
+    // keyframe with its sequence header (AV1 RTP specification §4.4).
+    info.codec = PacketInfo::Codec::kAv1;
+    info.keyframe_start = codecs::is_av1_keyframe_start(parsed.payload());
     return true;
   }
   std::optional<std::uint16_t> picture_id;

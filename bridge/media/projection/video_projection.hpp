@@ -79,7 +79,7 @@ inline constexpr std::uint8_t kDefaultVp8PayloadType = 100;
 // Which payload types are parsed as which codec; any other is projected generically.
 struct CodecPayloadTypes {
   PayloadTypeSet vp8 = PayloadTypeSet(kDefaultVp8PayloadType);
-  PayloadTypeSet vp9, h264;
+  PayloadTypeSet vp9, h264, av1;
 };
 
 struct VideoProjectionCounters {

@@ -28,12 +28,14 @@ namespace {
 constexpr std::uint8_t kVp8PayloadType = media::kDefaultVp8PayloadType;
 constexpr std::uint8_t kVp9PayloadType = 98;
 constexpr std::uint8_t kH264PayloadType = 107;
+constexpr std::uint8_t kAv1PayloadType = 41;
 constexpr std::uint32_t kProjectedSsrc = 0xA1B2C3D4;
 
 media::CodecPayloadTypes all_codecs() {
   media::CodecPayloadTypes types;
   types.vp9.add(kVp9PayloadType);
   types.h264.add(kH264PayloadType);
+  types.av1.add(kAv1PayloadType);
   return types;
 }
 
@@ -256,6 +258,36 @@ class Source {
     } else {
       for (int i = 0; i < ppl; ++i)
         add(fu_a(kFuASliceIndicator, 1, i == 0, i == ppl - 1, static_cast<std::uint8_t>(i)), i == ppl - 1);
+    }
+    return out;
+  }
+
+  // An AV1 temporal unit in 2 (delta) or 6 (keyframe) packets: the aggregation header's Z and Y
+  // say an OBU continues across packets, N marks a keyframe's first packet (a new coded video
+  // sequence). The OBU bytes themselves are not looked at.
+  std::vector<Pkt> av1(int e, bool keyframe) {
+    next_picture(e, keyframe);
+    std::vector<Pkt> out;
+    const int n = keyframe ? 6 : 2;
+    for (int i = 0; i < n; ++i) {
+      std::uint8_t header = 0x10;     // W=1: one OBU element
+      if (i > 0) header |= 0x80;      // Z: continues the previous packet's OBU
+      if (i < n - 1) header |= 0x40;  // Y: continued in the next
+      if (keyframe && i == 0) header |= 0x08;
+      std::vector<std::uint8_t> payload{header};
+      for (int j = 0; j < 30; ++j) payload.push_back(static_cast<std::uint8_t>(0x30 + i + j));
+      Pkt p = packet(e, kAv1PayloadType, payload, i == n - 1);
+      p.keyframe = keyframe;
+      p.start = i == 0;
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+  std::vector<Pkt> av1_instant(bool keyframe) {
+    std::vector<Pkt> out;
+    for (int e = 0; e < static_cast<int>(enc_.size()); ++e) {
+      auto f = av1(e, keyframe);
+      out.insert(out.end(), f.begin(), f.end());
     }
     return out;
   }
@@ -771,4 +803,54 @@ TEST_CASE("VP8 with the default payload types behaves as before") {
     CHECK(tl0_step(*h.received[sw - 1].tl0, *h.received[sw].tl0) == 1);
     CHECK(h.projection.counters().dropped_bad_payload == 0);
   }
+}
+
+TEST_CASE(
+    "AV1 simulcast: nothing before a keyframe, switches at a new coded video sequence; seq and ts continue") {
+  Harness h;
+  auto src = Source::standard();
+  h.projection.set_target(0);
+  for (const auto& p : src.av1_instant(false)) {
+    const auto d = h.offer(p);
+    CHECK_FALSE(d.forward);
+    if (p.encoding == 0) CHECK(d.request_keyframe);
+  }
+  h.advance(33ms);
+  h.offer_all(src.av1_instant(true));
+  REQUIRE(h.projection.current_encoding() == 0);
+  REQUIRE_FALSE(h.received.empty());
+  CHECK(h.received.front().in.keyframe);
+  CHECK(h.received.front().in.start);
+  CHECK(h.received.front().seq == 2);
+  for (int i = 0; i < 5; ++i) {
+    h.advance(33ms);
+    h.offer_all(src.av1_instant(false));
+  }
+  h.projection.set_target(2);
+  for (int i = 0; i < 3; ++i) {
+    h.advance(33ms);
+    for (const auto& p : src.av1_instant(false)) CHECK(h.offer(p).forward == (p.encoding == 0));
+  }
+  // A keyframe whose first packet (N=1) was lost does not start the switch.
+  h.advance(33ms);
+  const auto partial = src.av1(2, true);
+  for (std::size_t i = 1; i < partial.size(); ++i) CHECK_FALSE(h.offer(partial[i]).forward);
+  CHECK(h.projection.current_encoding() == 0);
+  h.advance(33ms);
+  const std::size_t before = h.received.size();
+  h.offer_all(src.av1_instant(true));
+  CHECK(h.projection.current_encoding() == 2);
+  for (int i = 0; i < 5; ++i) {
+    h.advance(33ms);
+    for (const auto& p : src.av1_instant(false)) CHECK(h.offer(p).forward == (p.encoding == 2));
+  }
+  check_continuous(h.received);
+  const std::size_t sw = first_of_encoding(h.received, 2);
+  REQUIRE(sw >= before);
+  REQUIRE(sw < h.received.size());
+  check_translation(h.received, 0, sw, false);
+  check_translation(h.received, sw, h.received.size(), false);
+  CHECK(h.received[sw].in.keyframe);
+  CHECK(h.received[sw].in.start);
+  CHECK(h.projection.counters().switches == 2);
 }
