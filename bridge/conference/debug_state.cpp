@@ -63,6 +63,14 @@ nlohmann::json conference_json(const Conference& c, Router& router, transport::M
           {"in_alr", b->in_alr}};
     }
     if (auto estimate = router.bandwidth_estimate(e.handle)) ep["estimated_downlink_bps"] = *estimate;
+    // The padding sent so that the estimate can grow (JVB's probing bytes).
+    if (auto p = router.probing(e.handle)) {
+      ep["probing"] = {
+          {"padding_packets", p->padding_packets},   {"padding_bytes", p->padding_bytes},
+          {"probe_packets", p->probe_packets},       {"probe_bytes", p->probe_bytes},
+          {"clusters_started", p->clusters_started}, {"clusters_completed", p->clusters_completed},
+          {"clusters_dropped", p->clusters_dropped}, {"nothing_to_send", p->nothing_to_send}};
+    }
     // What it sends, per source and encoding: rate, loss, jitter, resolution.
     nlohmann::json incoming = nlohmann::json::array();
     for (const auto& s : router.incoming_streams(e.handle, now)) {

@@ -444,8 +444,9 @@ void ForwardingController::reallocate(Conference& conf, Timestamp now) {
       budget = static_cast<std::int64_t>(*receiver->allocated_estimate);
     auto result = allocation::allocate(receiver->settings, others, caps, budget, options_.allocator);
     ++counters_.allocations;
-    // What it would get with no limit: the estimator probes towards it.
-    router_.set_desired_bitrate(receiver->handle, result.ideal_bps, now);
+    // What it gets and would get with no limit: padding fills the gap up to the estimate, and
+    // the estimator probes towards the ideal.
+    router_.set_allocation_bitrates(receiver->handle, result.target_bps, result.ideal_bps, now);
     for (const auto& [name, c] : result.effective_constraints()) wanted[name].push_back(c);
     std::vector<Router::VideoTarget> targets;
     for (const auto& s : result.sources) {

@@ -64,11 +64,9 @@ struct ForwardingOptions {
   // change smaller than bwe_change_threshold of the estimate last allocated with is not acted on.
   bool trust_bwe = true;
   double bwe_change_threshold = 0.15;
-  // Whether the estimate limits the allocation. Off until probing is sent: without probes an
-  // estimate climbs only as fast as the traffic it limits. A loaded client's delay jitter drove
-  // the send-side estimate to 0.6 Mbit/s, and Chromium's REMB, a receive-side estimate that
-  // follows what arrives, starts at 50 kbit/s: a receiver limited by it never got video.
-  bool budget_from_estimate = false;
+  // Whether the estimate limits the allocation (with trust_bwe). The router pads towards the
+  // estimate while it holds the allocation down, so that a limited estimate can grow again.
+  bool budget_from_estimate = true;
   // ConnectionStats with the downlink estimate to each endpoint this often (connection-stats).
   std::optional<Duration> connection_stats_interval = std::chrono::seconds(10);
 };

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "bridge/bwe/send_side_bwe.hpp"
+#include "bridge/codecs/av1_payload.hpp"
 #include "bridge/codecs/h264_payload.hpp"
 #include "bridge/codecs/vp8_descriptor.hpp"
 #include "bridge/codecs/vp9_descriptor.hpp"
@@ -32,8 +33,14 @@ constexpr std::string_view kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
 constexpr std::string_view kTransportCcUri =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 constexpr std::string_view kAbsSendTimeUri = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
-constexpr std::string_view kVideoOrientationUri = "urn:3gpp:video-orientation";
+constexpr std::array<std::string_view, 3> kPassthroughUris = {
+    "urn:3gpp:video-orientation",
+    "https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension",
+    "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"};
 constexpr std::size_t kMaxPacket = 1500;
+// What a cached packet grows by when sent again: the RTX header's original sequence number and
+// the receiver's transport-wide number (with its extension header, at most).
+constexpr std::size_t kResendGrowth = 2 + 8;
 constexpr std::size_t kBufferSize = kMaxPacket + srtp::SrtpSession::kMaxTrailer + 64;
 static_assert(Router::kSendSlotSize >= kBufferSize,
               "a send slot holds a packet, its mid and its SRTP trailer");
@@ -102,12 +109,15 @@ struct EndpointRouting {
   transport::EndpointTransport* transport = nullptr;  // on the port until remove_endpoint()
   std::uint32_t feedback_audio_ssrc = 0, feedback_video_ssrc = 0;
 
-  media::PayloadTypeSet audio_pts, video_pts, vp8_pts, vp9_pts, h264_pts;
+  media::PayloadTypeSet audio_pts, video_pts, vp8_pts, vp9_pts, h264_pts, av1_pts;
   std::map<std::uint8_t, std::uint8_t> rtx_apt;  // RTX payload type -> the payload type it repairs
   std::map<std::uint8_t, std::uint8_t> rtx_for;  // payload type -> its RTX payload type
   std::map<std::uint8_t, std::uint32_t> clock_rates;
-  std::uint8_t audio_level_id = 0, transport_cc_id = 0, mid_id = 0, abs_send_time_id = 0,
-               video_orientation_id = 0;
+  std::uint8_t audio_level_id = 0, transport_cc_id = 0, mid_id = 0, abs_send_time_id = 0;
+  // The video header extensions forwarded as the sender wrote them, to receivers that mapped
+  // them to the same id: video orientation (a rotated phone's picture), the AV1 dependency
+  // descriptor, playout delay. 0 where not negotiated.
+  std::array<std::uint8_t, 3> passthrough_ids{};
   // As a receiver: the transport-wide sequence number of the next video packet sent to it (JVB
   // numbers per receiver from 1).
   std::uint16_t next_transport_seq = 1;
@@ -147,8 +157,15 @@ struct EndpointRouting {
   double outgoing_loss = 0;  // over the last interval that had reports
   // What its REMBs say it can take (a receiver without transport-cc estimates its own link).
   std::optional<std::uint64_t> remb_bps;
-  // With transport-cc: the bridge's own estimate of the link to it, from its feedback.
+  // With transport-cc: the bridge's own estimate of the link to it, from its feedback, and the
+  // padding that lets that estimate grow (RTX copies of the video sent to it lately, newest
+  // first from `recent_video`, which names them in the cache).
   std::unique_ptr<bwe::SendSideBandwidthEstimator> bwe;
+  bwe::ProbingPacer pacer;
+  std::array<std::pair<std::uint32_t, std::uint16_t>, 16> recent_video{};
+  std::size_t recent_video_count = 0, recent_video_next = 0;
+  // What went out as padding, so that retransmissions are measured against the media only.
+  RateMeter padding_out;
   // Per SSRC it reports on: the extended highest sequence and cumulative loss of its last
   // report, for the loss between two reports.
   std::unordered_map<std::uint32_t, std::pair<std::uint32_t, std::int32_t>> last_report;
@@ -225,10 +242,12 @@ void Router::set_endpoint(Endpoint& endpoint, std::uint32_t feedback_audio_ssrc,
   e.vp8_pts = {};
   e.vp9_pts = {};
   e.h264_pts = {};
+  e.av1_pts = {};
   e.rtx_apt.clear();
   e.rtx_for.clear();
   // Re-signaling may drop an extension: whatever is not listed again is off.
-  e.audio_level_id = e.transport_cc_id = e.mid_id = e.abs_send_time_id = e.video_orientation_id = 0;
+  e.audio_level_id = e.transport_cc_id = e.mid_id = e.abs_send_time_id = 0;
+  e.passthrough_ids = {};
   for (const auto& media : endpoint.medias) {
     bool audio = media.type == signaling::MediaType::kAudio;
     for (const auto& pt : media.payload_types) {
@@ -250,13 +269,16 @@ void Router::set_endpoint(Endpoint& endpoint, std::uint32_t feedback_audio_ssrc,
       if (iequals(pt.name, "VP8")) e.vp8_pts.add(id8);
       if (iequals(pt.name, "VP9")) e.vp9_pts.add(id8);
       if (iequals(pt.name, "H264")) e.h264_pts.add(id8);
+      if (iequals(pt.name, "AV1")) e.av1_pts.add(id8);
     }
     for (const auto& ext : media.rtp_hdrexts) {
       if (ext.uri == kAudioLevelUri) e.audio_level_id = ext.id;
       if (ext.uri == kTransportCcUri) e.transport_cc_id = ext.id;
       if (ext.uri == kMidUri) e.mid_id = ext.id;
       if (ext.uri == kAbsSendTimeUri) e.abs_send_time_id = ext.id;
-      if (ext.uri == kVideoOrientationUri) e.video_orientation_id = ext.id;
+      for (std::size_t i = 0; i < kPassthroughUris.size(); ++i) {
+        if (ext.uri == kPassthroughUris[i]) e.passthrough_ids[i] = ext.id;
+      }
     }
   }
   // The bridge estimates the link only from transport-cc feedback.
@@ -379,6 +401,9 @@ void Router::set_video_targets(transport::EndpointHandle receiver_id,
   for (const auto& t : targets) {
     if (t.max_encoding >= 0 && t.sender != receiver_id) receiver->video_targets[{t.sender, t.source}] = t;
   }
+  // Padding copies only what is forwarded now: a copy of a source just dropped could complete a
+  // frame of it after the receiver was told it is no longer forwarded.
+  receiver->recent_video_count = 0;
   rebuild_routes(*receiver->conference);
 }
 
@@ -445,7 +470,7 @@ void Router::rebuild_routes(Conference& conf) {
         if (!projection) {
           projection = std::make_unique<media::VideoProjection>(
               source.encodings.front(), static_cast<int>(source.encodings.size()),
-              media::CodecPayloadTypes{sender->vp8_pts, sender->vp9_pts, sender->h264_pts});
+              media::CodecPayloadTypes{sender->vp8_pts, sender->vp9_pts, sender->h264_pts, sender->av1_pts});
         }
         source.subscribers.push_back(
             {receiver, projection.get(), &receiver->sent[projection->projected_ssrc()],
@@ -615,6 +640,11 @@ std::optional<Router::Keyframe> Router::keyframe_start(const EndpointRouting& se
     }
     return k;
   }
+  if (sender.av1_pts.contains(pt)) {
+    // The picture's size is in the sequence header, which this does not read.
+    if (!codecs::is_av1_keyframe_start(payload)) return std::nullopt;
+    return Keyframe{};
+  }
   if (sender.h264_pts.contains(pt)) {
     auto h264 = codecs::parse_h264_payload(payload);
     if (!h264 || !h264->is_keyframe()) return std::nullopt;
@@ -662,12 +692,14 @@ void Router::forward_audio(Timestamp now, EndpointRouting& sender, AudioSource& 
 void Router::forward_video(Timestamp now, EndpointRouting& sender, VideoSource& source, int encoding,
                            std::span<std::uint8_t> packet, const rtp::RtpPacket&) {
   if (source.subscribers.empty()) return;
-  // Of the sender's header extensions only the video orientation applies to a receiver (a
-  // rotated phone's picture); the transport-wide number is kept as the place each receiver's own
-  // goes. Stripped and parsed once, in place; each receiver's projection rewrites its own copy.
+  // Of the sender's header extensions only the passthrough ones apply to a receiver; the
+  // transport-wide number is kept as the place each receiver's own goes. Stripped and parsed
+  // once, in place; each receiver's projection rewrites its own copy.
   rtp::ExtensionIdSet keep;
   if (sender.transport_cc_id) keep.add(sender.transport_cc_id);
-  if (sender.video_orientation_id) keep.add(sender.video_orientation_id);
+  for (auto id : sender.passthrough_ids) {
+    if (id) keep.add(id);
+  }
   auto stripped = rtp::strip_header_extensions(packet, keep);
   if (!stripped) return;
   auto plain = rtp::RtpPacket::parse(std::span<const std::uint8_t>(packet.data(), *stripped));
@@ -702,10 +734,12 @@ void Router::forward_video(Timestamp now, EndpointRouting& sender, VideoSource& 
     // Extension ids are conference-wide in practice (Jicofo offers the same map to everyone);
     // one the receiver maps differently, or not at all, must not reach it.
     if (sender.transport_cc_id != receiver.transport_cc_id ||
-        sender.video_orientation_id != receiver.video_orientation_id) {
+        sender.passthrough_ids != receiver.passthrough_ids) {
       rtp::ExtensionIdSet common;
-      if (sender.video_orientation_id && sender.video_orientation_id == receiver.video_orientation_id)
-        common.add(sender.video_orientation_id);
+      for (std::size_t i = 0; i < sender.passthrough_ids.size(); ++i) {
+        if (sender.passthrough_ids[i] && sender.passthrough_ids[i] == receiver.passthrough_ids[i])
+          common.add(sender.passthrough_ids[i]);
+      }
       auto n = rtp::strip_header_extensions(slot.first(out_length), common);
       if (!n) continue;
       out_length = *n;
@@ -721,6 +755,9 @@ void Router::forward_video(Timestamp now, EndpointRouting& sender, VideoSource& 
     std::uint32_t ssrc = (std::uint32_t{slot[8]} << 24) | (std::uint32_t{slot[9]} << 16) |
                          (std::uint32_t{slot[10]} << 8) | slot[11];
     receiver.cache.store(ssrc, seq, now, std::span<const std::uint8_t>(slot.data(), out_length));
+    receiver.recent_video[receiver.recent_video_next] = {ssrc, seq};
+    receiver.recent_video_next = (receiver.recent_video_next + 1) % receiver.recent_video.size();
+    receiver.recent_video_count = std::min(receiver.recent_video_count + 1, receiver.recent_video.size());
     receiver.out.add(now, out_length);
     counters_.bytes_out += out_length;
     ++subscriber.sent->packets;
@@ -730,7 +767,8 @@ void Router::forward_video(Timestamp now, EndpointRouting& sender, VideoSource& 
 }
 
 std::optional<std::size_t> Router::stamp_transport(Timestamp now, EndpointRouting& receiver,
-                                                   std::span<std::uint8_t> buffer, std::size_t length) {
+                                                   std::span<std::uint8_t> buffer, std::size_t length,
+                                                   std::int32_t probe_cluster) {
   std::array<std::uint8_t, rtp::kAbsSendTimeSize> value{};
   if (receiver.transport_cc_id) {
     (void)rtp::write_transport_sequence_number(value, receiver.next_transport_seq);
@@ -738,7 +776,8 @@ std::optional<std::size_t> Router::stamp_transport(Timestamp now, EndpointRoutin
                                          std::span(value).first(rtp::kTransportSequenceNumberSize));
     if (!n) return std::nullopt;
     if (receiver.bwe)
-      receiver.bwe->on_packet_sent(receiver.next_transport_seq, static_cast<std::int64_t>(*n), now);
+      receiver.bwe->on_packet_sent(receiver.next_transport_seq, static_cast<std::int64_t>(*n), now,
+                                   probe_cluster);
     ++receiver.next_transport_seq;
     return *n;
   }
@@ -872,49 +911,133 @@ std::optional<std::uint32_t> Router::rtx_partner(const EndpointRouting& receiver
   return std::nullopt;
 }
 
-void Router::handle_nack(Timestamp now, EndpointRouting& receiver, std::uint32_t media_ssrc,
-                         std::uint16_t seq) {
-  auto cached = receiver.cache.take_for_resend(now, media_ssrc, seq, std::nullopt);
-  if (!cached) {
-    ++counters_.retransmission_misses;
-    return;
-  }
-  std::size_t length = cached->size();
-  std::uint8_t pt = (*cached)[1] & 0x7F;
+std::optional<std::size_t> Router::build_resend(EndpointRouting& receiver, std::uint32_t media_ssrc,
+                                                std::span<const std::uint8_t> cached, bool rtx_only) {
+  std::size_t length = cached.size();
+  std::uint8_t pt = cached[1] & 0x7F;
   auto rtx_pt = receiver.rtx_for.find(pt);
+  const bool has_rtx_pt = rtx_pt != receiver.rtx_for.end();
   if (receiver.rewriter) {
     // The cache holds the packet on its slot SSRC; RTX goes on the slot's RTX SSRC.
-    auto rtx = receiver.rewriter->next_rtx(media_ssrc);
-    if (rtx && rtx_pt != receiver.rtx_for.end()) {
-      auto n = media::build_rtx_packet(*cached, rtx->ssrc, rtx_pt->second, rtx->sequence_number, scratch_);
-      if (!n) return;
+    auto rtx = has_rtx_pt ? receiver.rewriter->next_rtx(media_ssrc) : std::nullopt;
+    if (rtx) {
+      auto n = media::build_rtx_packet(cached, rtx->ssrc, rtx_pt->second, rtx->sequence_number, scratch_);
+      if (!n) return std::nullopt;
       length = *n;
+    } else if (rtx_only) {
+      return std::nullopt;
     } else {
-      std::memcpy(scratch_.data(), cached->data(), length);
+      std::memcpy(scratch_.data(), cached.data(), length);
     }
     if (receiver.mid_id) {
       if (auto n = receiver.rewriter->stamp_mid(scratch_, length, receiver.mid_id)) length = *n;
     }
-  } else if (auto rtx_ssrc = rtx_partner(receiver, media_ssrc);
-             rtx_ssrc && rtx_pt != receiver.rtx_for.end()) {
-    std::uint16_t rtx_seq = receiver.rtx_sequence[*rtx_ssrc]++;
-    auto n = media::build_rtx_packet(*cached, *rtx_ssrc, rtx_pt->second, rtx_seq, scratch_);
-    if (!n) return;
-    length = *n;
-  } else {
-    std::memcpy(scratch_.data(), cached->data(), length);
+    return length;
   }
+  if (auto rtx_ssrc = has_rtx_pt ? rtx_partner(receiver, media_ssrc) : std::nullopt) {
+    std::uint16_t rtx_seq = receiver.rtx_sequence[*rtx_ssrc]++;
+    auto n = media::build_rtx_packet(cached, *rtx_ssrc, rtx_pt->second, rtx_seq, scratch_);
+    if (!n) return std::nullopt;
+    return *n;
+  }
+  if (rtx_only) return std::nullopt;
+  std::memcpy(scratch_.data(), cached.data(), length);
+  return length;
+}
+
+void Router::handle_nack(Timestamp now, EndpointRouting& receiver, std::uint32_t media_ssrc,
+                         std::uint16_t seq) {
+  // A link already carrying all its estimate allows gets no more: the retransmission would only
+  // lengthen the queue that lost the packet. Padding does not count; it makes way.
+  if (receiver.bwe && receiver.bwe->counters().feedbacks > 0) {
+    const std::uint64_t sent_bps = receiver.out.bits_per_second(now);
+    const std::uint64_t media_bps = sent_bps - std::min(sent_bps, receiver.padding_out.bits_per_second(now));
+    if (media_bps > static_cast<std::uint64_t>(receiver.bwe->target_bitrate())) {
+      ++counters_.retransmissions_over_estimate;
+      return;
+    }
+  }
+  // Not again within a round trip of the last send (JVB's NackHandler).
+  auto cached = receiver.cache.take_for_resend(now, media_ssrc, seq, receiver.round_trip.latest());
+  if (!cached) {
+    ++counters_.retransmission_misses;
+    return;
+  }
+  auto length = build_resend(receiver, media_ssrc, *cached, false);
+  if (!length) return;
   // A retransmission is a new packet on the wire: a new transport-wide number.
-  if (auto n = stamp_transport(now, receiver, scratch_, length)) {
-    length = *n;
-  } else {
+  auto n = stamp_transport(now, receiver, scratch_, *length);
+  if (!n) {
     ++counters_.dropped_extension_failure;
     return;
   }
   ++counters_.retransmissions;
-  receiver.out.add(now, length);
-  counters_.bytes_out += length;
-  send_rtp(receiver, scratch_, length);
+  receiver.out.add(now, *n);
+  counters_.bytes_out += *n;
+  send_rtp(receiver, scratch_, *n);
+}
+
+std::pair<std::int64_t, std::int64_t> Router::send_padding(Timestamp now, EndpointRouting& receiver,
+                                                           const bwe::ProbingPacer::Burst& burst) {
+  std::int64_t bytes = 0, packets = 0;
+  bool any = false;
+  // Newest first, round again while a cluster still wants bytes; at most two rounds a burst.
+  for (std::size_t i = 0; i < 2 * receiver.recent_video_count && bytes < burst.bytes; ++i) {
+    const std::size_t size = receiver.recent_video.size();
+    const auto [ssrc, seq] =
+        receiver
+            .recent_video[(receiver.recent_video_next + size - 1 - i % receiver.recent_video_count) % size];
+    auto cached = receiver.cache.find(now, ssrc, seq);
+    if (!cached) continue;
+    // Filling sends only what fits; a probe cluster gets at least what it asked for. Decided
+    // before the copy is built, which takes an RTX sequence number.
+    if (burst.whole_packets_only &&
+        bytes + static_cast<std::int64_t>(cached->size() + kResendGrowth) > burst.bytes) {
+      any = true;
+      break;
+    }
+    auto length = build_resend(receiver, ssrc, *cached, true);
+    if (!length) continue;
+    any = true;
+    auto n = stamp_transport(now, receiver, scratch_, *length, burst.cluster_id);
+    if (!n) {
+      ++counters_.dropped_extension_failure;
+      continue;
+    }
+    bytes += static_cast<std::int64_t>(*n);
+    ++packets;
+    receiver.out.add(now, *n);
+    receiver.padding_out.add(now, *n);
+    counters_.bytes_out += *n;
+    ++counters_.padding_packets;
+    counters_.padding_bytes += *n;
+    send_rtp(receiver, scratch_, *n);
+  }
+  if (!any) return {-1, 0};
+  return {bytes, packets};
+}
+
+void Router::pace_probing(Timestamp now, EndpointRouting& receiver) {
+  if (!receiver.connected()) return;
+  // The bridge's estimate, or the receiver's own (REMB): padding lets either grow.
+  std::int64_t estimate = 0;
+  if (receiver.bwe && receiver.bwe->counters().feedbacks > 0) {
+    estimate = receiver.bwe->target_bitrate();
+  } else if (!receiver.bwe && receiver.remb_bps) {
+    estimate = static_cast<std::int64_t>(*receiver.remb_bps);
+  }
+  // Bounded: each round either sends, waits, or drops a cluster (at most the queue's size).
+  for (int round = 0; round < 8; ++round) {
+    auto burst = receiver.pacer.poll(now, estimate);
+    if (!burst) return;
+    auto [bytes, packets] = send_padding(now, receiver, *burst);
+    if (bytes < 0) {
+      receiver.pacer.on_unsendable(*burst);
+      continue;
+    }
+    receiver.pacer.on_sent(*burst, bytes, packets, now);
+    if (burst->cluster_id == bwe::kNotAProbe) return;
+  }
 }
 
 void Router::on_report_blocks(Timestamp now, EndpointRouting& receiver, const rtcp::ReportBlockList& blocks) {
@@ -1011,14 +1134,15 @@ std::optional<Timestamp> Router::on_timer(Timestamp now) {
       if (!e->bwe) continue;
       any_bwe = true;
       e->bwe->on_process(now);
-      // Probe clusters are not sent yet: the estimate grows with what the allocation sends.
-      while (e->bwe->take_probe_request()) ++counters_.probes_not_sent;
+      while (auto cluster = e->bwe->take_probe_request()) e->pacer.add_cluster(*cluster, now);
     }
   } else {
     for (auto& [id, e] : endpoints_) any_bwe = any_bwe || e->bwe != nullptr;
   }
   if (any_bwe) consider(next_bwe_process_);
   for (auto& [id, e] : endpoints_) {
+    pace_probing(now, *e);
+    consider(e->pacer.next_due());
     if (auto due = e->rr.next_due(); due && *due <= now && !e->receive_stats.empty()) {
       std::vector<media::ReceiveStatistics*> streams;
       for (auto& [ssrc, s] : e->receive_stats) streams.push_back(s.get());
@@ -1136,14 +1260,24 @@ std::optional<std::uint64_t> Router::bandwidth_estimate(transport::EndpointHandl
   return e.remb_bps;
 }
 
+std::optional<bwe::ProbingCounters> Router::probing(transport::EndpointHandle receiver) const {
+  auto it = endpoints_.find(receiver);
+  if (it == endpoints_.end()) return std::nullopt;
+  return it->second->pacer.counters();
+}
+
 std::optional<bwe::BweSnapshot> Router::bwe_snapshot(transport::EndpointHandle receiver) const {
   auto it = endpoints_.find(receiver);
   if (it == endpoints_.end() || !it->second->bwe) return std::nullopt;
   return it->second->bwe->snapshot();
 }
 
-void Router::set_desired_bitrate(transport::EndpointHandle receiver, std::int64_t bps, Timestamp now) {
-  if (EndpointRouting* e = find(receiver); e && e->bwe) e->bwe->set_desired_bitrate(bps, now);
+void Router::set_allocation_bitrates(transport::EndpointHandle receiver, std::int64_t target_bps,
+                                     std::int64_t ideal_bps, Timestamp now) {
+  EndpointRouting* e = find(receiver);
+  if (!e) return;
+  if (e->bwe) e->bwe->set_desired_bitrate(ideal_bps, now);
+  e->pacer.set_allocation(target_bps, ideal_bps);
 }
 
 std::vector<Router::IncomingStream> Router::incoming_streams(transport::EndpointHandle id,

@@ -38,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "bridge/bwe/probing_pacer.hpp"
 #include "bridge/bwe/send_side_bwe.hpp"
 #include "bridge/conference/endpoint.hpp"
 #include "bridge/core/rate_meter.hpp"
@@ -161,12 +162,17 @@ class Router {
   // What the link to this receiver can take, in bit/s: the bridge's estimate from its
   // transport-cc feedback, or the REMB it sends without transport-cc; nullopt before either.
   std::optional<std::uint64_t> bandwidth_estimate(transport::EndpointHandle receiver) const;
-  // What the allocation would send this receiver with no limit, for probing.
-  void set_desired_bitrate(transport::EndpointHandle receiver, std::int64_t bps, Timestamp now);
+  // What the allocation sends this receiver (target) and would send it with no limit (ideal):
+  // the estimator probes towards the ideal, and the router pads up to the estimate while the
+  // target is below it (bwe::ProbingPacer).
+  void set_allocation_bitrates(transport::EndpointHandle receiver, std::int64_t target_bps,
+                               std::int64_t ideal_bps, Timestamp now);
   // The estimator's settings for receivers with transport-cc (jmt.bwe.estimator).
   void set_bwe_config(const bwe::BweConfig& config) { bwe_config_ = config; }
   // The estimator's state for /debug; nullopt without transport-cc.
   std::optional<bwe::BweSnapshot> bwe_snapshot(transport::EndpointHandle receiver) const;
+  // The padding sent towards the receiver, for /debug.
+  std::optional<bwe::ProbingCounters> probing(transport::EndpointHandle receiver) const;
 
   // One stream a sender sends, for /debug.
   struct IncomingStream {
@@ -212,8 +218,9 @@ class Router {
     std::uint64_t dropped_receiver_not_connected = 0;  // per receiver: its transport was not up
     std::uint64_t dropped_by_rewriting = 0;            // no slot yet, or a new slot waits for a keyframe
     std::uint64_t dropped_extension_failure = 0;       // a receiver's header extensions could not be written
-    std::uint64_t probes_not_sent = 0;                 // probe clusters the estimators asked for
-    std::uint64_t bytes_in = 0, bytes_out = 0;         // RTP and RTCP, plain
+    std::uint64_t retransmissions_over_estimate = 0;   // NACKs not answered: the link was full
+    std::uint64_t padding_packets = 0, padding_bytes = 0;  // probing: RTX copies sent as padding
+    std::uint64_t bytes_in = 0, bytes_out = 0;             // RTP and RTCP, plain
     std::uint64_t keyframes_received = 0;
     // Receivers' reports of what the bridge sent them: the sum of their fractions lost.
     double outgoing_loss_sum = 0;
@@ -249,6 +256,15 @@ class Router {
   void handle_keyframe_request(Timestamp now, EndpointRouting& receiver, std::uint32_t media_ssrc);
   std::optional<std::uint32_t> rtx_partner(const EndpointRouting& receiver, std::uint32_t projected_ssrc);
   void handle_nack(Timestamp now, EndpointRouting& receiver, std::uint32_t media_ssrc, std::uint16_t seq);
+  // A cached packet to send again into scratch_: as RTX when the receiver has RTX for it, else
+  // unchanged (or not at all when `rtx_only`). Returns its length.
+  std::optional<std::size_t> build_resend(EndpointRouting& receiver, std::uint32_t media_ssrc,
+                                          std::span<const std::uint8_t> cached, bool rtx_only);
+  // Sends what the receiver's pacer says is due, and RTX copies of recent video for one burst:
+  // (bytes, packets) sent, bytes -1 when there was nothing to copy.
+  void pace_probing(Timestamp now, EndpointRouting& receiver);
+  std::pair<std::int64_t, std::int64_t> send_padding(Timestamp now, EndpointRouting& receiver,
+                                                     const bwe::ProbingPacer::Burst& burst);
   void forward_sender_report(Timestamp now, EndpointRouting& sender, std::span<const std::uint8_t> sr_packet);
   // The first packet of a keyframe of the sender's VP8, VP9 (its base layer) or H.264 (an
   // access unit with SPS, PPS or an IDR slice), with the picture's height when the packet tells
@@ -269,7 +285,8 @@ class Router {
   // video only), or the bridge's abs-send-time for a receiver without transport-cc. `buffer` has
   // room for the packet to grow. Returns the new length, or nullopt when it cannot be written.
   std::optional<std::size_t> stamp_transport(Timestamp now, EndpointRouting& receiver,
-                                             std::span<std::uint8_t> buffer, std::size_t length);
+                                             std::span<std::uint8_t> buffer, std::size_t length,
+                                             std::int32_t probe_cluster = bwe::kNotAProbe);
   // Encrypts the receiver's copy in place: where it goes and its protected length, or nullopt
   // (not connected, or encryption failed: counted).
   std::optional<std::pair<SocketAddress, std::size_t>> protect_for(EndpointRouting& receiver,

@@ -107,13 +107,12 @@ TEST_CASE("maxHeight picks the encoding, and lifting it brings the best one back
 }
 
 // A receiver without transport-cc estimates its own link and says so in REMB (JVB's REMB mode):
-// with the estimate as the budget (not yet the default), the allocation spends no more than that, the
+// with the estimate as the budget, the allocation spends no more than that, the
 // receiver is moved down when its estimate falls and back up when it rises, and ConnectionStats tell it the
 // estimate.
 TEST_CASE("a receiver's REMB is its budget: down a layer when it falls, back up when it rises") {
   ForwardingOptions options;
   options.connection_stats_interval = std::chrono::seconds(2);
-  options.budget_from_estimate = true;
   ForwardingSim f(options);
   auto& a = f.s.a();
   auto& b = f.s.b();
