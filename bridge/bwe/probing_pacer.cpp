@@ -40,14 +40,20 @@ void ProbingPacer::start_next_cluster(Timestamp now) {
       continue;
     }
     active_ = ActiveCluster{next, now, 0, 0, now};
-    ++counters_.clusters_started;
   }
 }
 
 std::optional<ProbingPacer::Burst> ProbingPacer::poll(Timestamp now, std::int64_t estimate_bps) {
   if (!active_) start_next_cluster(now);
+  if (active_ && active_->packets_sent == 0 && now - active_->cluster.created > kMaxClusterWait) {
+    ++counters_.clusters_dropped;
+    active_.reset();
+    start_next_cluster(now);
+  }
   if (active_) {
     if (now < active_->next_burst) return std::nullopt;
+    // Its bitrate counts from its first packet, not from when it began to wait for one.
+    if (active_->packets_sent == 0) active_->started = now;
     // Ahead by one burst spacing, as libwebrtc's prober sends each burst's bytes at its start.
     const Duration elapsed = now - active_->started + active_->cluster.min_probe_delta;
     const auto wanted = static_cast<std::int64_t>(std::ceil(bytes_at(active_->cluster.bitrate_bps, elapsed)));
@@ -72,7 +78,7 @@ std::optional<ProbingPacer::Burst> ProbingPacer::poll(Timestamp now, std::int64_
 
 void ProbingPacer::on_sent(const Burst& burst, std::int64_t bytes, std::int64_t packets, Timestamp now) {
   if (packets == 0) {
-    if (burst.cluster_id != kNotAProbe) on_unsendable(burst);
+    if (burst.cluster_id != kNotAProbe) on_unsendable(burst, now);
     return;
   }
   if (burst.cluster_id == kNotAProbe) {
@@ -82,6 +88,7 @@ void ProbingPacer::on_sent(const Burst& burst, std::int64_t bytes, std::int64_t 
     return;
   }
   if (!active_ || active_->cluster.id != burst.cluster_id) return;
+  if (active_->packets_sent == 0) ++counters_.clusters_started;
   active_->bytes_sent += bytes;
   active_->packets_sent += packets;
   counters_.probe_packets += static_cast<std::uint64_t>(packets);
@@ -98,14 +105,19 @@ void ProbingPacer::on_sent(const Burst& burst, std::int64_t bytes, std::int64_t 
   active_->next_burst = now + std::max(active_->cluster.min_probe_delta, kMinBurstSpacing);
 }
 
-void ProbingPacer::on_unsendable(const Burst& burst) {
+void ProbingPacer::on_unsendable(const Burst& burst, Timestamp now) {
   ++counters_.nothing_to_send;
   if (burst.cluster_id == kNotAProbe) {
     // Not owed later: by the time there is a packet the allocation may have moved.
     fill_owed_bytes_ = 0;
   } else if (active_ && active_->cluster.id == burst.cluster_id) {
-    ++counters_.clusters_dropped;
-    active_.reset();
+    if (active_->packets_sent == 0) {
+      active_->next_burst = now + kUnsendableRetry;
+    } else {
+      // Half a cluster measures nothing.
+      ++counters_.clusters_dropped;
+      active_.reset();
+    }
   }
 }
 

@@ -11,7 +11,9 @@
 //     to the next round; nothing is owed while the condition does not hold.
 //   - Probe clusters the estimator asks for (libwebrtc's BitrateProber): a cluster is sent at its
 //     bitrate, a burst every min_probe_delta (2 ms), until it has both min_bytes and
-//     min_packets. A cluster waits its turn behind the one being sent; no filling meanwhile.
+//     min_packets. A cluster waits its turn behind the one being sent, and waits (up to 5 s, as
+//     libwebrtc's) while the caller has nothing to send it with: the estimator asks for its
+//     first probes before any video flows. No filling while a cluster is on.
 //
 // Pure: time and the estimate passed in, no I/O. One per receiver, on its media worker thread.
 #pragma once
@@ -38,9 +40,10 @@ struct ProbingCounters {
 class ProbingPacer {
  public:
   static constexpr Duration kFillInterval = std::chrono::milliseconds(15);
-  // A cluster still waiting this long after it was asked for is stale: the estimate it was
-  // meant to test has moved on.
-  static constexpr Duration kMaxClusterWait = std::chrono::seconds(1);
+  // A cluster not started this long after it was asked for is stale (libwebrtc's
+  // kProbeClusterTimeout); while it waits for something to send, it is retried this often.
+  static constexpr Duration kMaxClusterWait = std::chrono::seconds(5);
+  static constexpr Duration kUnsendableRetry = std::chrono::milliseconds(20);
   static constexpr std::size_t kMaxQueuedClusters = 4;
 
   // What the allocation sends (target) and would send without a limit (ideal), bit/s.
@@ -61,8 +64,9 @@ class ProbingPacer {
   // What the caller sent for the burst poll() gave. For filling, no packet may have fit yet:
   // what is owed carries over.
   void on_sent(const Burst& burst, std::int64_t bytes, std::int64_t packets, Timestamp now);
-  // The caller had no packet at all to pad with: the cluster is dropped, nothing stays owed.
-  void on_unsendable(const Burst& burst);
+  // The caller had no packet at all to pad with: a cluster not yet started waits, one started
+  // is dropped; nothing stays owed for filling.
+  void on_unsendable(const Burst& burst, Timestamp now);
 
   std::optional<Timestamp> next_due() const;
   bool probing() const { return active_.has_value(); }

@@ -1020,11 +1020,14 @@ std::pair<std::int64_t, std::int64_t> Router::send_padding(Timestamp now, Endpoi
 void Router::pace_probing(Timestamp now, EndpointRouting& receiver) {
   if (!receiver.connected()) return;
   // The bridge's estimate, or the receiver's own (REMB): padding lets either grow.
+  // Nothing before the first feedback or REMB: a receiver that does not report measures no probe.
   std::int64_t estimate = 0;
   if (receiver.bwe && receiver.bwe->counters().feedbacks > 0) {
     estimate = receiver.bwe->target_bitrate();
   } else if (!receiver.bwe && receiver.remb_bps) {
     estimate = static_cast<std::int64_t>(*receiver.remb_bps);
+  } else {
+    return;
   }
   // Bounded: each round either sends, waits, or drops a cluster (at most the queue's size).
   for (int round = 0; round < 8; ++round) {
@@ -1032,7 +1035,8 @@ void Router::pace_probing(Timestamp now, EndpointRouting& receiver) {
     if (!burst) return;
     auto [bytes, packets] = send_padding(now, receiver, *burst);
     if (bytes < 0) {
-      receiver.pacer.on_unsendable(*burst);
+      receiver.pacer.on_unsendable(*burst, now);
+      if (burst->cluster_id == bwe::kNotAProbe || receiver.pacer.probing()) return;
       continue;
     }
     receiver.pacer.on_sent(*burst, bytes, packets, now);

@@ -67,7 +67,7 @@ TEST_CASE("what does not fit in a whole packet is owed until it does; no packet 
   CHECK(owed == 1125);
   auto burst = pacer.poll(t, 200'000);
   REQUIRE(burst);
-  pacer.on_unsendable(*burst);
+  pacer.on_unsendable(*burst, t);
   CHECK(pacer.counters().nothing_to_send == 1);
   burst = pacer.poll(t + 15ms, 200'000);
   REQUIRE(burst);
@@ -129,27 +129,45 @@ TEST_CASE("a probe cluster goes out at its bitrate in 2 ms bursts until it has i
   CHECK(pacer.counters().padding_bytes == 0);
 }
 
-TEST_CASE("clusters queue behind each other; stale, unsendable and excess clusters are dropped") {
+TEST_CASE("a cluster waits for something to send it with, up to 5 s; a half-sent one is dropped") {
   ProbingPacer pacer;
   pacer.add_cluster(cluster(1, 2'000'000, kStart), kStart);
   pacer.add_cluster(cluster(2, 4'000'000, kStart), kStart);
+  // No video yet: the first cluster waits, retried every 20 ms.
   auto first = pacer.poll(kStart, 0);
   REQUIRE(first);
   CHECK(first->cluster_id == 1);
-  pacer.on_unsendable(*first);
-  CHECK_FALSE(pacer.probing());
-  auto second = pacer.poll(kStart + 1ms, 0);
+  pacer.on_unsendable(*first, kStart);
+  CHECK(pacer.probing());
+  CHECK_FALSE(pacer.poll(kStart + 10ms, 0));
+  CHECK(pacer.next_due() == kStart + 20ms);
+  // Video flows 3 s later: its bitrate counts from then (2 Mbit/s, 2 ms ahead: 500 bytes).
+  auto later = pacer.poll(kStart + 3s, 0);
+  REQUIRE(later);
+  CHECK(later->cluster_id == 1);
+  CHECK(later->bytes == 500);
+  pacer.on_sent(*later, 1200, 1, kStart + 3s);
+  CHECK(pacer.counters().clusters_started == 1);
+  // Then nothing again: a started cluster is dropped, and the next one (created at the start,
+  // now 3 s old) takes its turn.
+  auto more = pacer.poll(kStart + 3s + 2ms, 0);
+  REQUIRE(more);
+  pacer.on_unsendable(*more, kStart + 3s + 2ms);
+  CHECK(pacer.counters().clusters_dropped == 1);
+  auto second = pacer.poll(kStart + 3s + 3ms, 0);
   REQUIRE(second);
   CHECK(second->cluster_id == 2);
-  pacer.on_unsendable(*second);
+  pacer.on_unsendable(*second, kStart + 3s + 3ms);
+  // Never sent and 5 s old: stale.
+  CHECK_FALSE(pacer.poll(kStart + 5001ms, 0));
+  CHECK_FALSE(pacer.probing());
   CHECK(pacer.counters().clusters_dropped == 2);
 
-  for (int i = 0; i < 5; ++i) pacer.add_cluster(cluster(10 + i, 1'000'000, kStart), kStart);
+  for (int i = 0; i < 5; ++i) pacer.add_cluster(cluster(10 + i, 1'000'000, kStart + 6s), kStart + 6s);
   CHECK(pacer.counters().clusters_dropped == 3);  // the queue holds four
-  // Two seconds later they are all stale.
-  CHECK_FALSE(pacer.poll(kStart + 2s, 0));
+  CHECK_FALSE(pacer.poll(kStart + 12s, 0));       // all stale by then
   CHECK(pacer.counters().clusters_dropped == 7);
-  CHECK(pacer.counters().clusters_started == 2);
+  CHECK(pacer.counters().clusters_started == 1);
 }
 
 }  // namespace
