@@ -164,8 +164,6 @@ struct EndpointRouting {
   bwe::ProbingPacer pacer;
   std::array<std::pair<std::uint32_t, std::uint16_t>, 16> recent_video{};
   std::size_t recent_video_count = 0, recent_video_next = 0;
-  // What went out as padding, so that retransmissions are measured against the media only.
-  RateMeter padding_out;
   // Per SSRC it reports on: the extended highest sequence and cumulative loss of its last
   // report, for the loss between two reports.
   std::unordered_map<std::uint32_t, std::pair<std::uint32_t, std::int32_t>> last_report;
@@ -947,16 +945,6 @@ std::optional<std::size_t> Router::build_resend(EndpointRouting& receiver, std::
 
 void Router::handle_nack(Timestamp now, EndpointRouting& receiver, std::uint32_t media_ssrc,
                          std::uint16_t seq) {
-  // A link already carrying all its estimate allows gets no more: the retransmission would only
-  // lengthen the queue that lost the packet. Padding does not count; it makes way.
-  if (receiver.bwe && receiver.bwe->counters().feedbacks > 0) {
-    const std::uint64_t sent_bps = receiver.out.bits_per_second(now);
-    const std::uint64_t media_bps = sent_bps - std::min(sent_bps, receiver.padding_out.bits_per_second(now));
-    if (media_bps > static_cast<std::uint64_t>(receiver.bwe->target_bitrate())) {
-      ++counters_.retransmissions_over_estimate;
-      return;
-    }
-  }
   // Not again within a round trip of the last send (JVB's NackHandler).
   auto cached = receiver.cache.take_for_resend(now, media_ssrc, seq, receiver.round_trip.latest());
   if (!cached) {
@@ -1007,7 +995,6 @@ std::pair<std::int64_t, std::int64_t> Router::send_padding(Timestamp now, Endpoi
     bytes += static_cast<std::int64_t>(*n);
     ++packets;
     receiver.out.add(now, *n);
-    receiver.padding_out.add(now, *n);
     counters_.bytes_out += *n;
     ++counters_.padding_packets;
     counters_.padding_bytes += *n;

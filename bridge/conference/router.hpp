@@ -218,7 +218,6 @@ class Router {
     std::uint64_t dropped_receiver_not_connected = 0;  // per receiver: its transport was not up
     std::uint64_t dropped_by_rewriting = 0;            // no slot yet, or a new slot waits for a keyframe
     std::uint64_t dropped_extension_failure = 0;       // a receiver's header extensions could not be written
-    std::uint64_t retransmissions_over_estimate = 0;   // NACKs not answered: the link was full
     std::uint64_t padding_packets = 0, padding_bytes = 0;  // probing: RTX copies sent as padding
     std::uint64_t bytes_in = 0, bytes_out = 0;             // RTP and RTCP, plain
     std::uint64_t keyframes_received = 0;
