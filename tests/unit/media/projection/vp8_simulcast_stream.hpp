@@ -1,6 +1,8 @@
 // Test helpers for the projection tests: a generator of VP8 simulcast RTP streams (RFC 7741
 // descriptors as Chrome writes them: 15-bit PictureID, TL0PICIDX, TID; L1T3 temporal pattern
-// 0,2,1,2 restarting at keyframes) and a receiver that parses what the projection forwarded.
+// 0,2,1,2 restarting at keyframes; optionally the layer-sync bits of libwebrtc's 8-frame L1T3
+// pattern), padding-only packets (RFC 3550 §5.1), and a receiver that parses what the
+// projection forwarded.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -30,9 +32,12 @@ struct GeneratedPacket {
   std::uint16_t picture_id = 0;
   std::uint8_t tl0 = 0;
   std::uint8_t tid = 0;
-  bool keyframe = false;  // a packet of a keyframe
-  bool start = false;     // first packet of its frame
+  bool layer_sync = false;  // Y
+  int pattern_index = 0;    // frames since the keyframe, modulo 8
+  bool keyframe = false;    // a packet of a keyframe
+  bool start = false;       // first packet of its frame
   bool marker = false;
+  bool padding = false;  // padding only, no payload
 };
 
 inline std::vector<std::uint8_t> rtp_header(std::uint8_t pt, bool marker, std::uint16_t seq, std::uint32_t ts,
@@ -78,6 +83,27 @@ class Vp8SimulcastSource {
   int encodings() const { return static_cast<int>(params_.size()); }
   std::uint32_t ssrc(int e) const { return params_[static_cast<std::size_t>(e)].ssrc; }
   void set_payload_type(std::uint8_t pt) { pt_ = pt; }
+  // Y as libwebrtc's default 3-layer pattern sets it: only on the TL2 and TL1 frames at the
+  // start of each 8-frame cycle, which reference TL0 alone; the other TL1/TL2 frames reference
+  // the TL1 frame before them, possibly across a TL0 frame. Off: Y on every TID > 0 frame.
+  void set_libwebrtc_layer_sync(bool on) { libwebrtc_sync_ = on; }
+
+  // A padding-only packet on encoding e: the next sequence number, the last frame's timestamp,
+  // P set and `bytes` of padding (1-255) as the only content.
+  GeneratedPacket padding(int e, std::uint8_t bytes = 200) {
+    auto& p = params_[static_cast<std::size_t>(e)];
+    GeneratedPacket g;
+    g.encoding = e;
+    g.ssrc = p.ssrc;
+    g.seq = p.seq++;
+    g.ts = p.ts;
+    g.padding = true;
+    g.bytes = rtp_header(pt_, false, g.seq, g.ts, g.ssrc);
+    g.bytes[0] |= 0x20;
+    g.bytes.insert(g.bytes.end(), std::size_t{bytes}, std::uint8_t{0});
+    g.bytes.back() = bytes;
+    return g;
+  }
 
   // All packets of the next frame of encoding e.
   std::vector<GeneratedPacket> frame(int e, bool keyframe) {
@@ -86,6 +112,8 @@ class Vp8SimulcastSource {
     if (keyframe) k = 0;
     static constexpr std::uint8_t kPattern[] = {0, 2, 1, 2};
     const std::uint8_t tid = kPattern[k % 4];
+    const int pattern_index = k % 8;
+    const bool sync = tid > 0 && (!libwebrtc_sync_ || pattern_index == 1 || pattern_index == 2);
     if (started_[static_cast<std::size_t>(e)]) {
       p.ts += 3000;
       p.picture_id = (p.picture_id + 1) & 0x7FFF;
@@ -104,6 +132,8 @@ class Vp8SimulcastSource {
       g.picture_id = p.picture_id;
       g.tl0 = p.tl0;
       g.tid = tid;
+      g.layer_sync = sync;
+      g.pattern_index = pattern_index;
       g.keyframe = keyframe;
       g.start = i == 0;
       g.marker = i == n - 1;
@@ -113,7 +143,7 @@ class Vp8SimulcastSource {
                                    static_cast<std::uint8_t>(0x80 | (g.picture_id >> 8)),
                                    static_cast<std::uint8_t>(g.picture_id),
                                    g.tl0,
-                                   static_cast<std::uint8_t>((tid << 6) | (tid > 0 ? 0x20 : 0))};
+                                   static_cast<std::uint8_t>((tid << 6) | (sync ? 0x20 : 0))};
       g.bytes.insert(g.bytes.end(), std::begin(desc), std::end(desc));
       if (g.start && keyframe) {
         // The keyframe header with the encoding's resolution: 320x180 << e (RFC 6386 §9.1).
@@ -154,6 +184,7 @@ class Vp8SimulcastSource {
   std::vector<int> frame_index_;
   std::vector<bool> started_;
   std::uint8_t pt_ = kVp8Pt;
+  bool libwebrtc_sync_ = false;
 };
 
 // A non-VP8 packet (H264-like payload that would parse as garbage VP8).
@@ -220,7 +251,7 @@ class ProjectionHarness {
     bool same = out.size() == in.bytes.size() && parsed->marker() == ((in.bytes[1] & 0x80) != 0) &&
                 parsed->payload_type() == (in.bytes[1] & 0x7F);
     std::size_t pid_at = 0, pid_len = 0, tl0_at = 0;
-    if (parsed->payload_type() == kVp8Pt) {
+    if (parsed->payload_type() == kVp8Pt && parsed->payload_size() > 0) {
       auto d = codecs::parse_vp8_descriptor(parsed->payload());
       REQUIRE(d);
       if (d->picture_id) {
