@@ -476,6 +476,15 @@ void Router::rebuild_routes(Conference& conf) {
       }
     }
   }
+  // A projection kept for a source the receiver no longer gets is suspended: when the source
+  // comes back it must start at a keyframe, its numbers continuing from where they stopped. Left
+  // as it was, it resumed at whatever delta frame came next, after a jump the receiver counted
+  // as loss (and its reports cut its estimate).
+  for (EndpointRouting* receiver : conf.members) {
+    for (auto& [key, projection] : receiver->projections) {
+      if (!receiver->video_targets.contains(key) && projection->target() >= 0) projection->set_target(-1);
+    }
+  }
 }
 
 std::vector<Router::VideoSourceInfo> Router::video_sources(transport::EndpointHandle sender_id,
