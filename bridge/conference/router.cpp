@@ -157,9 +157,9 @@ struct EndpointRouting {
   double outgoing_loss = 0;  // over the last interval that had reports
   // What its REMBs say it can take (a receiver without transport-cc estimates its own link).
   std::optional<std::uint64_t> remb_bps;
-  // With transport-cc: the bridge's own estimate of the link to it, from its feedback, and the
-  // padding that lets that estimate grow (RTX copies of the video sent to it lately, newest
-  // first from `recent_video`, which names them in the cache).
+  // With transport-cc: the bridge's own estimate of the link to it, from its feedback. Then the
+  // padding that lets that estimate (or its REMB) grow: RTX copies of the video sent to it
+  // lately, newest first from `recent_video`, which names them in the cache.
   std::unique_ptr<bwe::SendSideBandwidthEstimator> bwe;
   bwe::ProbingPacer pacer;
   std::array<std::pair<std::uint32_t, std::uint16_t>, 16> recent_video{};

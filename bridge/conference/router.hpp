@@ -259,9 +259,10 @@ class Router {
   // unchanged (or not at all when `rtx_only`). Returns its length.
   std::optional<std::size_t> build_resend(EndpointRouting& receiver, std::uint32_t media_ssrc,
                                           std::span<const std::uint8_t> cached, bool rtx_only);
-  // Sends what the receiver's pacer says is due, and RTX copies of recent video for one burst:
-  // (bytes, packets) sent, bytes -1 when there was nothing to copy.
+  // Sends what the receiver's pacer says is due.
   void pace_probing(Timestamp now, EndpointRouting& receiver);
+  // RTX copies of recent video for one burst: (bytes, packets) sent, bytes -1 when there was
+  // nothing to copy.
   std::pair<std::int64_t, std::int64_t> send_padding(Timestamp now, EndpointRouting& receiver,
                                                      const bwe::ProbingPacer::Burst& burst);
   void forward_sender_report(Timestamp now, EndpointRouting& sender, std::span<const std::uint8_t> sr_packet);
